@@ -1,0 +1,70 @@
+//! `streamgate`: the one binary of StreamGate. Each subcommand lives in its own module
+//! under `commands/` with the same shape (an `Args` struct and a `run` function), so a
+//! new command is a new file and a line in [`Command`].
+//!
+//! This is the binary's edge: errors become `anyhow` here and a non-zero exit code,
+//! and the process environment is read exactly once and passed down.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sell and protect access to a live stream or its recording.
+#[derive(Debug, Parser)]
+#[command(name = "streamgate", version, about, propagate_version = true)]
+struct Cli {
+    /// Config file to read [default: ./streamgate.toml]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "STREAMGATE_CONFIG",
+        value_name = "PATH"
+    )]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the configuration (file and environment) and report every problem.
+    Validate(commands::validate::Args),
+    /// Print the JSON Schema of streamgate.toml (or its Markdown reference).
+    Schema(commands::schema::Args),
+    /// Print a new random secret (base64 of 32 random bytes).
+    GenSecret,
+    /// Print a bcrypt hash (cost 12) of a password read from a prompt or stdin.
+    HashPassword,
+    /// Show what `apply` would change in the database (exit 0 nothing, 2 changes, 1 error).
+    Plan(commands::reconcile::PlanArgs),
+    /// Make the database match streamgate.toml, in one transaction.
+    Apply(commands::reconcile::ApplyArgs),
+    /// Work with access codes.
+    #[command(subcommand)]
+    Codes(commands::codes::CodesCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(cli.config, args),
+        Command::Schema(args) => commands::schema::run(args),
+        Command::GenSecret => commands::secrets::gen_secret(),
+        Command::HashPassword => commands::secrets::hash_password(),
+        Command::Plan(args) => commands::reconcile::plan(cli.config, args),
+        Command::Apply(args) => commands::reconcile::apply(cli.config, args),
+        Command::Codes(command) => commands::codes::run(cli.config, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Events and their access-code batches, as declared in `[[events]]`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::{Slug, Timestamp};
+
+/// An event viewers buy access to. The reconciler makes the database match these
+/// declarations; runtime state (redemptions, sessions, revocations) is never touched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventConfig {
+    /// Slug used in URLs and stream paths (`/streams/<id>/...`). Changing it makes a new event.
+    pub id: Slug,
+    /// Title shown to viewers on the ticket page and the player.
+    #[schemars(length(min = 1, max = 200))]
+    pub title: String,
+    /// Longer text shown on the pre-event screen.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = 5000))]
+    pub description: String,
+    /// Upstream URL of this event's stream, overriding `hls.upstream_origin/<id>/` in proxy mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_url: Option<Url>,
+    /// Poster image shown before playback starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster_url: Option<Url>,
+    /// When the event starts; before it, viewers see a countdown.
+    pub starts_at: Timestamp,
+    /// When the event ends; must be after `starts_at`.
+    pub ends_at: Timestamp,
+    /// Hours after `ends_at` during which codes still play the recording (0 = live only).
+    /// Fixed into each code when it is made.
+    #[serde(default = "default_access_window_hours")]
+    #[schemars(range(min = 0, max = MAX_ACCESS_WINDOW_HOURS))]
+    pub access_window_hours: u32,
+    /// Whether viewers may watch. `false` refuses every code of the event.
+    #[serde(default = "default_true")]
+    pub active: bool,
+    /// Archived events are hidden from the default admin lists.
+    #[serde(default)]
+    pub archived: bool,
+    /// Batches of access codes to keep in existence for this event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<CodeBatchConfig>,
+}
+
+/// A named batch of access codes. The reconciler makes `count` codes with this label;
+/// raising `count` makes more, lowering it needs `apply --prune`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBatchConfig {
+    /// Label stored on every code of the batch (e.g. `press`, `early-bird`); unique per event.
+    #[schemars(length(min = 1, max = 100))]
+    pub label: String,
+    /// How many codes the batch holds.
+    #[schemars(range(min = 1, max = MAX_BATCH_COUNT))]
+    pub count: u32,
+    /// `false` suspends every code of the batch (refused like revoked codes) without
+    /// deleting it; unset follows the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// The seed's default: codes keep working for two days after the event for the recording.
+pub const DEFAULT_ACCESS_WINDOW_HOURS: u32 = 48;
+
+/// The largest access window the seed's admin guide allows: one week.
+pub const MAX_ACCESS_WINDOW_HOURS: u32 = 168;
+
+/// The largest batch declared in one `[[events.codes]]` table.
+pub const MAX_BATCH_COUNT: u32 = 100_000;
+
+fn default_access_window_hours() -> u32 {
+    DEFAULT_ACCESS_WINDOW_HOURS
+}
+
+fn default_true() -> bool {
+    true
+}

@@ -1,0 +1,26 @@
+//! StreamGate's shared core: the configuration model that `streamgate.toml` is checked
+//! against, the layered loader that merges it with the environment, the validator that
+//! reports every problem at once with a file location, and small domain types.
+//!
+//! This crate does no network or database I/O so that every other crate (store,
+//! platform, HLS server, CLI) can depend on it and so that its rules can be tested as
+//! plain functions. The one exception is reading the config file and `*_FILE` secrets,
+//! which is what loading a configuration means.
+
+pub mod code;
+pub mod config;
+pub mod env;
+pub mod load;
+pub mod reference;
+pub mod secrets;
+pub mod slug;
+pub mod timestamp;
+pub mod validate;
+
+pub use code::AccessCode;
+pub use config::Config;
+pub use load::{ConfigSource, LoadOptions, Loaded, Role, load};
+pub use secrets::{Secret, Secrets};
+pub use slug::Slug;
+pub use timestamp::Timestamp;
+pub use validate::{Diagnostic, Location, Report, Rule};

@@ -1,0 +1,177 @@
+//! Secrets StreamGate needs at run time. They never live in `streamgate.toml` (the
+//! schema has no place for them); they come from the environment under the seed's
+//! names, from `STREAMGATE_*`, or from a file named by `*_FILE` (Docker and systemd
+//! secrets). The wrapper type keeps them out of `Debug` output and logs.
+
+use std::fmt;
+
+use base64::Engine as _;
+use rand::TryRngCore as _;
+
+/// A secret value whose `Debug` and `Display` never show the content.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value read from a trusted source.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the few places that must use it (HMAC keys, bcrypt checks).
+    /// Named loudly so that reviewers see every use.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The three secrets of the seed's reference tables, each optional here: which ones a
+/// process needs depends on its role (see [`crate::Role`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// HMAC-SHA256 key for playback JWTs; shared by platform and HLS servers.
+    pub playback_signing_secret: Option<Secret>,
+    /// The previous signing key, still accepted for verification during a rotation.
+    pub playback_signing_secret_previous: Option<Secret>,
+    /// Key the HLS servers present to the platform's internal API.
+    pub internal_api_key: Option<Secret>,
+    /// bcrypt hash of the admin console password.
+    pub admin_password_hash: Option<Secret>,
+}
+
+/// Which secret a rule or message is about, with its environment variable names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// `PLAYBACK_SIGNING_SECRET`.
+    PlaybackSigningSecret,
+    /// `PLAYBACK_SIGNING_SECRET_PREVIOUS`.
+    PlaybackSigningSecretPrevious,
+    /// `INTERNAL_API_KEY`.
+    InternalApiKey,
+    /// `ADMIN_PASSWORD_HASH`.
+    AdminPasswordHash,
+}
+
+impl SecretKind {
+    /// Every secret, in the order messages list them.
+    pub const ALL: [SecretKind; 4] = [
+        SecretKind::PlaybackSigningSecret,
+        SecretKind::PlaybackSigningSecretPrevious,
+        SecretKind::InternalApiKey,
+        SecretKind::AdminPasswordHash,
+    ];
+
+    /// The seed's variable name.
+    pub fn var(self) -> &'static str {
+        match self {
+            SecretKind::PlaybackSigningSecret => "PLAYBACK_SIGNING_SECRET",
+            SecretKind::PlaybackSigningSecretPrevious => "PLAYBACK_SIGNING_SECRET_PREVIOUS",
+            SecretKind::InternalApiKey => "INTERNAL_API_KEY",
+            SecretKind::AdminPasswordHash => "ADMIN_PASSWORD_HASH",
+        }
+    }
+
+    /// How to make a value, for "missing secret" messages.
+    pub fn how_to_make(self) -> &'static str {
+        match self {
+            SecretKind::AdminPasswordHash => "make one with `streamgate hash-password`",
+            _ => "make one with `streamgate gen-secret`",
+        }
+    }
+
+    /// The slot in [`Secrets`] this kind fills.
+    pub fn slot(self, secrets: &mut Secrets) -> &mut Option<Secret> {
+        match self {
+            SecretKind::PlaybackSigningSecret => &mut secrets.playback_signing_secret,
+            SecretKind::PlaybackSigningSecretPrevious => {
+                &mut secrets.playback_signing_secret_previous
+            }
+            SecretKind::InternalApiKey => &mut secrets.internal_api_key,
+            SecretKind::AdminPasswordHash => &mut secrets.admin_password_hash,
+        }
+    }
+
+    /// The current value in `secrets`.
+    pub fn get(self, secrets: &Secrets) -> Option<&Secret> {
+        match self {
+            SecretKind::PlaybackSigningSecret => secrets.playback_signing_secret.as_ref(),
+            SecretKind::PlaybackSigningSecretPrevious => {
+                secrets.playback_signing_secret_previous.as_ref()
+            }
+            SecretKind::InternalApiKey => secrets.internal_api_key.as_ref(),
+            SecretKind::AdminPasswordHash => secrets.admin_password_hash.as_ref(),
+        }
+    }
+}
+
+/// Minimum length of the signing secret (SPEC section 1): shorter HMAC keys are
+/// guessable and the seed refuses them too.
+pub const MIN_SIGNING_SECRET_LEN: usize = 32;
+
+/// A fresh random secret: base64 of 32 bytes from the operating system's CSPRNG, the
+/// same shape as the seed's `openssl rand -base64 32`.
+pub fn generate_secret() -> Result<String, rand::rand_core::OsError> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.try_fill_bytes(&mut bytes)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// Whether `hash` has the shape of a bcrypt hash (`$2a$`, `$2b$` or `$2y$`, cost,
+/// 53 characters of salt and digest). Checked at load so that a hash mangled by shell
+/// `$` expansion is reported at start, not at the first failed login.
+pub fn looks_like_bcrypt(hash: &str) -> bool {
+    let bytes = hash.as_bytes();
+    hash.len() == 60
+        && (hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"))
+        && bytes[4].is_ascii_digit()
+        && bytes[5].is_ascii_digit()
+        && bytes[6] == b'$'
+        && hash[7..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let s = Secret::new("hunter2-hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let all = Secrets {
+            internal_api_key: Some(s),
+            ..Secrets::default()
+        };
+        assert!(!format!("{all:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn generated_secrets_are_long_enough_and_distinct() {
+        let a = generate_secret().expect("os rng");
+        let b = generate_secret().expect("os rng");
+        assert_eq!(a.len(), 44);
+        assert!(a.len() >= MIN_SIGNING_SECRET_LEN);
+        assert_ne!(a, b);
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&a)
+            .expect("base64");
+        assert_eq!(raw.len(), 32);
+    }
+
+    #[test]
+    fn bcrypt_shape() {
+        assert!(looks_like_bcrypt(
+            "$2b$12$LJ3m4ys3Lk0TSwMBQWJJF.FzHqKn5A2n3MpGkbP0U7Q67rJFEyxGq"
+        ));
+        // What a shell makes of an unquoted hash: `$2b`, `$12` and the rest expanded away.
+        assert!(!looks_like_bcrypt(".FzHqKn5A2n3MpGkbP0U7Q67rJFEyxGq"));
+        assert!(!looks_like_bcrypt("password"));
+    }
+}

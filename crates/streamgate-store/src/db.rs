@@ -1,0 +1,175 @@
+//! Opening the database: URL normalisation (the seed's Prisma-style `file:./dev.db`
+//! included), creating a SQLite file and its directory on first run, connection
+//! settings per engine, and the embedded migrations.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+use streamgate_core::load::DatabaseKind;
+
+use crate::StoreError;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Which engine a store runs on; a few statements (locks, transaction start) differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A connection pool on a migrated database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (and on SQLite creates) the database at `url` and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise(url)?;
+        let masked = mask_password(&url);
+        let connect_err = |source| StoreError::Connect {
+            url: masked.clone(),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(connect_err)?
+            .disable_statement_logging();
+        let pool_options = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the one writer; the busy timeout makes
+                        // writers queue instead of failing when another holds the lock.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        };
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// The pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The engine.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads first and upgrades later fails with
+    /// "database is locked" instead of waiting when another writer got there first.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Closes every connection (the SQLite WAL is checkpointed on the last close).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Turns the accepted spellings into one sqlx understands and makes sure a SQLite
+/// file's directory exists.
+fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
+    match DatabaseKind::of(url) {
+        Some(DatabaseKind::Postgres) => Ok((Backend::Postgres, url.to_owned())),
+        Some(DatabaseKind::Sqlite) => {
+            let rest = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .or_else(|| url.strip_prefix("file://"))
+                .or_else(|| url.strip_prefix("file:"))
+                .unwrap_or(url);
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if path.is_empty() || path == ":memory:" {
+                return Ok((Backend::Sqlite, "sqlite::memory:".to_owned()));
+            }
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+            if !params.iter().any(|p| p.starts_with("mode=")) {
+                params.push("mode=rwc");
+            }
+            Ok((
+                Backend::Sqlite,
+                format!("sqlite://{path}?{}", params.join("&")),
+            ))
+        }
+        None => Err(StoreError::UnsupportedUrl(mask_password(url))),
+    }
+}
+
+/// The URL with its password replaced, for messages and logs.
+pub fn mask_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_seed_and_sqlx_spellings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a/b.db");
+        let (b, u) = normalise(&format!("file:{}", p.display())).expect("file:");
+        assert_eq!(b, Backend::Sqlite);
+        assert_eq!(u, format!("sqlite://{}?mode=rwc", p.display()));
+        assert!(
+            p.parent().expect("dir").is_dir(),
+            "directory made on first run"
+        );
+        assert_eq!(
+            normalise("postgres://u@h/db").expect("pg").0,
+            Backend::Postgres
+        );
+        assert!(matches!(
+            normalise("mysql://h/db"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
+        assert_eq!(
+            mask_password("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}

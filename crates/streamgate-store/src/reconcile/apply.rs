@@ -1,0 +1,273 @@
+//! Carrying a plan out, in one transaction.
+
+use sqlx::{AnyConnection, Row};
+use streamgate_core::Config;
+
+use super::plan::{Change, Plan, plan_in};
+use crate::codes::{self, NewCodes};
+use crate::events;
+use crate::logs::{self, Audit, Revocation, RevocationKind};
+use crate::{Backend, Store, StoreError, now_ms};
+
+/// Advisory lock key of the applier on PostgreSQL: one apply at a time across every
+/// platform process sharing the database.
+const APPLY_LOCK: i64 = 0x5347_4150; // "SGAP"
+
+/// How to apply.
+pub struct ApplyOptions<'a> {
+    /// Delete removed events and revoke surplus codes instead of refusing.
+    pub prune: bool,
+    /// Who is applying, for the audit log (`config`, `cli`).
+    pub actor: &'a str,
+    /// Called with (codes made so far, codes to make in all).
+    pub progress: Option<&'a mut (dyn FnMut(u64, u64) + Send)>,
+}
+
+impl Default for ApplyOptions<'_> {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            actor: "config",
+            progress: None,
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// The plan that was carried out.
+    pub plan: Plan,
+    /// Codes made.
+    pub codes_made: u64,
+    /// Codes revoked by `--prune`.
+    pub codes_revoked: u64,
+}
+
+/// Plans and applies in one transaction. Fails without changing anything when the
+/// plan has errors or any statement fails.
+pub async fn apply(
+    store: &Store,
+    config: &Config,
+    mut options: ApplyOptions<'_>,
+) -> Result<ApplyReport, StoreError> {
+    let mut tx = store.begin_write().await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPLY_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let plan = plan_in(&mut tx, config, options.prune).await?;
+    if !plan.errors.is_empty() {
+        return Err(StoreError::Plan(plan.errors));
+    }
+    let total = plan.codes_to_make();
+    let mut made_so_far = 0u64;
+    let mut codes_revoked = 0u64;
+    for change in &plan.changes {
+        match change {
+            Change::CreateEvent { row } => events::insert(&mut tx, row).await?,
+            Change::UpdateEvent {
+                row, was_active, ..
+            } => {
+                events::update(&mut tx, row).await?;
+                let kind = match (*was_active, row.is_active) {
+                    (true, false) => Some(RevocationKind::EventDeactivated),
+                    (false, true) => Some(RevocationKind::EventReactivated),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    let entry = Revocation {
+                        kind,
+                        event_id: &row.id,
+                        code_id: None,
+                        session_id: None,
+                    };
+                    logs::append_revocations(&mut tx, store.backend(), &[entry]).await?;
+                }
+            }
+            Change::AddCodes {
+                event_id,
+                batch,
+                from,
+                to,
+                suspended,
+                expires_at,
+            } => {
+                let new = NewCodes {
+                    event_id,
+                    label: Some(batch),
+                    batch: Some(batch),
+                    suspended: *suspended,
+                    expires_at: *expires_at,
+                    count: to - from,
+                };
+                let base = made_so_far;
+                let mut report = |n: u64| {
+                    if let Some(progress) = options.progress.as_mut() {
+                        progress(base + n, total);
+                    }
+                };
+                made_so_far += codes::insert(&mut tx, &new, &mut report).await?.len() as u64;
+            }
+            Change::PruneCodes {
+                event_id,
+                batch,
+                revoke,
+                ..
+            } => {
+                codes_revoked +=
+                    prune_codes(&mut tx, store.backend(), event_id, batch, *revoke).await?;
+            }
+            Change::SetBatchSuspended {
+                event_id,
+                batch,
+                suspended,
+            } => {
+                set_suspended(&mut tx, store.backend(), event_id, batch, *suspended).await?;
+            }
+            Change::RetireEvent {
+                event_id,
+                was_active,
+            } => {
+                sqlx::query("UPDATE events SET is_active = 0, is_archived = 1, updated_at = $2 WHERE id = $1")
+                    .bind(event_id.as_str())
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                if *was_active {
+                    let entry = Revocation {
+                        kind: RevocationKind::EventDeactivated,
+                        event_id,
+                        code_id: None,
+                        session_id: None,
+                    };
+                    logs::append_revocations(&mut tx, store.backend(), &[entry]).await?;
+                }
+            }
+            Change::DeleteEvent { event_id, .. } => {
+                events::delete(&mut tx, event_id).await?;
+                let entry = Revocation {
+                    kind: RevocationKind::EventDeactivated,
+                    event_id,
+                    code_id: None,
+                    session_id: None,
+                };
+                logs::append_revocations(&mut tx, store.backend(), &[entry]).await?;
+            }
+        }
+    }
+    if !plan.is_empty() {
+        let summary = plan.to_string();
+        let detail = summary.lines().last().unwrap_or_default();
+        logs::append_audit(
+            &mut tx,
+            Audit {
+                actor: options.actor,
+                action: "config.apply",
+                target: None,
+                outcome: "ok",
+                detail: Some(detail),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ApplyReport {
+        plan,
+        codes_made: made_so_far,
+        codes_revoked,
+    })
+}
+
+async fn prune_codes(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    event_id: &str,
+    batch: &str,
+    n: u64,
+) -> Result<u64, StoreError> {
+    // Already-revoked codes go first, then the newest: the codes most likely still unsold.
+    let rows = sqlx::query(
+        "SELECT id, is_revoked FROM access_codes WHERE event_id = $1 AND batch = $2 AND redeemed_at IS NULL \
+         ORDER BY is_revoked DESC, created_at DESC, id LIMIT $3",
+    )
+    .bind(event_id)
+    .bind(batch)
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut newly_revoked = Vec::new();
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        if row.try_get::<i64, _>("is_revoked")? == 0 {
+            newly_revoked.push(id.clone());
+        }
+        ids.push(id);
+    }
+    let now = now_ms();
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "UPDATE access_codes SET is_revoked = 1, revoked_at = COALESCE(revoked_at, $1), batch = NULL WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let entries: Vec<Revocation<'_>> = newly_revoked
+        .iter()
+        .map(|id| Revocation {
+            kind: RevocationKind::CodeRevoked,
+            event_id,
+            code_id: Some(id),
+            session_id: None,
+        })
+        .collect();
+    logs::append_revocations(conn, backend, &entries).await?;
+    Ok(ids.len() as u64)
+}
+
+async fn set_suspended(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    event_id: &str,
+    batch: &str,
+    suspended: bool,
+) -> Result<(), StoreError> {
+    let flip: Vec<String> = sqlx::query("SELECT id FROM access_codes WHERE event_id = $1 AND batch = $2 AND is_suspended = $3 AND is_revoked = 0")
+        .bind(event_id)
+        .bind(batch)
+        .bind(i64::from(!suspended))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?;
+    sqlx::query("UPDATE access_codes SET is_suspended = $3 WHERE event_id = $1 AND batch = $2")
+        .bind(event_id)
+        .bind(batch)
+        .bind(i64::from(suspended))
+        .execute(&mut *conn)
+        .await?;
+    let kind = if suspended {
+        RevocationKind::CodeRevoked
+    } else {
+        RevocationKind::CodeUnrevoked
+    };
+    let entries: Vec<Revocation<'_>> = flip
+        .iter()
+        .map(|id| Revocation {
+            kind,
+            event_id,
+            code_id: Some(id),
+            session_id: None,
+        })
+        .collect();
+    logs::append_revocations(conn, backend, &entries).await
+}

@@ -1,0 +1,17 @@
+//! The reconciler: makes the database's config-managed events and code batches match
+//! `streamgate.toml`, the way Terraform makes infrastructure match its files.
+//!
+//! [`plan`] compares and describes; [`apply`] computes the same plan *inside* one
+//! write transaction (after taking the applier lock on PostgreSQL, so two processes
+//! applying at once serialise and the second finds nothing left to do) and carries it
+//! out. Either everything in a plan happens or nothing does.
+//!
+//! Rules (DESIGN.md section 3): runtime state is never touched; an event removed from
+//! the file is deactivated and archived, not deleted, unless `--prune`; a batch's count
+//! going down is an error unless `--prune`, which revokes surplus *unredeemed* codes.
+
+mod apply;
+mod plan;
+
+pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use plan::{Change, FieldChange, Plan, plan, plan_in};
