@@ -74,3 +74,12 @@ CREATE TABLE audit_log (
     detail  TEXT
 );
 CREATE INDEX audit_log_by_time ON audit_log (at);
+
+-- HLS edges that poll the revocation feed: when each last synced and from where, for
+-- the dashboard's edge health.
+CREATE TABLE edges (
+    id           TEXT PRIMARY KEY NOT NULL,
+    last_sync_at BIGINT NOT NULL,
+    last_cursor  BIGINT NOT NULL,
+    address      TEXT
+);

@@ -44,6 +44,10 @@ enum Command {
     Plan(commands::reconcile::PlanArgs),
     /// Make the database match streamgate.toml, in one transaction.
     Apply(commands::reconcile::ApplyArgs),
+    /// Run the platform service (viewer API, revocation feed, health, metrics).
+    Platform(commands::serve::PlatformArgs),
+    /// Print the OpenAPI description of the platform API (YAML).
+    Openapi,
     /// Work with access codes.
     #[command(subcommand)]
     Codes(commands::codes::CodesCommand),
@@ -58,6 +62,8 @@ fn main() -> ExitCode {
         Command::HashPassword => commands::secrets::hash_password(),
         Command::Plan(args) => commands::reconcile::plan(cli.config, args),
         Command::Apply(args) => commands::reconcile::apply(cli.config, args),
+        Command::Platform(args) => commands::serve::platform(cli.config, args),
+        Command::Openapi => commands::serve::openapi(),
         Command::Codes(command) => commands::codes::run(cli.config, command),
     };
     match result {

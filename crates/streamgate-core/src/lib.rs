@@ -10,6 +10,7 @@
 pub mod code;
 pub mod config;
 pub mod env;
+pub mod jwt;
 pub mod load;
 pub mod reference;
 pub mod secrets;

@@ -192,6 +192,21 @@ pub async fn export_csv(
     Ok(rows.len() as u64)
 }
 
+/// Whether `code` is a code of `event_id` (the status endpoint's credential check).
+pub async fn belongs_to(
+    conn: &mut AnyConnection,
+    code: &str,
+    event_id: &str,
+) -> Result<bool, StoreError> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM access_codes WHERE code = $1 AND event_id = $2")
+            .bind(code)
+            .bind(event_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::CodeStatus;

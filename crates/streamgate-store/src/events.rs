@@ -57,7 +57,7 @@ pub struct EventRow {
 }
 
 impl EventRow {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         let managed: String = row.try_get("managed_by")?;
         Ok(Self {
             id: row.try_get("id")?,

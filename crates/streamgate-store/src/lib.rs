@@ -14,6 +14,7 @@ pub mod db;
 pub mod events;
 pub mod logs;
 pub mod reconcile;
+pub mod sessions;
 pub mod watch;
 
 pub use db::{Backend, Store};

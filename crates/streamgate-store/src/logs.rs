@@ -1,9 +1,9 @@
 //! The two append-only logs. The revocation log feeds the HLS edges, which resume from
 //! the last `seq` they saw; the audit log answers "who did what, when".
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
-use crate::{Backend, StoreError, now_ms};
+use crate::{Backend, Store, StoreError, now_ms};
 
 /// Advisory lock taken before appending to the revocation log on PostgreSQL. Holding it
 /// until commit makes sequence order equal commit order, so an edge that has seen
@@ -96,7 +96,141 @@ pub async fn append_revocations(
         }
         query.execute(&mut *conn).await?;
     }
+    if backend == Backend::Postgres {
+        // Delivered at commit, to every platform process listening: their waiting
+        // feed requests answer at once instead of at their next poll.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
+}
+
+/// The PostgreSQL NOTIFY channel that says "the revocation log grew".
+pub const NOTIFY_CHANNEL: &str = "streamgate_revocations";
+
+/// One revocation-log entry as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Position in the log; the cursor an edge resumes from.
+    pub seq: i64,
+    /// Stored kind (`code_revoked`, ...).
+    pub kind: String,
+    /// Event concerned.
+    pub event_id: String,
+    /// Code concerned, if any.
+    pub code_id: Option<String>,
+    /// Session concerned, if any.
+    pub session_id: Option<String>,
+    /// When, Unix ms.
+    pub at: i64,
+}
+
+/// Where a feed read starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Since {
+    /// Entries with `seq` greater than this (the cursor; 0 for everything).
+    Cursor(i64),
+    /// Entries logged at or after this time, Unix ms (the seed's `since`).
+    Time(i64),
+}
+
+/// Reads up to `limit` entries after `since`, oldest first. Session ends older than
+/// `session_horizon_ms` are left out: every token of such a session has expired (no
+/// token outlives its TTL, and none is issued after the end), so they cannot matter to
+/// an edge and would only grow a fresh edge's first sync.
+pub async fn read_revocations(
+    store: &Store,
+    since: Since,
+    session_horizon_ms: i64,
+    limit: i64,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let (column, value) = match since {
+        Since::Cursor(seq) => ("seq >", seq),
+        Since::Time(at) => ("at >=", at),
+    };
+    let sql = format!(
+        "SELECT seq, kind, event_id, code_id, session_id, at FROM revocation_log \
+         WHERE {column} $1 AND (kind <> 'session_ended' OR at >= $2) ORDER BY seq LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value)
+        .bind(session_horizon_ms)
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(LogEntry {
+                seq: row.try_get("seq")?,
+                kind: row.try_get("kind")?,
+                event_id: row.try_get("event_id")?,
+                code_id: row.try_get("code_id")?,
+                session_id: row.try_get("session_id")?,
+                at: row.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+/// The newest sequence number in the log (0 when empty).
+pub async fn last_seq(store: &Store) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM revocation_log")
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.try_get("seq")?)
+}
+
+/// Remembers that `edge` synced up to `cursor` now, for the dashboard.
+pub async fn record_edge_sync(
+    store: &Store,
+    edge: &str,
+    cursor: i64,
+    address: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO edges (id, last_sync_at, last_cursor, address) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at, \
+         last_cursor = excluded.last_cursor, address = excluded.address",
+    )
+    .bind(edge)
+    .bind(now_ms())
+    .bind(cursor)
+    .bind(address)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// One edge's last sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeSync {
+    /// The edge's id.
+    pub id: String,
+    /// When it last polled, Unix ms.
+    pub last_sync_at: i64,
+    /// The cursor it was given.
+    pub last_cursor: i64,
+    /// Where it polled from.
+    pub address: Option<String>,
+}
+
+/// Every edge that ever synced, by id.
+pub async fn edge_syncs(store: &Store) -> Result<Vec<EdgeSync>, StoreError> {
+    let rows = sqlx::query("SELECT id, last_sync_at, last_cursor, address FROM edges ORDER BY id")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(EdgeSync {
+                id: row.try_get("id")?,
+                last_sync_at: row.try_get("last_sync_at")?,
+                last_cursor: row.try_get("last_cursor")?,
+                address: row.try_get("address")?,
+            })
+        })
+        .collect()
 }
 
 /// One audit entry.

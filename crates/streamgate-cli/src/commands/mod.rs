@@ -4,6 +4,7 @@ pub mod codes;
 pub mod reconcile;
 pub mod schema;
 pub mod secrets;
+pub mod serve;
 pub mod validate;
 
 use std::path::PathBuf;

@@ -1,0 +1,64 @@
+//! `streamgate platform`: run the platform service (and `streamgate openapi`, which
+//! prints the API description the service serves).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use streamgate_core::env::Env;
+use streamgate_core::{LoadOptions, Role, load};
+use streamgate_platform::{Platform, PlatformOptions};
+
+use super::{init_logging, runtime, shutdown_signal};
+
+/// Options of `streamgate platform`.
+#[derive(Debug, clap::Args)]
+pub struct PlatformArgs {
+    /// Apply with --prune at start and on reload (delete events removed from the file).
+    #[arg(long)]
+    prune: bool,
+    /// Do not watch streamgate.toml for changes.
+    #[arg(long)]
+    no_watch: bool,
+}
+
+/// Runs the platform until Ctrl-C or SIGTERM.
+pub fn platform(config: Option<PathBuf>, args: PlatformArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let env = Env::from_process();
+    let options = LoadOptions {
+        config_path: config,
+        env: env.clone(),
+        role: Some(Role::Platform),
+        require_secrets: true,
+    };
+    let loaded = match load(&options) {
+        Ok(loaded) => loaded,
+        Err(report) => {
+            eprintln!("{report}");
+            bail!("the configuration is not valid; the platform did not start")
+        }
+    };
+    let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
+    runtime()?.block_on(async move {
+        let platform = Platform::build(
+            loaded.config,
+            &loaded.secrets,
+            PlatformOptions {
+                watch,
+                env,
+                prune: args.prune,
+            },
+        )
+        .await
+        .context("the platform did not start")?;
+        platform.run(shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Prints the platform API's OpenAPI description (YAML), as committed in openapi.yaml.
+pub fn openapi() -> anyhow::Result<ExitCode> {
+    print!("{}", streamgate_platform::openapi_yaml());
+    Ok(ExitCode::SUCCESS)
+}

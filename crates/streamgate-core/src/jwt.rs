@@ -1,0 +1,290 @@
+//! Playback tokens (SPEC section 4): the one thing the platform and the HLS server both
+//! understand. HS256 only, with a `kid` so a rotated secret can be told apart from the
+//! current one while the previous secret is still accepted for verification.
+//!
+//! The claims never carry the access code itself: a token travels in URLs on Safari,
+//! and a leaked URL must not hand out a reusable ticket, so `sub` is the code's row id.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::secrets::{MIN_SIGNING_SECRET_LEN, Secret};
+
+/// Why a token was not made or not accepted. The HLS server answers every variant with
+/// the same 403, so the distinction is for logs and tests only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    /// The signing secret is shorter than the 32 characters SPEC section 1 requires.
+    #[error("PLAYBACK_SIGNING_SECRET must be at least {MIN_SIGNING_SECRET_LEN} characters")]
+    ShortSecret,
+    /// Not three base64url parts, bad JSON, or claims missing.
+    #[error("malformed token")]
+    Malformed,
+    /// A header algorithm other than HS256 (`none`, RS256 ...).
+    #[error("algorithm not allowed")]
+    WrongAlgorithm,
+    /// The signature does not match any accepted key.
+    #[error("bad signature")]
+    BadSignature,
+    /// Past `exp`.
+    #[error("token expired")]
+    Expired,
+    /// `sp` is not the stream prefix of `eid`.
+    #[error("stream path claim does not match the event")]
+    PathMismatch,
+    /// Signing failed (never expected with HMAC; kept so no panic is possible).
+    #[error("cannot sign token: {0}")]
+    Sign(String),
+}
+
+/// The claims of a playback token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The access code's id (never the code).
+    pub sub: String,
+    /// The event id.
+    pub eid: String,
+    /// The session id: ending the session revokes the token.
+    pub sid: String,
+    /// The path prefix the token opens: `/streams/<eid>/`.
+    pub sp: String,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+    /// A probe token: HEAD requests only (the platform's liveness probe).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub probe: bool,
+}
+
+impl Claims {
+    /// The stream path prefix of an event, the `sp` claim's only valid value.
+    pub fn stream_prefix(event_id: &str) -> String {
+        format!("/streams/{event_id}/")
+    }
+}
+
+struct Key {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl Key {
+    fn new(secret: &Secret) -> Result<Self, JwtError> {
+        let bytes = secret.expose().as_bytes();
+        if secret.expose().chars().count() < MIN_SIGNING_SECRET_LEN {
+            return Err(JwtError::ShortSecret);
+        }
+        Ok(Self {
+            kid: key_id(bytes),
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+        })
+    }
+}
+
+/// A key id that names a secret without revealing it: the first 8 bytes of its
+/// SHA-256, in hex. Both services derive the same id from the same secret.
+fn key_id(secret: &[u8]) -> String {
+    let digest = Sha256::digest(secret);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The signing key and, during a rotation, the previous one (verification only).
+pub struct PlaybackKeys {
+    current: Key,
+    previous: Option<Key>,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for PlaybackKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlaybackKeys")
+            .field("kid", &self.current.kid)
+            .field("previous_kid", &self.previous.as_ref().map(|k| &k.kid))
+            .finish()
+    }
+}
+
+impl PlaybackKeys {
+    /// Keys from `PLAYBACK_SIGNING_SECRET` and, optionally,
+    /// `PLAYBACK_SIGNING_SECRET_PREVIOUS`; both must be at least 32 characters.
+    pub fn new(current: &Secret, previous: Option<&Secret>) -> Result<Self, JwtError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        Ok(Self {
+            current: Key::new(current)?,
+            previous: previous.map(Key::new).transpose()?,
+            validation,
+        })
+    }
+
+    /// The `kid` new tokens carry.
+    pub fn current_kid(&self) -> &str {
+        &self.current.kid
+    }
+
+    /// Signs `claims` with the current secret.
+    pub fn sign(&self, claims: &Claims) -> Result<String, JwtError> {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.current.encoding)
+            .map_err(|e| JwtError::Sign(e.to_string()))
+    }
+
+    /// Checks algorithm, signature (current key, or the previous one during rotation),
+    /// expiry, required claims and that `sp` belongs to `eid`.
+    pub fn verify(&self, token: &str) -> Result<Claims, JwtError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
+        if header.alg != Algorithm::HS256 {
+            return Err(JwtError::WrongAlgorithm);
+        }
+        // The kid picks the key; without one (or an unknown one) every key is tried,
+        // so tokens made before kids existed still verify.
+        let keys: Vec<&Key> = match header.kid.as_deref() {
+            Some(kid) if kid == self.current.kid => vec![&self.current],
+            Some(kid) if self.previous.as_ref().is_some_and(|p| p.kid == kid) => {
+                self.previous.iter().collect()
+            }
+            _ => std::iter::once(&self.current)
+                .chain(self.previous.iter())
+                .collect(),
+        };
+        let mut last = JwtError::BadSignature;
+        for key in keys {
+            match jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation) {
+                Ok(data) => {
+                    let claims = data.claims;
+                    if claims.sp != Claims::stream_prefix(&claims.eid) {
+                        return Err(JwtError::PathMismatch);
+                    }
+                    return Ok(claims);
+                }
+                Err(e) => {
+                    use jsonwebtoken::errors::ErrorKind;
+                    last = match e.kind() {
+                        ErrorKind::InvalidSignature => JwtError::BadSignature,
+                        ErrorKind::ExpiredSignature => return Err(JwtError::Expired),
+                        ErrorKind::InvalidAlgorithm => return Err(JwtError::WrongAlgorithm),
+                        _ => return Err(JwtError::Malformed),
+                    };
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const OTHER: &str = "fedcba9876543210fedcba9876543210";
+
+    fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    fn claims(exp: i64) -> Claims {
+        Claims {
+            sub: "code-id".into(),
+            eid: "demo".into(),
+            sid: "session".into(),
+            sp: Claims::stream_prefix("demo"),
+            iat: now(),
+            exp,
+            probe: false,
+        }
+    }
+
+    fn keys(current: &str, previous: Option<&str>) -> PlaybackKeys {
+        PlaybackKeys::new(&Secret::new(current), previous.map(Secret::new).as_ref()).expect("keys")
+    }
+
+    #[test]
+    fn round_trip_carries_every_claim_and_a_kid() {
+        let k = keys(SECRET, None);
+        let c = claims(now() + 60);
+        let token = k.sign(&c).expect("sign");
+        assert_eq!(k.verify(&token), Ok(c));
+        let header = jsonwebtoken::decode_header(&token).expect("header");
+        assert_eq!(header.kid.as_deref(), Some(k.current_kid()));
+        assert!(!token.contains("probe"), "probe is omitted when false");
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(matches!(
+            PlaybackKeys::new(&Secret::new("short"), None),
+            Err(JwtError::ShortSecret)
+        ));
+    }
+
+    #[test]
+    fn expired_tampered_and_foreign_tokens_fail() {
+        let k = keys(SECRET, None);
+        assert_eq!(
+            k.verify(&k.sign(&claims(now() - 1)).expect("sign")),
+            Err(JwtError::Expired)
+        );
+        let foreign = keys(OTHER, None).sign(&claims(now() + 60)).expect("sign");
+        assert_eq!(k.verify(&foreign), Err(JwtError::BadSignature));
+        let token = k.sign(&claims(now() + 60)).expect("sign");
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut c = claims(now() + 60);
+        c.eid = "other".into();
+        c.sp = Claims::stream_prefix("other");
+        parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&c).expect("json"));
+        assert_eq!(k.verify(&parts.join(".")), Err(JwtError::BadSignature));
+        assert_eq!(k.verify("not.a.token"), Err(JwtError::Malformed));
+        assert_eq!(k.verify(""), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn alg_none_and_other_algorithms_are_refused() {
+        let k = keys(SECRET, None);
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&claims(now() + 60)).expect("json"));
+        for alg in ["none", "HS384", "RS256"] {
+            let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+            let token = format!("{header}.{body}.");
+            assert!(
+                matches!(
+                    k.verify(&token),
+                    Err(JwtError::WrongAlgorithm | JwtError::Malformed)
+                ),
+                "{alg} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn mismatched_stream_path_is_refused() {
+        let k = keys(SECRET, None);
+        let mut c = claims(now() + 60);
+        c.sp = "/streams/".into();
+        assert_eq!(
+            k.verify(&k.sign(&c).expect("sign")),
+            Err(JwtError::PathMismatch)
+        );
+    }
+
+    #[test]
+    fn rotation_accepts_the_previous_secret_until_it_is_dropped() {
+        let old = keys(OTHER, None);
+        let token = old.sign(&claims(now() + 60)).expect("sign");
+        let rotated = keys(SECRET, Some(OTHER));
+        assert!(rotated.verify(&token).is_ok());
+        assert_ne!(rotated.current_kid(), old.current_kid());
+        let after = keys(SECRET, None);
+        assert_eq!(after.verify(&token), Err(JwtError::BadSignature));
+    }
+}

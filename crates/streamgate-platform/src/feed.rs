@@ -1,0 +1,77 @@
+//! Waking the revocation feed's waiting requests. An HLS edge asks for entries after its
+//! cursor and may wait; the answer goes out as soon as the log grows. This process bumps
+//! a counter after its own writes; on PostgreSQL a LISTEN connection bumps it when any
+//! platform process commits (the store NOTIFYs inside the appending transaction); and a
+//! short re-check interval covers writers that can do neither (another process on the
+//! same SQLite file, the reconciler), so nothing waits longer than that interval.
+
+use std::time::Duration;
+
+use streamgate_store::logs::NOTIFY_CHANNEL;
+use tokio::sync::watch;
+
+/// How often a waiting request re-reads the log when nothing woke it.
+pub const RECHECK: Duration = Duration::from_millis(250);
+
+/// The wake-up signal shared by the handlers.
+#[derive(Debug)]
+pub struct FeedSignal {
+    tx: watch::Sender<u64>,
+}
+
+impl Default for FeedSignal {
+    fn default() -> Self {
+        Self {
+            tx: watch::channel(0).0,
+        }
+    }
+}
+
+impl FeedSignal {
+    /// Something was appended: wake every waiter.
+    pub fn bump(&self) {
+        self.tx.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees the next bump.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.tx.subscribe()
+    }
+}
+
+/// Listens for other processes' NOTIFYs on PostgreSQL until `shutdown`, reconnecting
+/// after errors. Returns at once for SQLite.
+pub async fn listen_postgres(
+    url: String,
+    signal: std::sync::Arc<FeedSignal>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let listener = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+            listener.listen(NOTIFY_CHANNEL).await?;
+            tracing::debug!("listening for revocation notifications");
+            loop {
+                listener.recv().await?;
+                signal.bump();
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        tokio::select! {
+            result = listener => {
+                if let Err(e) = result {
+                    tracing::warn!("revocation LISTEN connection lost, retrying in 1 s: {e}");
+                }
+                // Something may have been missed while reconnecting: wake waiters so
+                // they re-read the log.
+                signal.bump();
+            }
+            _ = shutdown.changed() => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

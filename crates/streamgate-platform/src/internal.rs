@@ -1,0 +1,229 @@
+//! The revocation feed (SPEC section 3, "Internal"): how HLS edges, which have no
+//! database, learn that a code was revoked, an event deactivated or a session ended.
+//!
+//! The seed's `since=<ISO 8601>` works, but clock time can miss an entry committed late
+//! with an earlier timestamp; the sequence `cursor` cannot, because the store appends
+//! under a lock held to commit (sequence order is commit order). With `wait`, a request
+//! that finds nothing new stays open until something is logged, so a revocation reaches
+//! a waiting edge in well under a second.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::auth::ApiKey;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, SecurityScheme};
+use streamgate_store::logs::{self, LogEntry, Since};
+use streamgate_store::{format_ms, now_ms};
+use subtle::ConstantTimeEq;
+
+use crate::client_ip::client_ip;
+use crate::error::ApiError;
+use crate::feed::RECHECK;
+use crate::state::AppState;
+use crate::viewer::ApiTags;
+
+/// Most entries in one answer; `more` says when there are others.
+const PAGE: i64 = 5_000;
+/// Longest a request may wait for news.
+const MAX_WAIT_MS: u64 = 30_000;
+
+/// `X-Internal-Api-Key`: the key the platform and HLS servers share.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Internal-Api-Key", key_in = "header")]
+pub struct InternalKey(ApiKey);
+
+/// A revoked code, in the seed's shape.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CodeRevocation {
+    /// The code's id (the JWT `sub`).
+    pub code_id: String,
+    /// Its event.
+    pub event_id: String,
+    /// When (RFC 3339).
+    pub revoked_at: String,
+}
+
+/// A deactivated event, in the seed's shape.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct EventDeactivation {
+    /// The event.
+    pub event_id: String,
+    /// When (RFC 3339).
+    pub deactivated_at: String,
+}
+
+/// One log entry, in order; what an edge replays to keep its sets exact (revocations
+/// can be undone, sessions end).
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct FeedEntry {
+    /// Position in the log.
+    pub seq: i64,
+    /// `code_revoked`, `code_unrevoked`, `event_deactivated`, `event_reactivated` or
+    /// `session_ended`.
+    pub kind: String,
+    /// The event.
+    pub event_id: String,
+    /// The code, for code and session entries.
+    pub code_id: Option<String>,
+    /// The session, for session entries.
+    pub session_id: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// What an edge gets.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct RevocationFeed {
+    /// Codes revoked in the range (seed shape).
+    pub revocations: Vec<CodeRevocation>,
+    /// Events deactivated in the range (seed shape).
+    pub event_deactivations: Vec<EventDeactivation>,
+    /// Every entry in the range, in order.
+    pub entries: Vec<FeedEntry>,
+    /// Pass as `cursor` next time.
+    pub cursor: i64,
+    /// More entries are waiting: ask again at once.
+    pub more: bool,
+    /// The platform's clock (RFC 3339): the seed's next `since`.
+    pub server_time: String,
+}
+
+/// HLS edge to platform endpoints.
+pub struct InternalApi;
+
+#[OpenApi(tag = "ApiTags::Internal")]
+impl InternalApi {
+    /// Revocation entries after `cursor` (or since the time `since`), optionally
+    /// waiting up to `wait` milliseconds for the first new one.
+    #[oai(
+        path = "/api/revocations",
+        method = "get",
+        operation_id = "revocations"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn revocations(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        key: InternalKey,
+        /// ISO 8601 time: entries logged at or after it (the seed's parameter).
+        since: Query<Option<String>>,
+        /// Sequence cursor from the previous answer: entries after it (0: everything).
+        cursor: Query<Option<i64>>,
+        /// Milliseconds to wait for news when there is none (at most 30000).
+        wait: Query<Option<u64>>,
+        /// The calling edge's id, for the dashboard's edge health.
+        edge: Query<Option<String>>,
+    ) -> Result<Json<RevocationFeed>, ApiError> {
+        check_key(&state, &key.0.key)?;
+        let from = match (cursor.0, since.0.as_deref()) {
+            (Some(c), _) => Since::Cursor(c.max(0)),
+            (None, Some(s)) => Since::Time(parse_time(s)?),
+            (None, None) => {
+                return Err(ApiError::bad_request(
+                    "Missing since parameter (an ISO 8601 time) or cursor",
+                ));
+            }
+        };
+        let ttl_ms = i64::from(state.config().platform.playback_token_ttl_seconds) * 1000;
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_millis(wait.0.unwrap_or(0).min(MAX_WAIT_MS));
+        let mut wake = state.feed.subscribe();
+        let entries = loop {
+            let entries =
+                logs::read_revocations(&state.store, from, now_ms() - ttl_ms, PAGE).await?;
+            if !entries.is_empty() || tokio::time::Instant::now() >= deadline {
+                break entries;
+            }
+            let nap = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + RECHECK));
+            tokio::select! {
+                _ = wake.changed() => {}
+                () = nap => {}
+            }
+        };
+        let next = match (entries.last(), from) {
+            (Some(last), _) => last.seq,
+            (None, Since::Cursor(c)) => c,
+            (None, Since::Time(_)) => logs::last_seq(&state.store).await?,
+        };
+        let ip = client_ip(req, &state.config().platform.trusted_proxies)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
+        let edge_id = edge
+            .0
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| ip.clone());
+        logs::record_edge_sync(&state.store, &edge_id, next, &ip).await?;
+        Ok(Json(feed(entries, next)))
+    }
+}
+
+/// Compares the presented key with ours in constant time.
+pub fn check_key(state: &AppState, presented: &str) -> Result<(), ApiError> {
+    let ok = state
+        .internal_key
+        .as_ref()
+        .is_some_and(|k| bool::from(k.expose().as_bytes().ct_eq(presented.as_bytes())));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("Invalid internal API key"))
+    }
+}
+
+fn parse_time(s: &str) -> Result<i64, ApiError> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(streamgate_store::to_ms)
+        .map_err(|_| {
+            ApiError::bad_request("since must be an ISO 8601 time such as 2026-01-01T00:00:00Z")
+        })
+}
+
+fn feed(entries: Vec<LogEntry>, cursor: i64) -> RevocationFeed {
+    let more = i64::try_from(entries.len()).unwrap_or(i64::MAX) >= PAGE;
+    let revocations = entries
+        .iter()
+        .filter(|e| e.kind == "code_revoked")
+        .filter_map(|e| {
+            Some(CodeRevocation {
+                code_id: e.code_id.clone()?,
+                event_id: e.event_id.clone(),
+                revoked_at: format_ms(e.at),
+            })
+        })
+        .collect();
+    let event_deactivations = entries
+        .iter()
+        .filter(|e| e.kind == "event_deactivated")
+        .map(|e| EventDeactivation {
+            event_id: e.event_id.clone(),
+            deactivated_at: format_ms(e.at),
+        })
+        .collect();
+    RevocationFeed {
+        revocations,
+        event_deactivations,
+        entries: entries
+            .into_iter()
+            .map(|e| FeedEntry {
+                seq: e.seq,
+                kind: e.kind,
+                event_id: e.event_id,
+                code_id: e.code_id,
+                session_id: e.session_id,
+                at: format_ms(e.at),
+            })
+            .collect(),
+        cursor,
+        more,
+        server_time: format_ms(now_ms()),
+    }
+}

@@ -1,0 +1,329 @@
+//! The platform service: where an access code becomes a playback token.
+//!
+//! [`Platform::build`] does everything that can fail before the first request (open
+//! and migrate the database, apply `streamgate.toml`, check the signing secret, reach
+//! Redis, bind the port) and hands back the bound address, so tests run the real
+//! service on port 0. [`Platform::run`] serves until the shutdown future resolves, with
+//! the config watcher and the PostgreSQL LISTEN task beside it, and drains in-flight
+//! requests before returning.
+//!
+//! Modules: one per API group (`viewer`, `internal`, `health`), plus the pieces they
+//! share (`error`, `client_ip`, `ratelimit`, `feed`, `probe`, `metrics`, `state`).
+
+pub mod client_ip;
+pub mod error;
+pub mod feed;
+pub mod health;
+pub mod internal;
+pub mod metrics;
+pub mod probe;
+pub mod ratelimit;
+pub mod state;
+pub mod viewer;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use poem::http::HeaderValue;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route};
+use poem_openapi::OpenApiService;
+use streamgate_core::Config;
+use streamgate_core::env::Env;
+use streamgate_core::jwt::{JwtError, PlaybackKeys};
+use streamgate_core::secrets::Secrets;
+use streamgate_store::reconcile::{self, ApplyOptions};
+use streamgate_store::watch::{self, ReloadStatus, StatusHandle, WatchOptions};
+use streamgate_store::{Backend, Store, StoreError};
+use tokio::sync::watch as channel;
+
+use crate::feed::FeedSignal;
+use crate::metrics::Metrics;
+use crate::probe::Prober;
+use crate::ratelimit::RateLimiter;
+use crate::state::AppState;
+
+/// Largest request body accepted (the API takes small JSON documents only).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why the platform could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    /// The database could not be opened, migrated or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `PLAYBACK_SIGNING_SECRET` is missing or unusable.
+    #[error("PLAYBACK_SIGNING_SECRET: {0}")]
+    Keys(#[from] JwtError),
+    /// A required secret is not set.
+    #[error("{0} is not set (make one with `streamgate gen-secret`)")]
+    MissingSecret(&'static str),
+    /// Redis was configured but cannot be used.
+    #[error(transparent)]
+    Redis(#[from] ratelimit::RedisError),
+    /// The listen address cannot be bound, or serving failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What the platform needs from its caller besides the configuration.
+#[derive(Debug, Clone)]
+pub struct PlatformOptions {
+    /// The config file to watch for changes (`None`: no hot reload).
+    pub watch: Option<PathBuf>,
+    /// The environment captured at start, for reloads.
+    pub env: Env,
+    /// Apply with `--prune` semantics (at start and on reload).
+    pub prune: bool,
+}
+
+/// A platform ready to serve: database migrated, config applied, port bound.
+pub struct Platform {
+    state: Arc<AppState>,
+    config_tx: channel::Sender<Arc<Config>>,
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    options: PlatformOptions,
+    database_url: String,
+}
+
+impl Platform {
+    /// Opens the database, applies the configuration, and binds the listen address.
+    pub async fn build(
+        config: Config,
+        secrets: &Secrets,
+        options: PlatformOptions,
+    ) -> Result<Self, PlatformError> {
+        let signing = secrets
+            .playback_signing_secret
+            .as_ref()
+            .ok_or(PlatformError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
+        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        let store = Store::connect(&config.platform.database_url).await?;
+        let report = reconcile::apply(
+            &store,
+            &config,
+            ApplyOptions {
+                prune: options.prune,
+                actor: "config",
+                progress: None,
+            },
+        )
+        .await?;
+        tracing::info!(
+            "configuration applied: {}",
+            report.plan.to_string().lines().last().unwrap_or_default()
+        );
+        let reload: StatusHandle = Arc::new(Mutex::new(ReloadStatus::default()));
+        watch::record_apply(&reload);
+        let limiter = match &config.platform.redis_url {
+            Some(url) => RateLimiter::redis(url).await?,
+            None => RateLimiter::in_memory(),
+        };
+        let addr = config.platform.listen;
+        let acceptor = TcpListener::bind(addr)
+            .into_acceptor()
+            .await
+            .map_err(|source| PlatformError::Listen { addr, source })?;
+        let bound = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(addr);
+        let database_url = config.platform.database_url.clone();
+        let prober = Prober::new(config.hls.public_url.as_str());
+        let (config_tx, config_rx) = channel::channel(Arc::new(config));
+        let state = Arc::new(AppState {
+            store,
+            config: config_rx,
+            keys,
+            internal_key: secrets.internal_api_key.clone(),
+            limiter,
+            metrics: Metrics::default(),
+            feed: Arc::new(FeedSignal::default()),
+            prober,
+            reload,
+            started: Instant::now(),
+        });
+        Ok(Self {
+            state,
+            config_tx,
+            acceptor,
+            addr: bound,
+            options,
+            database_url,
+        })
+    }
+
+    /// The address actually bound (the port, when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for tests and for `streamgate up`).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests (up to 10 s).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), PlatformError> {
+        let (stop_tx, stop_rx) = channel::channel(false);
+        let mut tasks = Vec::new();
+        if let Some(path) = self.options.watch.clone() {
+            let store = self.state.store.clone();
+            let status = self.state.reload.clone();
+            let config_tx = self.config_tx.clone();
+            let options = WatchOptions {
+                path,
+                env: self.options.env.clone(),
+                role: Some(streamgate_core::Role::Platform),
+                debounce: Duration::from_millis(300),
+                prune: self.options.prune,
+            };
+            let mut stop = stop_rx.clone();
+            let feed = self.state.feed.clone();
+            tasks.push(tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.changed().await;
+                };
+                if let Err(e) = watch::run(store, options, config_tx, status, stopped).await {
+                    tracing::error!("config watcher stopped: {e}");
+                }
+                // An apply may have deactivated events: wake feed waiters.
+                feed.bump();
+            }));
+        }
+        if self.state.store.backend() == Backend::Postgres {
+            tasks.push(tokio::spawn(feed::listen_postgres(
+                self.database_url.clone(),
+                self.state.feed.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        let app = app(self.state.clone());
+        tracing::info!("platform listening on http://{}", self.addr);
+        let served = poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .await;
+        let _ = stop_tx.send(true);
+        for task in tasks {
+            let _ = task.await;
+        }
+        self.state.store.close().await;
+        tracing::info!("platform stopped");
+        served.map_err(|source| PlatformError::Listen {
+            addr: self.addr,
+            source,
+        })
+    }
+}
+
+/// The OpenAPI service: every typed endpoint of the platform.
+pub fn api_service()
+-> OpenApiService<(viewer::ViewerApi, internal::InternalApi, health::OpsApi), ()> {
+    OpenApiService::new(
+        (viewer::ViewerApi, internal::InternalApi, health::OpsApi),
+        "StreamGate platform API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Viewer, internal (HLS edge) and operations endpoints of the StreamGate platform. \
+         Errors are JSON objects {\"error\": \"<message>\"}.",
+    )
+}
+
+/// The committed `openapi.yaml`: what `streamgate openapi` prints.
+pub fn openapi_yaml() -> String {
+    api_service().spec_yaml()
+}
+
+/// The whole HTTP application around `state`.
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = api_service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let timing = state.clone();
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", api)
+        .data(state)
+        .around(move |ep, req| {
+            let state = timing.clone();
+            async move {
+                let route = route_name(req.uri().path());
+                let is_docs = req.uri().path().starts_with("/docs");
+                let started = Instant::now();
+                let result = match body_too_large(&req) {
+                    Some(err) => Err(err),
+                    None => ep.call(req).await,
+                };
+                state.metrics.observe(route, started.elapsed());
+                let mut resp = match result {
+                    Ok(resp) => resp.into_response(),
+                    // Typed API errors already carry their JSON response.
+                    Err(err) if err.is_from_response() => err.into_response(),
+                    Err(err) => error::json_error(err).await,
+                };
+                let headers = resp.headers_mut();
+                headers.insert(
+                    "x-content-type-options",
+                    HeaderValue::from_static("nosniff"),
+                );
+                headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+                if !is_docs {
+                    headers.insert(
+                        "content-security-policy",
+                        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+                    );
+                }
+                Ok(resp)
+            }
+        })
+}
+
+/// 413 for a declared body over [`MAX_BODY_BYTES`], 411 for a chunked body (whose
+/// size would only be known after reading it all).
+fn body_too_large(req: &poem::Request) -> Option<poem::Error> {
+    use poem::http::StatusCode;
+    let headers = req.headers();
+    match headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .map(str::parse::<u64>)
+    {
+        Some(Ok(n)) if n > MAX_BODY_BYTES as u64 => {
+            Some(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE))
+        }
+        Some(Ok(_)) => None,
+        Some(Err(_)) => Some(poem::Error::from_string(
+            "invalid Content-Length",
+            StatusCode::BAD_REQUEST,
+        )),
+        None if headers.contains_key("transfer-encoding") => {
+            Some(poem::Error::from_status(StatusCode::LENGTH_REQUIRED))
+        }
+        None => None,
+    }
+}
+
+fn route_name(path: &str) -> &'static str {
+    match path {
+        "/api/tokens/validate" => "validate",
+        "/api/playback/refresh" => "refresh",
+        "/api/playback/heartbeat" => "heartbeat",
+        "/api/playback/release" => "release",
+        "/api/revocations" => "revocations",
+        "/health" => "health",
+        p if p.starts_with("/api/events/") && p.ends_with("/status") => "status",
+        _ => "other",
+    }
+}

@@ -1,0 +1,435 @@
+//! SPEC section 3, viewer rows: every status and message of validate, refresh,
+//! heartbeat, release and event status, on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{App, TestDb, claims, platform_section, token};
+use serde_json::json;
+
+#[tokio::test]
+async fn validate_answers_every_row_of_the_contract() {
+    for db in TestDb::all().await {
+        let app = App::start(&db).await;
+        let n = db.name;
+        for (input, why) in [
+            ("", "empty"),
+            ("   ", "blank"),
+            ("abc-123", "dash"),
+            ("ab c", "space"),
+        ] {
+            let (status, body) = app.validate(input).await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (400, Some("Access code is required")),
+                "{n} {why}"
+            );
+        }
+        let (status, body) = app.post("/api/tokens/validate", json!({}), None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("Access code is required")),
+            "{n} missing field"
+        );
+        let (status, body) = app.validate("AAAAAAAAAAAA").await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("Invalid access code")),
+            "{n}"
+        );
+
+        let expired = app.code("over", 0).await;
+        let (status, body) = app.validate(&expired).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (410, Some("Access code has expired")),
+            "{n}"
+        );
+
+        let revoked = app.code("live", 1).await;
+        app.exec(
+            "UPDATE access_codes SET is_revoked = 1 WHERE code = $1",
+            &revoked,
+        )
+        .await;
+        let (status, body) = app.validate(&revoked).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("Access code has been revoked")),
+            "{n}"
+        );
+
+        let off = app.code("off", 0).await;
+        let (status, body) = app.validate(&off).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("This event is not currently available")),
+            "{n}"
+        );
+
+        // Success: the body SPEC section 3 lists, with surrounding whitespace trimmed.
+        let code = app.code("live", 0).await;
+        let (status, body) = app.validate(&format!("  {code}\n")).await;
+        assert_eq!(status, 200, "{n} {body}");
+        assert_eq!(body["event"]["title"], "Live now");
+        assert_eq!(body["event"]["description"], "On air");
+        assert_eq!(body["event"]["startsAt"], "2026-01-01T00:00:00Z");
+        assert_eq!(body["event"]["endsAt"], "2099-01-01T00:00:00Z");
+        assert_eq!(
+            body["event"]["isLive"], true,
+            "schedule fallback: the HLS server is down"
+        );
+        assert_eq!(body["streamPath"], "/streams/live/index.m3u8");
+        assert_eq!(body["playbackBaseUrl"], "http://127.0.0.1:9");
+        assert_eq!(body["expiresAt"], "2099-01-03T00:00:00Z", "ends_at + 48 h");
+        assert_eq!(body["tokenExpiresIn"], 3600);
+        let c = claims(&token(&body));
+        assert_eq!(c["eid"], "live");
+        assert_eq!(c["sp"], "/streams/live/");
+        assert_ne!(
+            c["sub"].as_str(),
+            Some(code.as_str()),
+            "the JWT never carries the code"
+        );
+        assert!(!token(&body).contains(&code));
+        assert_eq!(
+            c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+            3600
+        );
+        let redeemed: i64 = common::count(&app.pool, "SELECT COUNT(*) FROM access_codes WHERE redeemed_at IS NOT NULL AND redeemed_ip = '127.0.0.1'").await;
+        assert_eq!(redeemed, 1, "{n}: first use recorded");
+
+        // A second device while the first is live: 409 with inUse and nothing else.
+        let (status, body) = app.validate(&code).await;
+        assert_eq!(status, 409, "{n}");
+        assert_eq!(
+            body,
+            json!({"error": "This access code is currently in use on another device", "inUse": true})
+        );
+
+        // A stale session (no heartbeat within the timeout) is ended and replaced.
+        app.exec("UPDATE sessions SET last_heartbeat = 0 WHERE code_id = (SELECT id FROM access_codes WHERE code = $1)", &code).await;
+        let (status, body) = app.validate(&code).await;
+        assert_eq!(status, 200, "{n} {body}");
+        let ended: i64 = common::count(
+            &app.pool,
+            "SELECT COUNT(*) FROM sessions WHERE end_reason = 'timeout'",
+        )
+        .await;
+        assert_eq!(ended, 1);
+        let logged: i64 = common::count(
+            &app.pool,
+            "SELECT COUNT(*) FROM revocation_log WHERE kind = 'session_ended'",
+        )
+        .await;
+        assert_eq!(logged, 1, "{n}: the stale session's end reaches the edges");
+
+        // Malformed requests get JSON errors with the right status.
+        let resp = app
+            .client
+            .post(app.url("/api/tokens/validate"))
+            .header("content-type", "application/json")
+            .body("{\"code\":")
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = common::read(resp).await;
+        assert_eq!(status, 400, "{n}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Malformed request"),
+            "{body}"
+        );
+        let resp = app
+            .client
+            .post(app.url("/api/tokens/validate"))
+            .header("content-type", "text/plain")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = common::read(resp).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (415, Some("Unsupported content type: send application/json"))
+        );
+        let resp = app
+            .client
+            .post(app.url("/api/tokens/validate"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 100_000])
+            .send()
+            .await
+            .unwrap();
+        let headers = resp.headers().clone();
+        let (status, body) = common::read(resp).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (413, Some("Request body too large"))
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert!(headers.contains_key("content-security-policy"));
+
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn refresh_heartbeat_and_release_follow_the_session() {
+    for db in TestDb::all().await {
+        let app = App::start(&db).await;
+        let n = db.name;
+        let code = app.code("live", 2).await;
+        let (_, body) = app.validate(&code).await;
+        let first = token(&body);
+        let sid = claims(&first)["sid"].clone();
+
+        // Refresh: a new token, same session.
+        let (status, body) = app
+            .post("/api/playback/refresh", json!({}), Some(&first))
+            .await;
+        assert_eq!(status, 200, "{n} {body}");
+        assert_eq!(claims(&token(&body))["sid"], sid);
+        assert_eq!(body["tokenExpiresIn"], 3600);
+        // Bad tokens: 401, for every endpoint.
+        for bad in ["", "garbage", &format!("{first}x")] {
+            for path in ["/api/playback/refresh", "/api/playback/heartbeat"] {
+                let (status, _) = app.post(path, json!({}), Some(bad)).await;
+                assert_eq!(status, 401, "{n} {path} {bad:?}");
+            }
+        }
+        let (status, body) = app.post("/api/playback/refresh", json!({}), None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("Authorization required"))
+        );
+
+        // Heartbeat.
+        let (status, body) = app
+            .post("/api/playback/heartbeat", json!({}), Some(&first))
+            .await;
+        assert_eq!((status, body), (200, json!({"ok": true})), "{n}");
+
+        // Revoked and deactivated: 403 on refresh.
+        app.exec(
+            "UPDATE access_codes SET is_revoked = 1 WHERE code = $1",
+            &code,
+        )
+        .await;
+        let (status, body) = app
+            .post("/api/playback/refresh", json!({}), Some(&first))
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("Access code has been revoked")),
+            "{n}"
+        );
+        app.exec(
+            "UPDATE access_codes SET is_revoked = 0 WHERE code = $1",
+            &code,
+        )
+        .await;
+        app.exec("UPDATE events SET is_active = 0 WHERE id = $1", "live")
+            .await;
+        let (status, body) = app
+            .post("/api/playback/refresh", json!({}), Some(&first))
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("This event is not currently available")),
+            "{n}"
+        );
+        app.exec("UPDATE events SET is_active = 1 WHERE id = $1", "live")
+            .await;
+        // Expired: 410.
+        app.exec(
+            "UPDATE access_codes SET expires_at = 1 WHERE code = $1",
+            &code,
+        )
+        .await;
+        let (status, body) = app
+            .post("/api/playback/refresh", json!({}), Some(&first))
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (410, Some("Access code has expired")),
+            "{n}"
+        );
+        app.exec(
+            "UPDATE access_codes SET expires_at = 4102444800000 WHERE code = $1",
+            &code,
+        )
+        .await;
+
+        // Taken over: the session went stale and another device redeemed.
+        app.exec(
+            "UPDATE sessions SET last_heartbeat = 0 WHERE id = $1",
+            sid.as_str().unwrap(),
+        )
+        .await;
+        let (status, body) = app.validate(&code).await;
+        assert_eq!(status, 200, "{n} {body}");
+        let second = token(&body);
+        let (status, _) = app
+            .post("/api/playback/refresh", json!({}), Some(&first))
+            .await;
+        assert_eq!(status, 409, "{n}: refresh after takeover");
+        let (status, _) = app
+            .post("/api/playback/heartbeat", json!({}), Some(&first))
+            .await;
+        assert_eq!(status, 409, "{n}: heartbeat after takeover");
+
+        // Release via sendBeacon: text/plain body with the token, no header.
+        let resp = app
+            .client
+            .post(app.url("/api/playback/release"))
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(json!({"token": second}).to_string())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = common::read(resp).await;
+        assert_eq!((status, body), (200, json!({"released": true})), "{n}");
+        // Already gone: still released; heartbeat and refresh now 404.
+        let (status, body) = app
+            .post("/api/playback/release", json!({}), Some(&second))
+            .await;
+        assert_eq!((status, body), (200, json!({"released": true})), "{n}");
+        let (status, body) = app
+            .post("/api/playback/heartbeat", json!({}), Some(&second))
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("Session not found or expired")),
+            "{n}"
+        );
+        let (status, _) = app
+            .post("/api/playback/refresh", json!({}), Some(&second))
+            .await;
+        assert_eq!(status, 404, "{n}");
+        let (status, _) = app.post("/api/playback/release", json!({}), None).await;
+        assert_eq!(status, 401, "{n}: release needs a token somewhere");
+        // Released: the code works at once on another device.
+        let (status, _) = app.validate(&code).await;
+        assert_eq!(status, 200, "{n}");
+
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let db = TestDb::sqlite();
+    let text = format!(
+        "[platform]\nlisten = \"127.0.0.1:0\"\n[platform.rate_limits]\nvalidate_per_minute = 3\nrefresh_per_hour = 2\n[hls]\nstream_root = \"s\"\npublic_url = \"http://127.0.0.1:9\"\n{}",
+        common::EVENTS
+    );
+    let app = App::start_with(&db, &text).await;
+    for _ in 0..3 {
+        assert_eq!(app.validate("AAAAAAAAAAAA").await.0, 401);
+    }
+    let resp = app
+        .client
+        .post(app.url("/api/tokens/validate"))
+        .json(&json!({"code": "AAAAAAAAAAAA"}))
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let (status, body) = common::read(resp).await;
+    assert_eq!(status, 429);
+    assert!(body["error"].is_string());
+    app.stop().await;
+
+    // Refresh: 12/hour/code by default; 2 here.
+    let db = TestDb::sqlite();
+    let text = text.replace("validate_per_minute = 3", "validate_per_minute = 100");
+    let app = App::start_with(&db, &text).await;
+    let code = app.code("live", 0).await;
+    let (_, body) = app.validate(&code).await;
+    let t = token(&body);
+    for _ in 0..2 {
+        assert_eq!(
+            app.post("/api/playback/refresh", json!({}), Some(&t))
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(
+        app.post("/api/playback/refresh", json!({}), Some(&t))
+            .await
+            .0,
+        429
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn event_status_needs_a_code_of_that_event_and_follows_the_schedule() {
+    for db in TestDb::all().await {
+        let text = format!(
+            "{}{}\n[[events]]\nid = \"soon\"\ntitle = \"Soon\"\nstarts_at = 2098-01-01T00:00:00Z\nends_at = 2098-01-02T00:00:00Z\n\n[[events.codes]]\nlabel = \"t\"\ncount = 1\n",
+            platform_section(""),
+            common::EVENTS
+        );
+        let app = App::start_with(&db, &text).await;
+        let n = db.name;
+        let live = app.code("live", 0).await;
+        let over = app.code("over", 0).await;
+        let soon = app.code("soon", 0).await;
+        let (status, body) = app
+            .get(&format!("/api/events/nope/status?code={live}"), &[])
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("Event not found")),
+            "{n}"
+        );
+        let (status, _) = app.get("/api/events/live/status", &[]).await;
+        assert_eq!(status, 401, "{n}: no code");
+        let (status, _) = app
+            .get(&format!("/api/events/live/status?code={over}"), &[])
+            .await;
+        assert_eq!(status, 401, "{n}: a code of another event");
+        let (status, body) = app
+            .get(&format!("/api/events/live/status?code={live}"), &[])
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            json!({"eventId": "live", "status": "live", "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z"})
+        );
+        let (_, body) = app
+            .get(&format!("/api/events/soon/status?code={soon}"), &[])
+            .await;
+        assert_eq!(body["status"], "not-started", "{n}");
+        let (_, body) = app
+            .get(&format!("/api/events/over/status?code={over}"), &[])
+            .await;
+        assert_eq!(
+            body["status"], "ended",
+            "{n}: past its window, HLS unreachable"
+        );
+        // Not rate limited: many polls in a row all answer.
+        for _ in 0..20 {
+            assert_eq!(
+                app.get(&format!("/api/events/live/status?code={live}"), &[])
+                    .await
+                    .0,
+                200
+            );
+        }
+        app.stop().await;
+        db.cleanup().await;
+    }
+}

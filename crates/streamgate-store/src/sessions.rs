@@ -1,0 +1,416 @@
+//! Viewer sessions and the single-device rule.
+//!
+//! A redemption checks the code, ends a stale session and starts a new one in one write
+//! transaction that holds the code's row: SQLite's `BEGIN IMMEDIATE` takes the database
+//! write lock, PostgreSQL's `SELECT ... FOR UPDATE` takes the code's row lock. So under
+//! any number of concurrent redemptions of one code, across processes too, exactly one
+//! starts a session; the partial unique index on live sessions is the backstop.
+//!
+//! Every session end (release, timeout, takeover) is appended to the revocation log so
+//! the HLS edges stop honouring that session's tokens.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::events::EventRow;
+use crate::logs::{self, Audit, Revocation, RevocationKind};
+use crate::{Backend, Store, StoreError, now_ms};
+
+/// Why a session ended, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The viewer closed the page (release).
+    Released,
+    /// No heartbeat within the session timeout, found when the code was used again.
+    Timeout,
+    /// An operator ended it from the admin console.
+    Forced,
+}
+
+impl EndReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Released => "released",
+            EndReason::Timeout => "timeout",
+            EndReason::Forced => "forced",
+        }
+    }
+}
+
+/// Who is redeeming, for the session row and the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer<'a> {
+    /// Client IP (after trusted-proxy resolution).
+    pub ip: &'a str,
+    /// `User-Agent`, if sent.
+    pub user_agent: Option<&'a str>,
+}
+
+/// A started session.
+#[derive(Debug, Clone)]
+pub struct Redemption {
+    /// The code's row id (the JWT's `sub`).
+    pub code_id: String,
+    /// The new session's id (the JWT's `sid`).
+    pub session_id: String,
+    /// When the code stops working, Unix ms.
+    pub expires_at: i64,
+    /// The event.
+    pub event: EventRow,
+}
+
+/// The outcome of a redemption, in SPEC section 3's check order.
+#[derive(Debug, Clone)]
+pub enum Redeem {
+    /// A session was started.
+    Started(Box<Redemption>),
+    /// No such code.
+    Unknown,
+    /// Past `expires_at`.
+    Expired,
+    /// Revoked, or its batch suspended.
+    Revoked,
+    /// The event is deactivated.
+    EventInactive,
+    /// A live session on another device holds the code.
+    InUse,
+}
+
+impl Redeem {
+    /// Short outcome name for metrics and the audit log.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Redeem::Started(_) => "ok",
+            Redeem::Unknown => "unknown",
+            Redeem::Expired => "expired",
+            Redeem::Revoked => "revoked",
+            Redeem::EventInactive => "event_inactive",
+            Redeem::InUse => "in_use",
+        }
+    }
+}
+
+/// A code and its event, as the checks need them.
+struct CodeState {
+    id: String,
+    revoked: bool,
+    expires_at: i64,
+    event: EventRow,
+}
+
+const CODE_STATE: &str = "SELECT c.id AS code_id, c.is_revoked, c.is_suspended, c.expires_at, e.* \
+     FROM access_codes c JOIN events e ON e.id = c.event_id";
+
+async fn code_state(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    column: &str,
+    value: &str,
+    lock: bool,
+) -> Result<Option<CodeState>, StoreError> {
+    let lock = match (lock, backend) {
+        (true, Backend::Postgres) => " FOR UPDATE OF c",
+        _ => "",
+    };
+    let sql = format!("{CODE_STATE} WHERE c.{column} = $1{lock}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(CodeState {
+        id: row.try_get("code_id")?,
+        revoked: row.try_get::<i64, _>("is_revoked")? != 0
+            || row.try_get::<i64, _>("is_suspended")? != 0,
+        expires_at: row.try_get("expires_at")?,
+        event: EventRow::from_row(&row)?,
+    }))
+}
+
+/// Redeems `code` for `viewer`: the whole of `POST /api/tokens/validate` below HTTP.
+/// `timeout_ms` is the session timeout: a live session whose last heartbeat is older is
+/// stale, ended, and replaced.
+pub async fn redeem(
+    store: &Store,
+    code: &str,
+    viewer: Viewer<'_>,
+    timeout_ms: i64,
+) -> Result<Redeem, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let now = now_ms();
+    let state = code_state(&mut tx, store.backend(), "code", code, true).await?;
+    let outcome = match state {
+        None => Redeem::Unknown,
+        Some(s) if s.expires_at <= now => Redeem::Expired,
+        Some(s) if s.revoked => Redeem::Revoked,
+        Some(s) if !s.event.is_active => Redeem::EventInactive,
+        Some(s) => start_session(&mut tx, store.backend(), s, viewer, now, timeout_ms).await?,
+    };
+    let target = match &outcome {
+        Redeem::Started(r) => Some(r.code_id.clone()),
+        _ => None,
+    };
+    logs::append_audit(
+        &mut tx,
+        Audit {
+            actor: viewer.ip,
+            action: "code.redeem",
+            target: target.as_deref(),
+            outcome: outcome.outcome(),
+            detail: None,
+        },
+    )
+    .await?;
+    match tx.commit().await {
+        Ok(()) => Ok(outcome),
+        // The unique index on live sessions caught a race the lock should have
+        // prevented: the other device won.
+        Err(e) if is_unique_violation(&e) => Ok(Redeem::InUse),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn start_session(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    state: CodeState,
+    viewer: Viewer<'_>,
+    now: i64,
+    timeout_ms: i64,
+) -> Result<Redeem, StoreError> {
+    let live = sqlx::query(
+        "SELECT id, last_heartbeat FROM sessions WHERE code_id = $1 AND ended_at IS NULL",
+    )
+    .bind(&state.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(live) = live {
+        let id: String = live.try_get("id")?;
+        let last: i64 = live.try_get("last_heartbeat")?;
+        if last >= now - timeout_ms {
+            return Ok(Redeem::InUse);
+        }
+        end_in(
+            conn,
+            backend,
+            &id,
+            &state.event.id,
+            &state.id,
+            EndReason::Timeout,
+        )
+        .await?;
+    }
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO sessions (id, code_id, event_id, client_ip, user_agent, started_at, last_heartbeat) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&session_id)
+    .bind(&state.id)
+    .bind(&state.event.id)
+    .bind(viewer.ip)
+    .bind(viewer.user_agent.map(|ua| truncate(ua, 512)))
+    .bind(now)
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => return Ok(Redeem::InUse),
+        Err(e) => return Err(e.into()),
+    }
+    sqlx::query(
+        "UPDATE access_codes SET redeemed_at = COALESCE(redeemed_at, $1), \
+         redeemed_ip = COALESCE(redeemed_ip, $2) WHERE id = $3",
+    )
+    .bind(now)
+    .bind(viewer.ip)
+    .bind(&state.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Redeem::Started(Box::new(Redemption {
+        code_id: state.id,
+        session_id,
+        expires_at: state.expires_at,
+        event: state.event,
+    })))
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Ends a live session inside the caller's transaction and logs it for the edges.
+/// Returns whether a live session was ended.
+async fn end_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    session_id: &str,
+    event_id: &str,
+    code_id: &str,
+    reason: EndReason,
+) -> Result<bool, StoreError> {
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(reason.as_str())
+    .bind(session_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if ended > 0 {
+        logs::append_revocations(
+            conn,
+            backend,
+            &[Revocation {
+                kind: RevocationKind::SessionEnded,
+                event_id,
+                code_id: Some(code_id),
+                session_id: Some(session_id),
+            }],
+        )
+        .await?;
+    }
+    Ok(ended > 0)
+}
+
+/// Where a token's session stands, for refresh and heartbeat.
+#[derive(Debug, Clone)]
+pub enum SessionCheck {
+    /// Live, and the code and event still allow playback.
+    Live {
+        /// The code's fixed expiry, Unix ms (a new token never outlives it).
+        expires_at: i64,
+        /// The event.
+        event: EventRow,
+    },
+    /// The code was deleted.
+    UnknownCode,
+    /// The code is revoked or suspended.
+    Revoked,
+    /// The event is deactivated.
+    EventInactive,
+    /// The code has expired.
+    Expired,
+    /// The session ended and nobody else holds the code.
+    Gone,
+    /// The session ended and another session holds the code now.
+    TakenOver,
+}
+
+/// Checks a token's code, event and session, and when all is well records a heartbeat.
+/// Used by refresh (which also checks the code and event) and heartbeat.
+pub async fn touch(
+    store: &Store,
+    code_id: &str,
+    session_id: &str,
+    check_code: bool,
+) -> Result<SessionCheck, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    let now = now_ms();
+    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
+        return Ok(SessionCheck::UnknownCode);
+    };
+    if check_code {
+        if state.revoked {
+            return Ok(SessionCheck::Revoked);
+        }
+        if !state.event.is_active {
+            return Ok(SessionCheck::EventInactive);
+        }
+        if state.expires_at <= now {
+            return Ok(SessionCheck::Expired);
+        }
+    }
+    let touched = sqlx::query(
+        "UPDATE sessions SET last_heartbeat = $1 WHERE id = $2 AND code_id = $3 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(session_id)
+    .bind(code_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if touched > 0 {
+        return Ok(SessionCheck::Live {
+            expires_at: state.expires_at,
+            event: state.event,
+        });
+    }
+    let other = sqlx::query(
+        "SELECT COUNT(*) AS n FROM sessions WHERE code_id = $1 AND ended_at IS NULL AND id <> $2",
+    )
+    .bind(code_id)
+    .bind(session_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get::<i64, _>("n")?;
+    Ok(if other > 0 {
+        SessionCheck::TakenOver
+    } else {
+        SessionCheck::Gone
+    })
+}
+
+/// Ends a session (viewer release or operator force). Returns whether it was live;
+/// ending an ended session is not an error.
+pub async fn end(
+    store: &Store,
+    session_id: &str,
+    reason: EndReason,
+    actor: &str,
+) -> Result<bool, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let row = sqlx::query("SELECT event_id, code_id FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let event_id: String = row.try_get("event_id")?;
+    let code_id: String = row.try_get("code_id")?;
+    let ended = end_in(
+        &mut tx,
+        store.backend(),
+        session_id,
+        &event_id,
+        &code_id,
+        reason,
+    )
+    .await?;
+    if ended {
+        logs::append_audit(
+            &mut tx,
+            Audit {
+                actor,
+                action: "session.end",
+                target: Some(session_id),
+                outcome: "ok",
+                detail: Some(reason.as_str()),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Sessions whose last heartbeat is within the timeout: "active viewers".
+pub async fn count_live(store: &Store, timeout_ms: i64) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM sessions WHERE ended_at IS NULL AND last_heartbeat >= $1",
+    )
+    .bind(now_ms() - timeout_ms)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(row.try_get("n")?)
+}
