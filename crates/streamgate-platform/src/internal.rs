@@ -20,7 +20,7 @@ use streamgate_store::logs::{self, LogEntry, Since};
 use streamgate_store::{format_ms, now_ms};
 use subtle::ConstantTimeEq;
 
-use crate::client_ip::client_ip;
+use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
 use crate::feed::RECHECK;
 use crate::state::AppState;
@@ -154,9 +154,7 @@ impl InternalApi {
             (None, Since::Cursor(c)) => c,
             (None, Since::Time(_)) => logs::last_seq(&state.store).await?,
         };
-        let ip = client_ip(req, &state.config().platform.trusted_proxies)
-            .map(|ip| ip.to_string())
-            .unwrap_or_default();
+        let ip = client_ip_text(req, &state);
         let edge_id = edge
             .0
             .filter(|e| !e.is_empty())

@@ -18,7 +18,7 @@ use streamgate_store::events::EventRow;
 use streamgate_store::sessions::{self, EndReason, Redeem, SessionCheck, Viewer};
 use streamgate_store::{format_ms, now_ms};
 
-use crate::client_ip::client_ip;
+use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
 use crate::ratelimit::Limit;
 use crate::state::AppState;
@@ -163,9 +163,7 @@ impl ViewerApi {
         body: Json<ValidateRequest>,
     ) -> Result<Json<ValidateResponse>, ApiError> {
         let config = state.config();
-        let ip = client_ip(req, &config.platform.trusted_proxies)
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let ip = client_ip_text(req, &state);
         let limit = Limit {
             name: "validate",
             max: config.platform.rate_limits.validate_per_minute,
@@ -311,9 +309,7 @@ impl ViewerApi {
             return Err(ApiError::unauthorized("Authorization required"));
         };
         let claims = verified(&state, &token)?;
-        let ip = client_ip(req, &state.config().platform.trusted_proxies)
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let ip = client_ip_text(req, &state);
         if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? {
             state.feed.bump();
         }

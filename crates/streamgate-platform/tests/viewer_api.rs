@@ -213,56 +213,47 @@ async fn refresh_heartbeat_and_release_follow_the_session() {
             .await;
         assert_eq!((status, body), (200, json!({"ok": true})), "{n}");
 
-        // Revoked and deactivated: 403 on refresh.
-        app.exec(
-            "UPDATE access_codes SET is_revoked = 1 WHERE code = $1",
-            &code,
-        )
-        .await;
-        let (status, body) = app
-            .post("/api/playback/refresh", json!({}), Some(&first))
-            .await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (403, Some("Access code has been revoked")),
-            "{n}"
-        );
-        app.exec(
-            "UPDATE access_codes SET is_revoked = 0 WHERE code = $1",
-            &code,
-        )
-        .await;
-        app.exec("UPDATE events SET is_active = 0 WHERE id = $1", "live")
-            .await;
-        let (status, body) = app
-            .post("/api/playback/refresh", json!({}), Some(&first))
-            .await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (403, Some("This event is not currently available")),
-            "{n}"
-        );
-        app.exec("UPDATE events SET is_active = 1 WHERE id = $1", "live")
-            .await;
-        // Expired: 410.
-        app.exec(
-            "UPDATE access_codes SET expires_at = 1 WHERE code = $1",
-            &code,
-        )
-        .await;
-        let (status, body) = app
-            .post("/api/playback/refresh", json!({}), Some(&first))
-            .await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (410, Some("Access code has expired")),
-            "{n}"
-        );
-        app.exec(
-            "UPDATE access_codes SET expires_at = 4102444800000 WHERE code = $1",
-            &code,
-        )
-        .await;
+        // Revoked, deactivated, expired: each breaks refresh with its status, and
+        // undoing it mends it.
+        let code_id = claims(&first)["sub"].as_str().unwrap().to_owned();
+        for (break_sql, mend_sql, arg, status, message) in [
+            (
+                "UPDATE access_codes SET is_revoked = 1 WHERE id = $1",
+                "UPDATE access_codes SET is_revoked = 0 WHERE id = $1",
+                code_id.as_str(),
+                403,
+                "Access code has been revoked",
+            ),
+            (
+                "UPDATE events SET is_active = 0 WHERE id = $1",
+                "UPDATE events SET is_active = 1 WHERE id = $1",
+                "live",
+                403,
+                "This event is not currently available",
+            ),
+            (
+                "UPDATE access_codes SET expires_at = 1 WHERE id = $1",
+                "UPDATE access_codes SET expires_at = 4102444800000 WHERE id = $1",
+                code_id.as_str(),
+                410,
+                "Access code has expired",
+            ),
+        ] {
+            app.exec(break_sql, arg).await;
+            let (got, body) = app
+                .post("/api/playback/refresh", json!({}), Some(&first))
+                .await;
+            assert_eq!(
+                (got, body["error"].as_str()),
+                (status, Some(message)),
+                "{n}"
+            );
+            app.exec(mend_sql, arg).await;
+            let (got, _) = app
+                .post("/api/playback/refresh", json!({}), Some(&first))
+                .await;
+            assert_eq!(got, 200, "{n}: mended after {message}");
+        }
 
         // Taken over: the session went stale and another device redeemed.
         app.exec(
@@ -432,4 +423,99 @@ async fn event_status_needs_a_code_of_that_event_and_follows_the_schedule() {
         app.stop().await;
         db.cleanup().await;
     }
+}
+
+/// The status probe asks the HLS server the way a player would: HEAD on the master
+/// playlist with a probe token. A real HTTP server on port 0 plays the HLS server and
+/// checks the token with the shared secret.
+#[tokio::test]
+async fn status_and_is_live_come_from_a_head_probe_with_a_probe_token() {
+    use poem::{EndpointExt, Route, handler, http::StatusCode, web::Path};
+    use std::sync::{Arc, Mutex};
+    use streamgate_core::jwt::PlaybackKeys;
+    use streamgate_core::secrets::Secret;
+
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keys = Arc::new(PlaybackKeys::new(&Secret::new(common::SIGNING_SECRET), None).unwrap());
+    #[handler]
+    fn manifest(
+        req: &poem::Request,
+        Path(event): Path<String>,
+        keys: poem::web::Data<&Arc<PlaybackKeys>>,
+        seen: poem::web::Data<&Arc<Mutex<Vec<String>>>>,
+    ) -> StatusCode {
+        let token = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let ok = keys
+            .verify(token)
+            .is_ok_and(|c| c.probe && c.eid == event && c.exp - c.iat <= 10);
+        seen.lock()
+            .unwrap()
+            .push(format!("{} {event} {ok}", req.method()));
+        match (ok, event.as_str()) {
+            (false, _) => StatusCode::FORBIDDEN,
+            (true, "live" | "over") => StatusCode::OK,
+            _ => StatusCode::NOT_FOUND,
+        }
+    }
+    let app = Route::new()
+        .at("/streams/:event/index.m3u8", poem::head(manifest))
+        .data(keys)
+        .data(seen.clone());
+    let acceptor =
+        poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
+            .await
+            .unwrap();
+    let addr = poem::listener::Acceptor::local_addr(&acceptor)[0]
+        .as_socket_addr()
+        .copied()
+        .unwrap();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+
+    let db = TestDb::sqlite();
+    let text = format!(
+        "{}{}",
+        platform_section("").replace("http://127.0.0.1:9", &format!("http://{addr}")),
+        common::EVENTS
+    )
+    .replace(
+        "id = \"off\"\ntitle = \"Switched off\"",
+        "id = \"quiet\"\ntitle = \"Quiet\"",
+    )
+    .replace("active = false\n", "");
+    let app = App::start_with(&db, &text).await;
+    let live = app.code("live", 0).await;
+    let (status, body) = app.validate(&live).await;
+    assert_eq!(
+        (status, body["event"]["isLive"].as_bool()),
+        (200, Some(true))
+    );
+    let over = app.code("over", 0).await;
+    let (_, body) = app
+        .get(&format!("/api/events/over/status?code={over}"), &[])
+        .await;
+    assert_eq!(
+        body["status"], "recording",
+        "ended, but the HLS server has the manifest"
+    );
+    let quiet = app.code("quiet", 0).await;
+    let (_, body) = app
+        .get(&format!("/api/events/quiet/status?code={quiet}"), &[])
+        .await;
+    assert_eq!(
+        body["status"], "not-started",
+        "scheduled, but no manifest yet"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .all(|s| s.starts_with("HEAD ") && s.ends_with(" true")),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|s| s == "HEAD live true"), "{seen:?}");
+    app.stop().await;
 }

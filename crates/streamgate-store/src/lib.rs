@@ -17,7 +17,7 @@ pub mod reconcile;
 pub mod sessions;
 pub mod watch;
 
-pub use db::{Backend, Store};
+pub use db::{Backend, Store, WriteTx};
 
 /// What can go wrong below the API; the platform maps these to HTTP statuses once.
 #[derive(Debug, thiserror::Error)]
