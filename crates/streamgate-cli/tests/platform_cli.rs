@@ -147,7 +147,7 @@ async fn a_bad_edit_shows_on_health_and_a_good_one_applies() {
             .await
             .expect("json")
     };
-    std::fs::write(&file, config().replace("count = 20", "count = \"many\"")).expect("write");
+    streamgate_testkit::save_atomically(&file, &config().replace("count = 20", "count = \"many\""));
     wait_for(&running.log, "config change refused");
     let body = health().await;
     assert_eq!(body["config"]["rejected"], 1, "{body}");
@@ -159,7 +159,7 @@ async fn a_bad_edit_shows_on_health_and_a_good_one_applies() {
             .contains("streamgate.toml:"),
         "{body}"
     );
-    std::fs::write(&file, config().replace("count = 20", "count = 25")).expect("write");
+    streamgate_testkit::save_atomically(&file, &config().replace("count = 20", "count = 25"));
     wait_for(&running.log, "config change applied");
     let body = health().await;
     assert_eq!(body["config"]["applies"], 2, "{body}");

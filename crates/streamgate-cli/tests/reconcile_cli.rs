@@ -181,14 +181,14 @@ async fn apply_watch_survives_bad_edits_applies_good_ones_and_stops_on_sigterm()
     .iter()
     .enumerate()
     {
-        std::fs::write(&file, format!("# {n}\n{bad}")).expect("write bad");
+        streamgate_testkit::save_atomically(&file, &format!("# {n}\n{bad}"));
         wait_for_line(&log, "config change refused");
         assert!(
             child.try_wait().expect("try_wait").is_none(),
             "the process died on bad edit {n}"
         );
     }
-    std::fs::write(&file, config_with(1, 8)).expect("write good");
+    streamgate_testkit::save_atomically(&file, &config_with(1, 8));
     wait_for_line(&log, "config change applied");
     let pool = pool(&db.url).await;
     assert_eq!(

@@ -94,6 +94,10 @@ impl ApiError {
             retry_after.max(1),
         )
     }
+    /// 500; the details belong in the log, not the answer.
+    pub fn internal() -> Self {
+        Self::Internal(ErrorBody::new("Internal server error"))
+    }
     /// The 409 a second device gets: `inUse` set, nothing about the other device.
     pub fn in_use() -> Self {
         Self::Conflict(Json(ErrorBody {
@@ -111,7 +115,7 @@ impl From<streamgate_store::StoreError> for ApiError {
             | streamgate_store::StoreError::Connect { .. } => {
                 Self::Unavailable(ErrorBody::new("Service temporarily unavailable"))
             }
-            _ => Self::Internal(ErrorBody::new("Internal server error")),
+            _ => Self::internal(),
         }
     }
 }

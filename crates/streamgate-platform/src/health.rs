@@ -36,7 +36,7 @@ pub struct ConfigError {
 }
 
 /// Configuration-as-code status.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ConfigStatus {
     /// Good applies since start.
@@ -157,13 +157,7 @@ impl OpsApi {
 
 fn config_status(state: &AppState) -> ConfigStatus {
     let Ok(s) = state.reload.lock() else {
-        return ConfigStatus {
-            applies: 0,
-            rejected: 0,
-            last_applied_at: None,
-            last_error: None,
-            restart_required: Vec::new(),
-        };
+        return ConfigStatus::default();
     };
     let rfc3339 = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)

@@ -189,7 +189,6 @@ impl Platform {
                 prune: self.options.prune,
             };
             let mut stop = stop_rx.clone();
-            let feed = self.state.feed.clone();
             tasks.push(tokio::spawn(async move {
                 let stopped = async move {
                     let _ = stop.changed().await;
@@ -197,8 +196,6 @@ impl Platform {
                 if let Err(e) = watch::run(store, options, config_tx, status, stopped).await {
                     tracing::error!("config watcher stopped: {e}");
                 }
-                // An apply may have deactivated events: wake feed waiters.
-                feed.bump();
             }));
         }
         if self.state.store.backend() == Backend::Postgres {

@@ -195,8 +195,10 @@ impl ViewerApi {
             Redeem::EventInactive => return Err(ApiError::forbidden(UNAVAILABLE)),
             Redeem::InUse => return Err(ApiError::in_use()),
         };
-        // A stale session may have been ended: let waiting edges know now.
-        state.feed.bump();
+        if redemption.ended_stale {
+            // A stale session's end was logged: let waiting edges know now.
+            state.feed.bump();
+        }
         let (token, expires_in) = issue(
             &state,
             &redemption.code_id,
@@ -388,10 +390,7 @@ fn issue(
     };
     let token = state.keys.sign(&claims).map_err(|e| {
         tracing::error!("{e}");
-        ApiError::Internal(Json(crate::error::ErrorBody {
-            error: "Internal server error".into(),
-            in_use: None,
-        }))
+        ApiError::internal()
     })?;
     Ok((token, exp - now))
 }

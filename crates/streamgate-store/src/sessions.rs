@@ -56,6 +56,8 @@ pub struct Redemption {
     pub expires_at: i64,
     /// The event.
     pub event: EventRow,
+    /// A stale session of the code was ended (and logged for the edges) to make room.
+    pub ended_stale: bool,
 }
 
 /// The outcome of a redemption, in SPEC section 3's check order.
@@ -185,6 +187,7 @@ async fn start_session(
     .bind(&state.id)
     .fetch_optional(&mut *conn)
     .await?;
+    let ended_stale = live.is_some();
     if let Some(live) = live {
         let id: String = live.try_get("id")?;
         let last: i64 = live.try_get("last_heartbeat")?;
@@ -233,6 +236,7 @@ async fn start_session(
         session_id,
         expires_at: state.expires_at,
         event: state.event,
+        ended_stale,
     })))
 }
 

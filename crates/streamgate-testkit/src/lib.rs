@@ -136,3 +136,11 @@ pub async fn count(pool: &AnyPool, sql: &'static str) -> i64 {
         .try_get::<i64, _>(0)
         .expect("a number")
 }
+
+/// Replaces a file the way editors save: write a sibling, then rename it over the
+/// original, so a watcher never reads a half-written (or truncated, empty) file.
+pub fn save_atomically(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("tmp-save");
+    std::fs::write(&tmp, text).expect("write the new version");
+    std::fs::rename(&tmp, path).expect("rename it into place");
+}
