@@ -46,8 +46,13 @@ enum Command {
     Apply(commands::reconcile::ApplyArgs),
     /// Run the platform service (viewer API, revocation feed, health, metrics).
     Platform(commands::serve::PlatformArgs),
-    /// Print the OpenAPI description of the platform API (YAML).
-    Openapi,
+    /// Run the HLS media server (token gate, revocation sync, local/proxy content).
+    Hls,
+    /// Run the platform and the HLS server in one process (topology A), with
+    /// development secrets when none are set.
+    Up(commands::up::UpArgs),
+    /// Print the OpenAPI description of the platform API or the HLS server (YAML).
+    Openapi(commands::serve::OpenapiArgs),
     /// Work with access codes.
     #[command(subcommand)]
     Codes(commands::codes::CodesCommand),
@@ -63,7 +68,9 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::reconcile::plan(cli.config, args),
         Command::Apply(args) => commands::reconcile::apply(cli.config, args),
         Command::Platform(args) => commands::serve::platform(cli.config, args),
-        Command::Openapi => commands::serve::openapi(),
+        Command::Hls => commands::hls::hls(cli.config),
+        Command::Up(args) => commands::up::up(cli.config, args),
+        Command::Openapi(args) => commands::serve::openapi(args),
         Command::Codes(command) => commands::codes::run(cli.config, command),
     };
     match result {

@@ -235,3 +235,82 @@ mod tests {
         );
     }
 }
+
+/// Up to `limit` codes of `event_id` that were never redeemed and are not revoked or
+/// suspended, oldest first: what `streamgate up` prints so the demo can be tried at once.
+pub async fn unused_codes(
+    store: &crate::Store,
+    event_id: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT code FROM access_codes WHERE event_id = $1 AND redeemed_at IS NULL \
+         AND is_revoked = 0 AND is_suspended = 0 ORDER BY created_at, code LIMIT $2",
+    )
+    .bind(event_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get("code")?))
+        .collect()
+}
+
+/// Revokes (`revoked = true`) or unrevokes a code by id, logging the change to the
+/// revocation log (which the HLS edges replay) and the audit log in one transaction.
+/// Returns whether the code exists; setting the state it already has logs nothing.
+pub async fn set_revoked(
+    store: &crate::Store,
+    code_id: &str,
+    revoked: bool,
+    actor: &str,
+) -> Result<bool, StoreError> {
+    use crate::logs::{self, Audit, Revocation, RevocationKind};
+    let mut tx = store.begin_write().await?;
+    let row = sqlx::query("SELECT event_id, is_revoked FROM access_codes WHERE id = $1")
+        .bind(code_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let event_id: String = row.try_get("event_id")?;
+    if (row.try_get::<i64, _>("is_revoked")? != 0) == revoked {
+        return Ok(true);
+    }
+    sqlx::query("UPDATE access_codes SET is_revoked = $1, revoked_at = $2 WHERE id = $3")
+        .bind(i64::from(revoked))
+        .bind(revoked.then(now_ms))
+        .bind(code_id)
+        .execute(&mut *tx)
+        .await?;
+    let kind = if revoked {
+        RevocationKind::CodeRevoked
+    } else {
+        RevocationKind::CodeUnrevoked
+    };
+    logs::append_revocations(
+        &mut tx,
+        store.backend(),
+        &[Revocation {
+            kind,
+            event_id: &event_id,
+            code_id: Some(code_id),
+            session_id: None,
+        }],
+    )
+    .await?;
+    logs::append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action: if revoked { "code.revoke" } else { "code.unrevoke" },
+            target: Some(code_id),
+            outcome: "ok",
+            detail: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}

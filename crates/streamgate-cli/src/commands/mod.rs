@@ -1,10 +1,12 @@
 //! One module per subcommand, plus what several of them share.
 
 pub mod codes;
+pub mod hls;
 pub mod reconcile;
 pub mod schema;
 pub mod secrets;
 pub mod serve;
+pub mod up;
 pub mod validate;
 
 use std::path::PathBuf;

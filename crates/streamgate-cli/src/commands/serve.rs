@@ -57,8 +57,19 @@ pub fn platform(config: Option<PathBuf>, args: PlatformArgs) -> anyhow::Result<E
     })
 }
 
-/// Prints the platform API's OpenAPI description (YAML), as committed in openapi.yaml.
-pub fn openapi() -> anyhow::Result<ExitCode> {
-    print!("{}", streamgate_platform::openapi_yaml());
+/// Options of `streamgate openapi`.
+#[derive(Debug, clap::Args)]
+pub struct OpenapiArgs {
+    /// Which service: `platform` (committed as openapi.yaml) or `hls` (openapi-hls.yaml).
+    #[arg(long, default_value = "platform", value_parser = ["platform", "hls"])]
+    service: String,
+}
+
+/// Prints a service's OpenAPI description (YAML), as committed in the repository.
+pub fn openapi(args: OpenapiArgs) -> anyhow::Result<ExitCode> {
+    match args.service.as_str() {
+        "hls" => print!("{}", streamgate_hls::openapi_yaml()),
+        _ => print!("{}", streamgate_platform::openapi_yaml()),
+    }
     Ok(ExitCode::SUCCESS)
 }

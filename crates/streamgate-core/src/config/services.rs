@@ -126,6 +126,9 @@ pub struct HlsConfig {
     /// How often to poll the platform for revocations when push is unavailable, in milliseconds.
     #[schemars(range(min = 100, max = 3_600_000))]
     pub revocation_poll_interval_ms: u64,
+    /// Keep a request waiting at the platform so a revocation reaches this server in
+    /// about a second; `false` polls every `revocation_poll_interval_ms` instead.
+    pub revocation_push: bool,
     /// The one browser origin allowed by CORS, e.g. `https://app.example.com`.
     /// Defaults to the origin of `platform.public_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,6 +148,7 @@ impl Default for HlsConfig {
             segment_cache_max_size_gb: 50.0,
             segment_cache_max_age_hours: 72.0,
             revocation_poll_interval_ms: 30_000,
+            revocation_push: true,
             cors_allowed_origin: None,
         }
     }

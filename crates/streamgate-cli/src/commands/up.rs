@@ -1,0 +1,295 @@
+//! `streamgate up`: topology A in one command. The platform and the HLS server run in
+//! one process on the embedded SQLite database, serving the demo event from
+//! `streams/demo` on a fresh clone.
+//!
+//! Secrets still never live in `streamgate.toml`. When the environment does not set
+//! them, `up` makes development secrets and a random admin password once, keeps them
+//! in `<data dir>/dev-secrets.env` (mode 0600) and says so loudly: fine for trying
+//! StreamGate on a laptop, and never silently used in a deployment that sets its own.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use streamgate_core::env::Env;
+use streamgate_core::secrets::SecretKind;
+use streamgate_core::{LoadOptions, Loaded, Role, load};
+use streamgate_hls::{HlsOptions, HlsServer};
+use streamgate_platform::{Platform, PlatformOptions};
+use tokio::sync::watch;
+
+use super::{init_logging, runtime, shutdown_signal};
+
+/// Options of `streamgate up`.
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Apply with --prune at start and on reload (delete events removed from the file).
+    #[arg(long)]
+    prune: bool,
+    /// Do not watch streamgate.toml for changes.
+    #[arg(long)]
+    no_watch: bool,
+}
+
+/// The file development secrets are kept in, inside the data directory.
+pub const DEV_SECRETS_FILE: &str = "dev-secrets.env";
+
+/// Runs platform and HLS server together until Ctrl-C or SIGTERM.
+pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let mut env = Env::from_process();
+    let options = |env: &Env, require_secrets| LoadOptions {
+        config_path: config.clone(),
+        env: env.clone(),
+        role: Some(Role::Up),
+        require_secrets,
+    };
+    // First without secrets, to learn where the data directory is and which secrets
+    // the environment already gives.
+    let first = load_or_report(&options(&env, false))?;
+    let missing: Vec<SecretKind> = Role::Up
+        .required_secrets()
+        .iter()
+        .copied()
+        .filter(|kind| kind.get(&first.secrets).is_none())
+        .collect();
+    let mut admin_password = None;
+    if !missing.is_empty() {
+        let dir = data_dir(&first.config.platform.database_url);
+        let dev = DevSecrets::load_or_create(&dir.join(DEV_SECRETS_FILE))?;
+        for kind in &missing {
+            env.set(kind.var(), dev.get(*kind));
+        }
+        if missing.contains(&SecretKind::AdminPasswordHash) {
+            admin_password = Some(dev.admin_password.clone());
+        }
+        eprintln!(
+            "\n  !! DEVELOPMENT SECRETS: {} came from {} (made once, mode 0600).\n  !! Set them in the environment for anything but a trial run (see the README).\n",
+            missing
+                .iter()
+                .map(|k| k.var())
+                .collect::<Vec<_>>()
+                .join(", "),
+            dev.path.display()
+        );
+    }
+    let loaded = load_or_report(&options(&env, true))?;
+    let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
+    runtime()?.block_on(async move {
+        let platform = Platform::build(
+            loaded.config.clone(),
+            &loaded.secrets,
+            PlatformOptions {
+                watch,
+                env,
+                prune: args.prune,
+            },
+        )
+        .await
+        .context("the platform did not start")?;
+        let platform_addr = platform.local_addr();
+        let mut reach = platform_addr;
+        if reach.ip().is_unspecified() {
+            reach.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let hls = HlsServer::build(
+            &loaded.config,
+            &loaded.secrets,
+            HlsOptions {
+                platform_url: url::Url::parse(&format!("http://{reach}/")).ok(),
+                first_sync_wait: None,
+            },
+        )
+        .await
+        .context("the HLS server did not start")?;
+        let hls_addr = hls.local_addr();
+        let store = platform.state().store.clone();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let platform_task = tokio::spawn(platform.run(stopped(stop_rx.clone())));
+        let hls_task = tokio::spawn(hls.run(stopped(stop_rx.clone())));
+        banner(&loaded, platform_addr, hls_addr, admin_password.as_deref(), &store).await;
+        shutdown_signal().await;
+        eprintln!("stopping (in-flight requests get up to 10 s)...");
+        let _ = stop_tx.send(true);
+        let (platform_result, hls_result) = tokio::join!(platform_task, hls_task);
+        platform_result.context("platform task")??;
+        hls_result.context("HLS task")??;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn load_or_report(options: &LoadOptions) -> anyhow::Result<Loaded> {
+    match load(options) {
+        Ok(loaded) => Ok(loaded),
+        Err(report) => {
+            eprintln!("{report}");
+            bail!("the configuration is not valid; nothing was started")
+        }
+    }
+}
+
+/// The directory of the SQLite file (`data/` for the default URL); `data` for
+/// PostgreSQL, whose data lives elsewhere.
+pub fn data_dir(database_url: &str) -> PathBuf {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .or_else(|| database_url.strip_prefix("file:"));
+    match path {
+        Some(p) => {
+            let file = p.split('?').next().unwrap_or(p);
+            match Path::new(file).parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+                _ => PathBuf::from("."),
+            }
+        }
+        None => PathBuf::from("data"),
+    }
+}
+
+/// Development secrets kept in the data directory.
+struct DevSecrets {
+    path: PathBuf,
+    signing: String,
+    internal: String,
+    admin_password: String,
+    admin_hash: String,
+}
+
+impl DevSecrets {
+    fn get(&self, kind: SecretKind) -> &str {
+        match kind {
+            SecretKind::PlaybackSigningSecret | SecretKind::PlaybackSigningSecretPrevious => {
+                &self.signing
+            }
+            SecretKind::InternalApiKey => &self.internal,
+            SecretKind::AdminPasswordHash => &self.admin_hash,
+        }
+    }
+
+    fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn parse(path: &Path, text: &str) -> anyhow::Result<Self> {
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .with_context(|| {
+                    format!(
+                        "{} has no {name}; delete the file to make new development secrets",
+                        path.display()
+                    )
+                })
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            signing: value("PLAYBACK_SIGNING_SECRET")?,
+            internal: value("INTERNAL_API_KEY")?,
+            admin_password: value("ADMIN_PASSWORD")?,
+            admin_hash: value("ADMIN_PASSWORD_HASH")?,
+        })
+    }
+
+    fn create(path: &Path) -> anyhow::Result<Self> {
+        let secret = || {
+            streamgate_core::secrets::generate_secret()
+                .context("the operating system's random source failed")
+        };
+        let signing = secret()?;
+        let internal = secret()?;
+        // A password a person can type: 16 base62 characters from the code generator's
+        // unbiased alphabet (about 95 bits).
+        let admin_password: String = (0..2)
+            .map(|_| streamgate_core::AccessCode::generate().as_str()[..8].to_owned())
+            .collect();
+        let admin_hash = bcrypt::hash(&admin_password, 12).context("bcrypt failed")?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot make {}", dir.display()))?;
+        }
+        let text = format!(
+            "# Development secrets made by `streamgate up`. Not for production: set\n\
+             # PLAYBACK_SIGNING_SECRET, INTERNAL_API_KEY and ADMIN_PASSWORD_HASH in the\n\
+             # environment instead. Delete this file to make new ones.\n\
+             PLAYBACK_SIGNING_SECRET={signing}\nINTERNAL_API_KEY={internal}\n\
+             ADMIN_PASSWORD={admin_password}\nADMIN_PASSWORD_HASH={admin_hash}\n"
+        );
+        write_private(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(Self {
+            path: path.to_owned(),
+            signing,
+            internal,
+            admin_password,
+            admin_hash,
+        })
+    }
+}
+
+/// Creates `path` readable by its owner only, before any secret is written to it.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// What a person needs to try it: where things are, the password, codes to redeem.
+async fn banner(
+    loaded: &Loaded,
+    platform: std::net::SocketAddr,
+    hls: std::net::SocketAddr,
+    admin_password: Option<&str>,
+    store: &streamgate_store::Store,
+) {
+    let public = loaded.config.platform.public_url.as_str().trim_end_matches('/');
+    let hls_public = loaded.config.hls.public_url.as_str().trim_end_matches('/');
+    let mut out = String::new();
+    out.push_str("\nStreamGate is up (topology A: platform and HLS server in one process)\n");
+    out.push_str(&format!("  platform     {public}  (listening on {platform})\n"));
+    out.push_str(&format!("  API docs     {public}/docs\n"));
+    out.push_str(&format!("  HLS server   {hls_public}  (listening on {hls})\n"));
+    match admin_password {
+        Some(pw) => out.push_str(&format!("  admin        password {pw}  (development secret)\n")),
+        None => out.push_str("  admin        password from ADMIN_PASSWORD_HASH\n"),
+    }
+    let mut first_code = None;
+    for event in &loaded.config.events {
+        let codes = streamgate_store::codes::unused_codes(store, event.id.as_str(), 5)
+            .await
+            .unwrap_or_default();
+        if codes.is_empty() {
+            continue;
+        }
+        first_code.get_or_insert_with(|| codes[0].clone());
+        out.push_str(&format!(
+            "  codes of {:<10} {}\n",
+            event.id.as_str(),
+            codes.join("  ")
+        ));
+    }
+    if let Some(code) = first_code {
+        out.push_str(&format!(
+            "\nTry it:\n  curl -s {public}/api/tokens/validate -H 'content-type: application/json' -d '{{\"code\":\"{code}\"}}'\n  \
+             then play  {hls_public}/streams/<event>/index.m3u8?__token=<playbackToken>  (ffplay, VLC, Safari)\n"
+        ));
+    }
+    eprintln!("{out}");
+}

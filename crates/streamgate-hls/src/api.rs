@@ -1,0 +1,192 @@
+//! The HLS server's typed endpoints: `/health`, `/metrics` and the per-event cache
+//! clear. The stream route itself is a plain poem handler (see [`crate::serve`]):
+//! poem-openapi cannot express a path of any depth, and the hot path should not pay
+//! for extractors it does not need. Its contract is added to the description by
+//! [`crate::openapi_yaml`] so clients still see it.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::auth::ApiKey;
+use poem_openapi::param::Path;
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
+use subtle::ConstantTimeEq;
+
+use crate::state::HlsState;
+
+/// Tags of the HLS server's API.
+#[derive(Tags)]
+pub enum HlsTags {
+    /// Health, metrics and cache control of an HLS edge.
+    Hls,
+}
+
+/// `X-Internal-Api-Key`: the key the platform and HLS servers share.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Internal-Api-Key", key_in = "header")]
+pub struct InternalKey(ApiKey);
+
+/// `GET /health` body.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct HlsHealth {
+    /// `ok`; `starting` before the first revocation sync; `stale` when syncs have
+    /// failed for five minutes (the edge still serves with what it knows).
+    pub status: String,
+    /// `local`, `proxy` or `hybrid`.
+    pub mode: String,
+    /// This edge's id (`hls.edge_id`).
+    pub edge_id: Option<String>,
+    /// Entries in the revocation sets (codes, events, sessions).
+    pub revocation_cache_size: u64,
+    /// Seconds since the last successful revocation sync (absent: never).
+    pub last_sync_ago_seconds: Option<f64>,
+    /// `push` (the platform answers as soon as something is revoked) or `poll`.
+    pub sync_mode: String,
+    /// The revocation-log position applied.
+    pub revocation_cursor: i64,
+    /// The last sync error, while syncs fail.
+    pub sync_error: Option<String>,
+    /// Files in the segment cache (absent without an upstream).
+    pub cache_entries: Option<u64>,
+    /// Bytes in the segment cache.
+    pub cache_bytes: Option<u64>,
+    /// Build version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_seconds: u64,
+}
+
+/// `DELETE /admin/cache/{eventId}` body.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CacheCleared {
+    /// Always true.
+    pub cleared: bool,
+    /// Files removed.
+    pub removed: u64,
+}
+
+/// An error body.
+#[derive(Debug, Object)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+}
+
+/// Answers of the cache clear.
+#[derive(Debug, ApiResponse)]
+pub enum ClearResponse {
+    /// Cleared (also when nothing was cached).
+    #[oai(status = 200)]
+    Cleared(Json<CacheCleared>),
+    /// Not a valid event id.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Wrong or missing internal key.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+}
+
+/// The typed endpoints.
+pub struct HlsApi;
+
+#[OpenApi(tag = "HlsTags::Hls")]
+impl HlsApi {
+    /// Health of this edge: content mode, revocation sync, segment cache.
+    #[oai(path = "/health", method = "get", operation_id = "hlsHealth")]
+    async fn health(&self, state: Data<&Arc<HlsState>>) -> Json<HlsHealth> {
+        Json(health(&state))
+    }
+
+    /// Prometheus metrics (text exposition format).
+    #[oai(path = "/metrics", method = "get", operation_id = "hlsMetrics")]
+    async fn metrics(&self, state: Data<&Arc<HlsState>>) -> PlainText<String> {
+        let revocations = state
+            .gate
+            .revocations()
+            .read()
+            .map(|s| s.len())
+            .unwrap_or_default();
+        PlainText(state.metrics.render(
+            revocations,
+            state.gate.memoised(),
+            &state.sync.snapshot(),
+            state.source.cache().map(|c| c.stats()),
+        ))
+    }
+
+    /// Removes everything the segment cache holds for one event (after re-encoding a
+    /// recording, say). Needs the internal API key.
+    #[oai(
+        path = "/admin/cache/:event_id",
+        method = "delete",
+        operation_id = "clearEventCache"
+    )]
+    async fn clear_cache(
+        &self,
+        state: Data<&Arc<HlsState>>,
+        key: InternalKey,
+        /// The event whose cached files go.
+        event_id: Path<String>,
+    ) -> ClearResponse {
+        let ok = bool::from(
+            state
+                .internal_key
+                .expose()
+                .as_bytes()
+                .ct_eq(key.0.key.as_bytes()),
+        );
+        if !ok {
+            return ClearResponse::Unauthorized(Json(ErrorBody {
+                error: "Invalid internal API key".into(),
+            }));
+        }
+        if !crate::path::is_event_id(&event_id.0) {
+            return ClearResponse::BadRequest(Json(ErrorBody {
+                error: "Invalid event id".into(),
+            }));
+        }
+        let removed = state
+            .source
+            .cache()
+            .map_or(0, |c| c.clear_event(&event_id.0));
+        tracing::info!("cleared {removed} cached files of event {}", event_id.0);
+        ClearResponse::Cleared(Json(CacheCleared {
+            cleared: true,
+            removed: removed as u64,
+        }))
+    }
+}
+
+/// The health document.
+pub fn health(state: &HlsState) -> HlsHealth {
+    let sync = state.sync.snapshot();
+    let revocation_cache_size = state
+        .gate
+        .revocations()
+        .read()
+        .map(|s| s.len() as u64)
+        .unwrap_or_default();
+    let status = match (sync.last_sync_ago, sync.failing_for) {
+        (None, _) => "starting",
+        (_, Some(failing)) if failing >= crate::sync::ALERT_AFTER.as_secs_f64() => "stale",
+        _ => "ok",
+    };
+    let cache = state.source.cache().map(|c| c.stats());
+    HlsHealth {
+        status: status.into(),
+        mode: state.source.mode().as_str().into(),
+        edge_id: state.edge_id.clone(),
+        revocation_cache_size,
+        last_sync_ago_seconds: sync.last_sync_ago.map(|s| (s * 10.0).round() / 10.0),
+        sync_mode: if state.push { "push" } else { "poll" }.into(),
+        revocation_cursor: sync.cursor,
+        sync_error: sync.last_error,
+        cache_entries: cache.map(|c| c.entries),
+        cache_bytes: cache.map(|c| c.bytes),
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_seconds: state.started.elapsed().as_secs(),
+    }
+}

@@ -1,0 +1,485 @@
+//! The HLS media server: where every playlist and segment request is checked against
+//! a playback token before a byte of video leaves.
+//!
+//! It has no database. What it knows about revocations comes from the platform's
+//! revocation feed ([`sync`]); what it serves comes from local files, an upstream
+//! origin through an on-disk cache, or both ([`source`], [`cache`]). [`HlsServer::build`]
+//! does everything that can fail before the first request (keys, content roots, cache
+//! index, port) and hands back the bound address, so tests run the real server on port
+//! 0; [`HlsServer::run`] serves until the shutdown future resolves and then lets
+//! in-flight responses finish.
+//!
+//! Modules: the stream route ([`serve`]) and the typed endpoints ([`api`]), and what
+//! they use: [`path`] (parsing request paths safely), [`gate`] (tokens), [`revocation`]
+//! and [`sync`] (who may no longer watch), [`source`] and [`cache`] (content),
+//! [`playlist`] (query-token rewriting), [`metrics`] and [`state`].
+
+pub mod api;
+pub mod cache;
+pub mod gate;
+pub mod metrics;
+pub mod path;
+pub mod playlist;
+pub mod revocation;
+pub mod serve;
+pub mod source;
+pub mod state;
+pub mod sync;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use poem::http::{HeaderValue, Method};
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::Cors;
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
+use poem_openapi::OpenApiService;
+use streamgate_core::Config;
+use streamgate_core::jwt::{JwtError, PlaybackKeys};
+use streamgate_core::secrets::Secrets;
+use tokio::sync::watch;
+use url::Url;
+
+use crate::cache::{CacheError, SegmentCache};
+use crate::gate::Gate;
+use crate::metrics::Metrics;
+use crate::revocation::RevocationSet;
+use crate::source::{Source, SourceOptions};
+use crate::state::HlsState;
+use crate::sync::{SyncOptions, SyncStatus};
+
+/// How long an upstream request may take before the viewer gets a 502.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long `run` waits for the first revocation sync before serving anyway.
+pub const FIRST_SYNC_WAIT: Duration = Duration::from_secs(5);
+
+/// Why the HLS server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum HlsError {
+    /// `PLAYBACK_SIGNING_SECRET` is missing or unusable.
+    #[error("PLAYBACK_SIGNING_SECRET: {0}")]
+    Keys(#[from] JwtError),
+    /// A required secret is not set.
+    #[error("{0} is not set (make one with `streamgate gen-secret`)")]
+    MissingSecret(&'static str),
+    /// Neither local content nor an upstream is configured.
+    #[error(
+        "the HLS server needs content: set STREAM_ROOT (local files), UPSTREAM_ORIGIN (proxy), or both (hybrid)"
+    )]
+    NoContent,
+    /// `STREAM_ROOT` cannot be used.
+    #[error("{0}")]
+    StreamRoot(std::io::Error),
+    /// The segment cache cannot be opened.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The listen address cannot be bound, or serving failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What the server needs besides the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct HlsOptions {
+    /// Where to reach the platform, overriding `hls.platform_url` (`streamgate up`
+    /// passes the platform it runs beside).
+    pub platform_url: Option<Url>,
+    /// How long `run` waits for the first revocation sync before answering requests
+    /// ([`FIRST_SYNC_WAIT`] when unset).
+    pub first_sync_wait: Option<Duration>,
+}
+
+/// An HLS server ready to serve: keys checked, content roots opened, port bound.
+pub struct HlsServer {
+    state: Arc<HlsState>,
+    sync: SyncOptions,
+    first_sync_wait: Duration,
+    cors_origin: String,
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+}
+
+impl HlsServer {
+    /// Checks the secrets and content settings, opens the segment cache and binds.
+    pub async fn build(
+        config: &Config,
+        secrets: &Secrets,
+        options: HlsOptions,
+    ) -> Result<Self, HlsError> {
+        let hls = &config.hls;
+        let signing = secrets
+            .playback_signing_secret
+            .as_ref()
+            .ok_or(HlsError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
+        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        let internal_key = secrets
+            .internal_api_key
+            .clone()
+            .ok_or(HlsError::MissingSecret("INTERNAL_API_KEY"))?;
+        let event_urls: Vec<(String, Url)> = config
+            .events
+            .iter()
+            .filter_map(|e| Some((e.id.as_str().to_owned(), e.stream_url.clone()?)))
+            .collect();
+        if hls.stream_root.is_none() && hls.upstream_origin.is_none() {
+            return Err(HlsError::NoContent);
+        }
+        let proxies = hls.upstream_origin.is_some() || !event_urls.is_empty();
+        let cache = if proxies {
+            let root = cache_root(config);
+            let max_bytes = (hls.segment_cache_max_size_gb * 1e9) as u64;
+            let max_age = Duration::from_secs_f64(hls.segment_cache_max_age_hours * 3600.0);
+            let cache = SegmentCache::open(&root, max_bytes, max_age)?;
+            tracing::info!(
+                "segment cache at {} holds {} files ({} bytes)",
+                cache.root().display(),
+                cache.stats().entries,
+                cache.stats().bytes
+            );
+            Some(Arc::new(cache))
+        } else {
+            None
+        };
+        let source = Source::new(
+            SourceOptions {
+                local: hls.stream_root.clone(),
+                upstream: hls.upstream_origin.clone(),
+                event_urls,
+                timeout: UPSTREAM_TIMEOUT,
+            },
+            cache,
+        )
+        .map_err(HlsError::StreamRoot)?;
+        let revocations = Arc::new(RwLock::new(RevocationSet::default()));
+        let platform_url = options
+            .platform_url
+            .clone()
+            .or_else(|| hls.platform_url.clone())
+            .unwrap_or_else(|| config.platform.public_url.clone());
+        let sync = SyncOptions {
+            platform_url: dir_url(platform_url),
+            key: internal_key.clone(),
+            edge_id: hls.edge_id.as_ref().map(|e| e.as_str().to_owned()),
+            poll_interval: Duration::from_millis(hls.revocation_poll_interval_ms),
+            push: hls.revocation_push,
+            token_ttl: Duration::from_secs(u64::from(
+                config.platform.playback_token_ttl_seconds,
+            )),
+        };
+        let cors_origin = hls
+            .cors_allowed_origin
+            .clone()
+            .unwrap_or_else(|| config.platform.public_url.origin().ascii_serialization());
+        let addr = hls.listen;
+        let acceptor = TcpListener::bind(addr)
+            .into_acceptor()
+            .await
+            .map_err(|source| HlsError::Listen { addr, source })?;
+        let bound = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(addr);
+        let state = Arc::new(HlsState {
+            gate: Gate::new(keys, revocations),
+            source,
+            sync: Arc::new(SyncStatus::default()),
+            metrics: Metrics::default(),
+            internal_key,
+            edge_id: sync.edge_id.clone(),
+            push: sync.push,
+            started: Instant::now(),
+        });
+        Ok(Self {
+            state,
+            sync,
+            first_sync_wait: options.first_sync_wait.unwrap_or(FIRST_SYNC_WAIT),
+            cors_origin,
+            acceptor,
+            addr: bound,
+        })
+    }
+
+    /// The address actually bound (the port, when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for tests and `streamgate up`).
+    pub fn state(&self) -> Arc<HlsState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight responses finish (up to
+    /// 10 s). The revocation sync runs beside it; the first sync gets a few seconds to
+    /// finish before requests are answered, so a restarted edge does not admit tokens
+    /// revoked while it was down.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), HlsError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(sync::run(
+            self.sync.clone(),
+            self.state.gate.revocations().clone(),
+            self.state.sync.clone(),
+            stop_rx.clone(),
+        )));
+        if let Some(cache) = self.state.source.cache().cloned() {
+            tasks.push(tokio::spawn(sweep_cache(cache, stop_rx.clone())));
+        }
+        let first_sync = Instant::now();
+        while !self.state.sync.synced() && first_sync.elapsed() < self.first_sync_wait {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if !self.state.sync.synced() {
+            tracing::warn!(
+                "no revocation sync with {} yet; serving with an empty revocation list until it succeeds",
+                self.sync.platform_url
+            );
+        }
+        let app = app(self.state.clone(), &self.cors_origin);
+        tracing::info!(
+            "HLS server listening on http://{} ({} mode, revocations {} from {})",
+            self.addr,
+            self.state.source.mode().as_str(),
+            if self.sync.push { "pushed" } else { "polled" },
+            self.sync.platform_url
+        );
+        let served = poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .await;
+        let _ = stop_tx.send(true);
+        for task in tasks {
+            let _ = task.await;
+        }
+        tracing::info!("HLS server stopped");
+        served.map_err(|source| HlsError::Listen {
+            addr: self.addr,
+            source,
+        })
+    }
+}
+
+/// `segment_cache_root`, else `<stream_root>/cache`, else `data/segment-cache`.
+pub fn cache_root(config: &Config) -> PathBuf {
+    let hls = &config.hls;
+    hls.segment_cache_root
+        .clone()
+        .or_else(|| hls.stream_root.as_ref().map(|r| r.join("cache")))
+        .unwrap_or_else(|| PathBuf::from("data/segment-cache"))
+}
+
+fn dir_url(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// Removes cache entries past their age once a minute.
+async fn sweep_cache(cache: Arc<SegmentCache>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+        let cache = cache.clone();
+        let removed = tokio::task::spawn_blocking(move || cache.remove_expired())
+            .await
+            .unwrap_or(0);
+        if removed > 0 {
+            tracing::info!("segment cache: removed {removed} files past their age");
+        }
+    }
+}
+
+/// The typed API service.
+pub fn api_service() -> OpenApiService<api::HlsApi, ()> {
+    OpenApiService::new(
+        api::HlsApi,
+        "StreamGate HLS server API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Token-gated HLS delivery, health, metrics and cache control of a StreamGate HLS \
+         edge. Errors are JSON objects {\"error\": \"<message>\"}.",
+    )
+}
+
+/// The stream route's contract, which poem-openapi cannot declare (a path of any
+/// depth); inserted under `paths:` of the generated description.
+const STREAMS_PATH_YAML: &str = r#"  /streams/{eventId}/{path}:
+    get:
+      tags:
+      - Hls
+      summary: A playlist, segment, init section, key or subtitle file of an event
+      description: |-
+        `{path}` may span several segments (`360p/seg_000.ts`). The playback token comes
+        from `Authorization: Bearer` or, for native players, `?__token=`; playlists
+        fetched with `?__token=` come back with every URI carrying the token. Range
+        requests are honoured on segments. Playlists are sent with
+        `Cache-Control: no-store`.
+      operationId: getStreamFile
+      parameters:
+      - name: eventId
+        in: path
+        required: true
+        schema:
+          type: string
+      - name: path
+        in: path
+        required: true
+        schema:
+          type: string
+      - name: __token
+        in: query
+        required: false
+        description: The playback token, for players that cannot set headers.
+        schema:
+          type: string
+      security:
+      - PlaybackToken: []
+      - {}
+      responses:
+        '200':
+          description: The file (`application/vnd.apple.mpegurl`, `video/mp2t`, `video/iso.segment`, `video/mp4`, `audio/aac`, `text/vtt`, ...).
+          content:
+            application/vnd.apple.mpegurl:
+              schema:
+                type: string
+            video/mp2t:
+              schema:
+                type: string
+                format: binary
+        '206':
+          description: Part of a segment (Range).
+        '304':
+          description: Not modified.
+        '401':
+          description: No token (`Authorization required`).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ErrorBody'
+        '403':
+          description: Any refusal (`Access denied`); never says which check failed.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ErrorBody'
+        '404':
+          description: No such file, or a path that tries to leave the event (`Not found`).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ErrorBody'
+        '502':
+          description: The upstream origin failed (`Stream source unavailable`).
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/ErrorBody'
+    head:
+      tags:
+      - Hls
+      summary: Headers of a stream file; the only method a probe token may use
+      operationId: headStreamFile
+      parameters:
+      - name: eventId
+        in: path
+        required: true
+        schema:
+          type: string
+      - name: path
+        in: path
+        required: true
+        schema:
+          type: string
+      security:
+      - PlaybackToken: []
+      responses:
+        '200':
+          description: The file exists and the token admits it.
+        '401':
+          description: No token.
+        '403':
+          description: Refused.
+        '404':
+          description: No such file.
+"#;
+
+const PLAYBACK_TOKEN_SCHEME_YAML: &str = r#"    PlaybackToken:
+      type: http
+      scheme: bearer
+      bearerFormat: JWT
+      description: A playback token from the platform (HS256, one hour).
+"#;
+
+/// The HLS server's OpenAPI description (YAML), as committed in `openapi-hls.yaml`.
+pub fn openapi_yaml() -> String {
+    let spec = api_service().spec_yaml();
+    let mut out = String::with_capacity(spec.len() + STREAMS_PATH_YAML.len() + 256);
+    for line in spec.split_inclusive('\n') {
+        out.push_str(line);
+        if line == "paths:\n" {
+            out.push_str(STREAMS_PATH_YAML);
+        } else if line == "  securitySchemes:\n" {
+            out.push_str(PLAYBACK_TOKEN_SCHEME_YAML);
+        }
+    }
+    out
+}
+
+/// The whole HTTP application around `state`: CORS for the one allowed origin, an
+/// access log without tokens, and security headers.
+pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint + use<> {
+    let api = api_service();
+    let cors = Cors::new()
+        .allow_origin(cors_origin)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(["authorization", "range"])
+        .expose_headers(["content-length", "content-range", "accept-ranges"])
+        .max_age(86_400);
+    Route::new()
+        .at(
+            "/streams/*path",
+            get(serve::stream).head(serve::stream),
+        )
+        .nest("/", api)
+        .data(state)
+        .with(cors)
+        .around(|ep, req| async move {
+            let started = Instant::now();
+            let method = req.method().clone();
+            let path = req.uri().path().to_owned();
+            let query = req.uri().query().and_then(playlist::redact_query);
+            let resp = ep.call(req).await.map(IntoResponse::into_response);
+            let mut resp = match resp {
+                Ok(r) => r,
+                Err(e) => e.into_response(),
+            };
+            let status = resp.status();
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let shown = match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            if shown.starts_with("/streams/") {
+                tracing::info!(target: "streamgate::access", "{method} {shown} {} {ms:.1}ms", status.as_u16());
+            } else {
+                tracing::debug!(target: "streamgate::access", "{method} {shown} {} {ms:.1}ms", status.as_u16());
+            }
+            let headers = resp.headers_mut();
+            headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+            Ok(resp)
+        })
+}

@@ -1,0 +1,33 @@
+//! What every request of one HLS server shares. Built once by
+//! [`crate::HlsServer::build`]; nothing in it touches a database.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use streamgate_core::Secret;
+
+use crate::gate::Gate;
+use crate::metrics::Metrics;
+use crate::source::Source;
+use crate::sync::SyncStatus;
+
+/// Shared state of one HLS server.
+#[derive(Debug)]
+pub struct HlsState {
+    /// Token checks and the revocation sets.
+    pub gate: Gate,
+    /// Local files, upstream and the segment cache.
+    pub source: Source,
+    /// The revocation sync's progress.
+    pub sync: Arc<SyncStatus>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// The key the platform and the operator present on internal calls.
+    pub internal_key: Secret,
+    /// `hls.edge_id`.
+    pub edge_id: Option<String>,
+    /// Whether revocations are pushed (waiting requests) rather than polled.
+    pub push: bool,
+    /// Process start, for uptime.
+    pub started: Instant,
+}

@@ -1,0 +1,353 @@
+//! Test support: the real platform (on a fresh SQLite file or PostgreSQL database) and
+//! the real HLS server, both on 127.0.0.1 port 0, plus a tiny upstream origin whose
+//! requests are counted, and a raw HTTP client for paths no URL library would send.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use streamgate_core::env::Env;
+use streamgate_core::jwt::{Claims, PlaybackKeys};
+use streamgate_core::load::load_text;
+use streamgate_core::{Role, Secret};
+use streamgate_hls::state::HlsState;
+use streamgate_hls::{HlsOptions, HlsServer};
+use streamgate_platform::state::AppState;
+use streamgate_platform::{Platform, PlatformOptions};
+pub use streamgate_testkit::TestDb;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+
+pub const SIGNING_SECRET: &str = "test-signing-secret-0123456789abcdef";
+pub const INTERNAL_KEY: &str = "test-internal-key-0123456789";
+pub const ADMIN_HASH: &str = "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y";
+
+/// The repository's sample stream (`streams/demo`).
+pub fn sample_streams() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../streams")
+}
+
+pub fn env() -> Env {
+    Env::from_pairs([
+        ("PLAYBACK_SIGNING_SECRET", SIGNING_SECRET),
+        ("INTERNAL_API_KEY", INTERNAL_KEY),
+        ("ADMIN_PASSWORD_HASH", ADMIN_HASH),
+    ])
+}
+
+pub fn keys() -> PlaybackKeys {
+    PlaybackKeys::new(&Secret::new(SIGNING_SECRET), None).expect("keys")
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Claims for `event`, valid for a minute.
+pub fn claims(event: &str) -> Claims {
+    Claims {
+        sub: "code-1".into(),
+        eid: event.into(),
+        sid: "session-1".into(),
+        sp: Claims::stream_prefix(event),
+        iat: now(),
+        exp: now() + 60,
+        probe: false,
+    }
+}
+
+pub fn sign(claims: &Claims) -> String {
+    keys().sign(claims).expect("sign")
+}
+
+/// A running server and how to stop it.
+pub struct Running<S> {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub state: Arc<S>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl<S> Running<S> {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+    }
+}
+
+/// The platform on `db` with `events` (TOML `[[events]]` text).
+pub async fn platform(db: &TestDb, events: &str) -> Running<AppState> {
+    let text = format!(
+        "[platform]\nlisten = \"127.0.0.1:0\"\n[platform.rate_limits]\nvalidate_per_minute = 100000\n\
+         refresh_per_hour = 100000\n[hls]\nstream_root = \"{}\"\npublic_url = \"http://127.0.0.1:9\"\n{events}",
+        sample_streams().display()
+    );
+    let mut env = env();
+    env.set("DATABASE_URL", db.url.as_str());
+    let loaded = load_text(
+        Path::new("streamgate.toml"),
+        Some(&text),
+        &env,
+        Some(Role::Platform),
+    )
+    .unwrap_or_else(|r| panic!("{r}"));
+    let platform = Platform::build(
+        loaded.config,
+        &loaded.secrets,
+        PlatformOptions {
+            watch: None,
+            env,
+            prune: false,
+        },
+    )
+    .await
+    .expect("platform starts");
+    let addr = platform.local_addr();
+    let state = platform.state();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        platform
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("platform runs");
+    });
+    Running {
+        base: format!("http://{addr}"),
+        addr,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// The HLS server with this `[hls]` body (and optional `[[events]]` after it),
+/// syncing from `platform_url` (`None`: a port where nothing listens, and no wait for
+/// a first sync that cannot happen).
+pub async fn hls(hls_section: &str, events: &str, platform_url: Option<&str>) -> Running<HlsState> {
+    let text = format!(
+        "[platform]\npublic_url = \"http://127.0.0.1:3000\"\n\
+         [hls]\nlisten = \"127.0.0.1:0\"\n{hls_section}\n{events}"
+    );
+    let loaded = load_text(Path::new("streamgate.toml"), Some(&text), &env(), Some(Role::Hls))
+        .unwrap_or_else(|r| panic!("{r}"));
+    let server = HlsServer::build(
+        &loaded.config,
+        &loaded.secrets,
+        HlsOptions {
+            platform_url: Some(
+                url::Url::parse(platform_url.unwrap_or("http://127.0.0.1:9/")).expect("url"),
+            ),
+            first_sync_wait: Some(if platform_url.is_some() {
+                Duration::from_secs(5)
+            } else {
+                Duration::ZERO
+            }),
+        },
+    )
+    .await
+    .expect("hls starts");
+    let addr = server.local_addr();
+    let state = server.state();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        server
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("hls runs");
+    });
+    Running {
+        base: format!("http://{addr}"),
+        addr,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// `[hls]` lines for local files from `root`.
+pub fn local_section(root: &Path) -> String {
+    format!("stream_root = \"{}\"\n", root.display())
+}
+
+/// Redeems `code` at the platform; returns the validate answer.
+pub async fn redeem(platform: &Running<AppState>, code: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .post(platform.url("/api/tokens/validate"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .expect("validate");
+    assert_eq!(resp.status(), 200, "validate {code}");
+    resp.json().await.expect("json")
+}
+
+/// The codes of an event, oldest first.
+pub async fn codes(db: &TestDb, event: &str) -> Vec<(String, String)> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+    let rows = sqlx::query("SELECT id, code FROM access_codes WHERE event_id = $1 ORDER BY created_at, code")
+        .bind(event)
+        .fetch_all(&pool)
+        .await
+        .expect("codes");
+    pool.close().await;
+    rows.iter()
+        .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
+        .collect()
+}
+
+/// GET with a bearer token; returns the status.
+pub async fn get_status(url: &str, token: Option<&str>) -> u16 {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.expect("request").status().as_u16()
+}
+
+/// Sends `GET <raw path>` exactly as written (no normalisation) and returns the
+/// status code and body.
+pub async fn raw_get(addr: SocketAddr, raw_path: &str, token: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET {raw_path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+/// Polls `check` every 20 ms until it is true or `bound` passes; returns whether it
+/// became true. Bounds are generous: they catch "never", not "slow".
+pub async fn eventually<F, Fut>(bound: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
+            return true;
+        }
+        if start.elapsed() > bound {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A real HTTP origin on 127.0.0.1 port 0 serving files from a directory, counting
+/// requests per path, optionally slow, and switchable to "down" (connection refused
+/// is simulated by answering 503 while down, or by stopping it).
+pub struct Origin {
+    pub base: String,
+    pub hits: Arc<Mutex<HashMap<String, u64>>>,
+    pub total: Arc<AtomicU64>,
+    pub down: Arc<AtomicBool>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Origin {
+    /// Serves `root` (files under `<root>/<path>`), each answer delayed by `delay`.
+    pub async fn start(root: PathBuf, delay: Duration) -> Self {
+        use poem::listener::{Acceptor, Listener};
+        let hits: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+        let total = Arc::new(AtomicU64::new(0));
+        let down = Arc::new(AtomicBool::new(false));
+        let (h, t, d) = (hits.clone(), total.clone(), down.clone());
+        let app = poem::endpoint::make(move |req: poem::Request| {
+            let (hits, total, down, root) = (h.clone(), t.clone(), d.clone(), root.clone());
+            async move {
+                let path = req.uri().path().trim_start_matches('/').to_owned();
+                total.fetch_add(1, Ordering::SeqCst);
+                *hits.lock().expect("hits").entry(path.clone()).or_default() += 1;
+                tokio::time::sleep(delay).await;
+                if down.load(Ordering::SeqCst) {
+                    return poem::Response::builder()
+                        .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+                        .body("down");
+                }
+                match std::fs::read(root.join(&path)) {
+                    Ok(bytes) => poem::Response::builder().body(bytes),
+                    Err(_) => poem::Response::builder()
+                        .status(poem::http::StatusCode::NOT_FOUND)
+                        .body("no"),
+                }
+            }
+        });
+        let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("bind origin");
+        let addr = acceptor.local_addr()[0]
+            .as_socket_addr()
+            .copied()
+            .expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = poem::Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    app,
+                    async {
+                        let _ = stopped.await;
+                    },
+                    Some(Duration::from_secs(1)),
+                )
+                .await;
+        });
+        Self {
+            base: format!("http://{addr}"),
+            hits,
+            total,
+            down,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn hits(&self, path: &str) -> u64 {
+        self.hits
+            .lock()
+            .expect("hits")
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
