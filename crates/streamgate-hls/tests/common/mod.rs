@@ -90,10 +90,15 @@ impl<S> Running<S> {
     }
 }
 
-/// The platform on `db` with `events` (TOML `[[events]]` text).
+/// The platform on `db` with `events` (TOML `[[events]]` text), on a free port.
 pub async fn platform(db: &TestDb, events: &str) -> Running<AppState> {
+    platform_on(db, events, "127.0.0.1:0").await
+}
+
+/// The platform on `db` listening on `listen` (to restart one on the same port).
+pub async fn platform_on(db: &TestDb, events: &str, listen: &str) -> Running<AppState> {
     let text = format!(
-        "[platform]\nlisten = \"127.0.0.1:0\"\n[platform.rate_limits]\nvalidate_per_minute = 100000\n\
+        "[platform]\nlisten = \"{listen}\"\n[platform.rate_limits]\nvalidate_per_minute = 100000\n\
          refresh_per_hour = 100000\n[hls]\nstream_root = \"{}\"\npublic_url = \"http://127.0.0.1:9\"\n{events}",
         sample_streams().display()
     );

@@ -1,0 +1,245 @@
+//! `streamgate up` and `streamgate hls` as a person runs them: on a fresh directory
+//! with no secrets set, `up` makes development secrets once (mode 0600), prints the
+//! admin password and demo codes, and a printed code plays through the HLS server; a
+//! second start reuses the same secrets; SIGTERM stops both services cleanly. An HLS
+//! server with no content refuses to start and says why.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn streams() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../streams")
+}
+
+fn config() -> String {
+    format!(
+        "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:0\"\nstream_root = \"{}\"\n\n\
+         [[events]]\nid = \"demo\"\ntitle = \"Demo\"\nstarts_at = 2026-01-01T00:00:00Z\n\
+         ends_at = 2099-01-01T00:00:00Z\n\n[[events.codes]]\nlabel = \"demo\"\ncount = 3\n",
+        streams().display()
+    )
+}
+
+struct Up {
+    child: Child,
+    log: mpsc::Receiver<String>,
+    lines: Vec<String>,
+}
+
+fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Up {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamgate"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn streamgate");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Up {
+        child,
+        log,
+        lines: Vec::new(),
+    }
+}
+
+impl Up {
+    /// Reads log lines until one contains `needle`; returns it.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) => {
+                    self.lines.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line containing {needle:?} in:\n{}", self.lines.join("\n"));
+    }
+
+    fn field(&self, label: &str) -> String {
+        self.lines
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .map(|rest| rest.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {label:?} line in:\n{}", self.lines.join("\n")))
+    }
+
+    fn listening(&self, label: &str) -> String {
+        let line = self.field(label);
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|s| s.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        format!("http://{addr}")
+    }
+
+    fn stop(mut self) -> Vec<String> {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(term.success());
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "SIGTERM is a clean stop, got {status}");
+        self.lines.extend(self.log.try_iter());
+        self.lines
+    }
+}
+
+#[tokio::test]
+async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("streamgate.toml"), config()).expect("write");
+    let mut up = spawn(dir.path(), &["up"], &[]);
+    let codes_line = up.wait_for("codes of demo");
+    assert!(
+        up.lines.iter().any(|l| l.contains("DEVELOPMENT SECRETS")),
+        "development secrets are announced loudly"
+    );
+    let platform = up.listening("platform");
+    let hls = up.listening("HLS server");
+    let password = up
+        .field("admin")
+        .strip_prefix("password ")
+        .and_then(|p| p.split_whitespace().next())
+        .expect("password")
+        .to_owned();
+    let codes: Vec<String> = codes_line
+        .split("codes of demo")
+        .nth(1)
+        .expect("codes")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 3, "{codes_line}");
+
+    let secrets = dir.path().join("data/dev-secrets.env");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secrets).expect("secrets file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "dev-secrets.env is private");
+    }
+    let text = std::fs::read_to_string(&secrets).expect("read");
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ADMIN_PASSWORD_HASH="))
+        .expect("hash");
+    assert!(bcrypt::verify(&password, hash).expect("bcrypt"), "the printed password matches the stored hash");
+
+    let client = reqwest::Client::new();
+    let body: Value = client
+        .post(format!("{platform}/api/tokens/validate"))
+        .json(&json!({ "code": codes[0] }))
+        .send()
+        .await
+        .expect("validate")
+        .json()
+        .await
+        .expect("json");
+    let token = body["playbackToken"].as_str().expect("token");
+    let master = client
+        .get(format!("{hls}/streams/demo/index.m3u8"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("master");
+    assert_eq!(master.status(), 200);
+    assert!(master.text().await.expect("text").contains("360p/index.m3u8"));
+    let segment = client
+        .get(format!("{hls}/streams/demo/180p/seg_000.ts"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("segment");
+    assert_eq!(segment.status(), 200);
+    let health: Value = reqwest::get(format!("{hls}/health"))
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["status"], "ok", "the HLS server syncs with the platform beside it: {health}");
+    // The access log names the request but never the token.
+    let query = client
+        .get(format!("{hls}/streams/demo/index.m3u8?__token={token}&x=1"))
+        .send()
+        .await
+        .expect("query token");
+    assert_eq!(query.status(), 200);
+    let lines = up.stop();
+    let log = lines.join("\n");
+    assert!(log.contains("GET /streams/demo/index.m3u8?x=1 200"), "{log}");
+    assert!(!log.contains(token), "a token reached the log");
+    for code in &codes[..1] {
+        assert!(!log.lines().any(|l| l.contains("INFO") && l.contains(code.as_str())), "a code reached the log");
+    }
+
+    // A second start reuses the same secrets.
+    let mut again = spawn(dir.path(), &["up"], &[]);
+    again.wait_for("codes of demo");
+    assert!(again.field("admin").contains(&password));
+    again.stop();
+}
+
+#[test]
+fn up_uses_secrets_from_the_environment_without_writing_any() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("streamgate.toml"), config()).expect("write");
+    let mut up = spawn(
+        dir.path(),
+        &["up"],
+        &[
+            ("PLAYBACK_SIGNING_SECRET", "env-signing-secret-0123456789abcdef"),
+            ("INTERNAL_API_KEY", "env-internal-key-0123456789"),
+            (
+                "ADMIN_PASSWORD_HASH",
+                "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
+            ),
+        ],
+    );
+    up.wait_for("codes of demo");
+    assert!(up.field("admin").contains("ADMIN_PASSWORD_HASH"));
+    let lines = up.stop();
+    assert!(!lines.iter().any(|l| l.contains("DEVELOPMENT SECRETS")));
+    assert!(!dir.path().join("data/dev-secrets.env").exists());
+}
+
+#[test]
+fn hls_without_content_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_streamgate"))
+        .arg("hls")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PLAYBACK_SIGNING_SECRET", "env-signing-secret-0123456789abcdef")
+        .env("INTERNAL_API_KEY", "env-internal-key-0123456789")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hls.stream_root") && err.contains("STREAM_ROOT"), "{err}");
+    assert!(err.contains("did not start"), "{err}");
+}

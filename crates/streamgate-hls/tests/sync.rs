@@ -1,0 +1,101 @@
+//! Revocation sync when things go wrong: in poll mode, with the platform stopped for a
+//! while, the edge keeps admitting valid tokens and refusing what it knows is revoked,
+//! says so on /health, and catches up without loss when the platform is back.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const EVENTS: &str = r#"
+[[events]]
+id = "demo"
+title = "Demo"
+starts_at = 2026-01-01T00:00:00Z
+ends_at = 2099-01-01T00:00:00Z
+
+[[events.codes]]
+label = "t"
+count = 4
+"#;
+
+const PLAYLIST: &str = "/streams/demo/index.m3u8";
+
+async fn health(hls: &Running<streamgate_hls::state::HlsState>) -> serde_json::Value {
+    reqwest::get(hls.url("/health"))
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
+    let db = TestDb::sqlite();
+    let platform = platform(&db, EVENTS).await;
+    let listen = platform.addr.to_string();
+    let section = format!(
+        "{}revocation_push = false\nrevocation_poll_interval_ms = 200\n",
+        local_section(&sample_streams())
+    );
+    let hls = hls(&section, "", Some(&platform.base)).await;
+    let codes = codes(&db, "demo").await;
+    let mut tokens = Vec::new();
+    for (_, code) in codes.iter().take(3) {
+        tokens.push(
+            redeem(&platform, code).await["playbackToken"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        );
+    }
+    let status = |i: usize| {
+        let (url, token) = (hls.url(PLAYLIST), tokens[i].clone());
+        async move { get_status(&url, Some(&token)).await }
+    };
+    let bound = Duration::from_secs(15);
+
+    // Polling picks up a revocation.
+    streamgate_store::codes::set_revoked(&platform.state.store, &codes[0].0, true, "test")
+        .await
+        .expect("revoke");
+    assert!(eventually(bound, || async { status(0).await == 403 }).await);
+    assert_eq!(health(&hls).await["syncMode"], "poll");
+
+    // The platform goes away; a code is revoked meanwhile (another platform process
+    // on the same database, say).
+    platform.stop().await;
+    let store = streamgate_store::Store::connect(&db.url).await.expect("store");
+    streamgate_store::codes::set_revoked(&store, &codes[1].0, true, "test")
+        .await
+        .expect("revoke while the edge cannot hear");
+    store.close().await;
+    assert!(
+        eventually(bound, || async {
+            health(&hls).await["syncError"]
+                .as_str()
+                .is_some_and(|e| e.contains("cannot reach"))
+        })
+        .await,
+        "the failing sync shows on /health"
+    );
+    assert_eq!(status(0).await, 403, "known revocations still hold");
+    assert_eq!(status(1).await, 200, "not yet known: the edge serves what it knows");
+    assert_eq!(status(2).await, 200, "valid tokens keep playing");
+
+    // Back on the same address: the edge resumes from its cursor and misses nothing.
+    let platform = platform_on(&db, EVENTS, &listen).await;
+    assert!(
+        eventually(bound, || async { status(1).await == 403 }).await,
+        "the revocation made during the outage arrived"
+    );
+    assert_eq!(status(2).await, 200);
+    let h = health(&hls).await;
+    assert_eq!(h["status"], "ok", "{h}");
+    assert!(h["syncError"].is_null(), "{h}");
+    assert_eq!(h["revocationCacheSize"], 2, "{h}");
+    hls.stop().await;
+    platform.stop().await;
+}
