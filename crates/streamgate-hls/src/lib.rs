@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod files;
 pub mod gate;
 pub mod metrics;
 pub mod path;
@@ -53,6 +54,8 @@ use crate::sync::{SyncOptions, SyncStatus};
 
 /// How long an upstream request may take before the viewer gets a 502.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+/// Memory for recently served files (see [`files`]).
+pub const FILE_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 /// How long `run` waits for the first revocation sync before serving anyway.
 pub const FIRST_SYNC_WAIT: Duration = Duration::from_secs(5);
 
@@ -191,6 +194,7 @@ impl HlsServer {
         let state = Arc::new(HlsState {
             gate: Gate::new(keys, revocations),
             source,
+            files: files::FileCache::new(FILE_MEMORY_BYTES),
             sync: Arc::new(SyncStatus::default()),
             metrics: Metrics::default(),
             internal_key,

@@ -15,6 +15,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::web::{Data, StaticFileRequest};
 use poem::{Body, FromRequest, IntoResponse, Request, Response, handler};
 
+use crate::files::{self, Loaded};
 use crate::path::{MediaKind, StreamPath};
 use crate::playlist;
 use crate::source::{Content, SourceError};
@@ -92,8 +93,10 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         }
     };
     let mut resp = match kind {
-        MediaKind::Playlist => playlist_response(content, via_query.then_some(token)).await,
-        MediaKind::Segment(content_type) => segment_response(req, content, content_type).await,
+        MediaKind::Playlist => playlist_response(state, content, via_query.then_some(token)),
+        MediaKind::Segment(content_type) => {
+            segment_response(state, req, content, content_type).await
+        }
     };
     let outcome = match resp.status() {
         StatusCode::OK | StatusCode::PARTIAL_CONTENT => "ok",
@@ -116,11 +119,15 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
     resp
 }
 
-async fn playlist_response(content: Content, token: Option<&str>) -> Response {
+fn playlist_response(state: &HlsState, content: Content, token: Option<&str>) -> Response {
     let bytes = match content {
         Content::Bytes(b) => b,
-        Content::File(file) => match read_small(&file).await {
-            Ok(b) => b,
+        Content::File(file) => match state.files.get(&file) {
+            Ok(Loaded::Memory(f)) => f.bytes.clone(),
+            Ok(Loaded::TooLarge) => {
+                tracing::warn!("{} is too large to be a playlist", file.display());
+                return json_error(StatusCode::NOT_FOUND, "Not found");
+            }
             Err(e) => {
                 tracing::warn!("cannot read {}: {e}", file.display());
                 return json_error(StatusCode::NOT_FOUND, "Not found");
@@ -142,31 +149,40 @@ async fn playlist_response(content: Content, token: Option<&str>) -> Response {
         .body(body)
 }
 
-/// Playlists are small; reading one whole is cheaper than streaming it.
-async fn read_small(file: &std::path::Path) -> std::io::Result<Bytes> {
-    std::fs::read(file).map(Bytes::from)
+async fn segment_response(
+    state: &HlsState,
+    req: &Request,
+    content: Content,
+    content_type: &'static str,
+) -> Response {
+    let mut resp = match content {
+        Content::Bytes(bytes) => files::respond(req, bytes, None, content_type),
+        Content::File(path) => match state.files.get(&path) {
+            Ok(Loaded::Memory(f)) => files::respond(req, f.bytes.clone(), Some(&f), content_type),
+            Ok(Loaded::TooLarge) => stream_from_disk(req, &path, content_type).await,
+            Err(e) => {
+                tracing::warn!("cannot read {}: {e}", path.display());
+                json_error(StatusCode::NOT_FOUND, "Not found")
+            }
+        },
+    };
+    if resp.status().is_success() {
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(SEGMENT_CACHE_CONTROL),
+        );
+    }
+    resp
 }
 
-async fn segment_response(req: &Request, content: Content, content_type: &str) -> Response {
+/// Files too large for memory stream from disk, with poem's Range support.
+async fn stream_from_disk(req: &Request, path: &std::path::Path, content_type: &str) -> Response {
     let files = match StaticFileRequest::from_request_without_body(req).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let created = match &content {
-        Content::File(file) => files.create_response(file, false, false),
-        Content::Bytes(bytes) => files.create_response_from_data(bytes),
-    };
-    match created {
-        Ok(file) => {
-            let mut resp = file.with_content_type(content_type).into_response();
-            if resp.status().is_success() {
-                resp.headers_mut().insert(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(SEGMENT_CACHE_CONTROL),
-                );
-            }
-            resp
-        }
+    match files.create_response(path, false, false) {
+        Ok(file) => file.with_content_type(content_type).into_response(),
         Err(poem::error::StaticFileError::NotFound) => {
             json_error(StatusCode::NOT_FOUND, "Not found")
         }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use streamgate_core::Secret;
 
+use crate::files::FileCache;
 use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::source::Source;
@@ -18,6 +19,8 @@ pub struct HlsState {
     pub gate: Gate,
     /// Local files, upstream and the segment cache.
     pub source: Source,
+    /// Recently served files, in memory.
+    pub files: FileCache,
     /// The revocation sync's progress.
     pub sync: Arc<SyncStatus>,
     /// Counters for `/metrics`.
