@@ -462,28 +462,36 @@ pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint + use<> {
         .with(cors)
         .around(|ep, req| async move {
             let started = Instant::now();
-            let method = req.method().clone();
-            let path = req.uri().path().to_owned();
-            let query = req.uri().query().and_then(playlist::redact_query);
+            // The access log is built only when it is wanted: formatting on every
+            // request showed up in profiles.
+            let logged = (tracing::enabled!(target: "streamgate::access", tracing::Level::DEBUG))
+                .then(|| (req.method().clone(), req.uri().clone()));
             let resp = ep.call(req).await.map(IntoResponse::into_response);
             let mut resp = match resp {
                 Ok(r) => r,
                 Err(e) => e.into_response(),
             };
-            let status = resp.status();
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            let shown = match &query {
-                Some(q) => format!("{path}?{q}"),
-                None => path,
-            };
-            if shown.starts_with("/streams/") {
-                tracing::info!(target: "streamgate::access", "{method} {shown} {} {ms:.1}ms", status.as_u16());
-            } else {
-                tracing::debug!(target: "streamgate::access", "{method} {shown} {} {ms:.1}ms", status.as_u16());
+            if let Some((method, uri)) = logged {
+                access_log(&method, &uri, resp.status().as_u16(), started.elapsed());
             }
             let headers = resp.headers_mut();
             headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
             headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
             Ok(resp)
         })
+}
+
+/// One access-log line, with `__token` stripped from the query: stream requests at
+/// info, the rest (health checks, metrics scrapes) at debug.
+fn access_log(method: &Method, uri: &poem::http::Uri, status: u16, took: Duration) {
+    let path = uri.path();
+    let ms = took.as_secs_f64() * 1000.0;
+    let query = uri.query().and_then(playlist::redact_query);
+    let sep = if query.is_some() { "?" } else { "" };
+    let query = query.unwrap_or_default();
+    if path.starts_with(path::STREAMS_PREFIX) {
+        tracing::info!(target: "streamgate::access", "{method} {path}{sep}{query} {status} {ms:.1}ms");
+    } else {
+        tracing::debug!(target: "streamgate::access", "{method} {path}{sep}{query} {status} {ms:.1}ms");
+    }
 }

@@ -87,7 +87,12 @@ pub struct Source {
     cache: Option<Arc<SegmentCache>>,
     client: reqwest::Client,
     flights: Mutex<HashMap<String, Flight>>,
+    resolved: quick_cache::sync::Cache<PathBuf, (std::time::Instant, Option<PathBuf>)>,
 }
+
+/// How long a resolved local path is trusted before it is resolved again (a file
+/// appearing, vanishing or a symlink changing is seen within this time).
+pub const RESOLVE_TTL: Duration = Duration::from_secs(1);
 
 /// What [`Source::new`] needs.
 #[derive(Debug, Clone, Default)]
@@ -128,6 +133,7 @@ impl Source {
             cache,
             client,
             flights: Mutex::new(HashMap::new()),
+            resolved: quick_cache::sync::Cache::new(10_000),
         })
     }
 
@@ -244,8 +250,23 @@ impl Source {
         Ok(Bytes::from(body))
     }
 
+    /// The canonical local file for `path`, if it exists inside the root (and outside
+    /// the segment cache). Answers are reused for [`RESOLVE_TTL`]: resolving a path is
+    /// a `readlink` per component, the largest cost of a request after the network.
     fn local_file(&self, root: &Path, path: &StreamPath) -> Option<PathBuf> {
         let candidate = path.under(root);
+        if let Some((at, resolved)) = self.resolved.get(&candidate)
+            && at.elapsed() < RESOLVE_TTL
+        {
+            return resolved;
+        }
+        let resolved = self.resolve(root, path, &candidate);
+        self.resolved
+            .insert(candidate, (std::time::Instant::now(), resolved.clone()));
+        resolved
+    }
+
+    fn resolve(&self, root: &Path, path: &StreamPath, candidate: &Path) -> Option<PathBuf> {
         let canonical = candidate.canonicalize().ok()?;
         if !canonical.starts_with(root) {
             tracing::warn!("refused {path}: it resolves outside STREAM_ROOT");

@@ -179,7 +179,25 @@ async fn content_types_ranges_and_cache_headers() {
         part.headers()["content-range"],
         format!("bytes 188-375/{}", on_disk.len()).as_str()
     );
+    let etag = part.headers()["etag"].clone();
     assert_eq!(part.bytes().await.expect("bytes").as_ref(), &on_disk[188..376]);
+
+    let unchanged = client
+        .get(hls.url("/streams/demo/360p/seg_000.ts"))
+        .bearer_auth(&token)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(unchanged.status(), 304);
+    let beyond = client
+        .get(hls.url("/streams/demo/360p/seg_000.ts"))
+        .bearer_auth(&token)
+        .header("range", "bytes=99999999-")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(beyond.status(), 416);
 
     for (path, status) in [
         ("/streams/demo/missing.ts", 404),
@@ -297,4 +315,29 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
         platform.stop().await;
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn a_rewritten_live_playlist_is_served_fresh() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("live")).expect("mkdir");
+    let file = dir.path().join("live/index.m3u8");
+    std::fs::write(&file, "#EXTM3U\n#EXTINF:4,\nseg_1.ts\n").expect("write");
+    let hls = hls(&local_section(dir.path()), "", None).await;
+    let token = sign(&claims("live"));
+    let get = || async {
+        reqwest::Client::new()
+            .get(hls.url("/streams/live/index.m3u8"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("text")
+    };
+    assert!(get().await.ends_with("seg_1.ts\n"));
+    streamgate_testkit::save_atomically(&file, "#EXTM3U\n#EXTINF:4,\nseg_1.ts\n#EXTINF:4,\nseg_2.ts\n");
+    assert!(get().await.ends_with("seg_2.ts\n"), "the new version, not a cached copy");
+    hls.stop().await;
 }
