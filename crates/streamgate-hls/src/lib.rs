@@ -23,6 +23,7 @@ pub mod path;
 pub mod playlist;
 pub mod revocation;
 pub mod serve;
+pub mod server;
 pub mod source;
 pub mod state;
 pub mod sync;
@@ -34,7 +35,6 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use poem::http::{HeaderValue, Method};
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
 use poem_openapi::OpenApiService;
@@ -106,7 +106,7 @@ pub struct HlsServer {
     sync: SyncOptions,
     first_sync_wait: Duration,
     cors_origin: String,
-    acceptor: TcpAcceptor,
+    listener: tokio::net::TcpListener,
     addr: SocketAddr,
 }
 
@@ -182,15 +182,10 @@ impl HlsServer {
             .clone()
             .unwrap_or_else(|| config.platform.public_url.origin().ascii_serialization());
         let addr = hls.listen;
-        let acceptor = TcpListener::bind(addr)
-            .into_acceptor()
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| HlsError::Listen { addr, source })?;
-        let bound = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .unwrap_or(addr);
+        let bound = listener.local_addr().unwrap_or(addr);
         let state = Arc::new(HlsState {
             gate: Gate::new(keys, revocations),
             source,
@@ -207,7 +202,7 @@ impl HlsServer {
             sync,
             first_sync_wait: options.first_sync_wait.unwrap_or(FIRST_SYNC_WAIT),
             cors_origin,
-            acceptor,
+            listener,
             addr: bound,
         })
     }
@@ -256,9 +251,7 @@ impl HlsServer {
             if self.sync.push { "pushed" } else { "polled" },
             self.sync.platform_url
         );
-        let served = poem::Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await;
+        let served = server::serve(self.listener, app, shutdown, Duration::from_secs(10)).await;
         let _ = stop_tx.send(true);
         for task in tasks {
             let _ = task.await;
@@ -444,7 +437,7 @@ pub fn openapi_yaml() -> String {
 
 /// The whole HTTP application around `state`: CORS for the one allowed origin, an
 /// access log without tokens, and security headers.
-pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint + use<> {
+pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint<Output = poem::Response> + use<> {
     let api = api_service();
     let cors = Cors::new()
         .allow_origin(cors_origin)
@@ -464,7 +457,7 @@ pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint + use<> {
             let started = Instant::now();
             // The access log is built only when it is wanted: formatting on every
             // request showed up in profiles.
-            let logged = (tracing::enabled!(target: "streamgate::access", tracing::Level::DEBUG))
+            let logged = (tracing::enabled!(target: "streamgate::access", tracing::Level::INFO))
                 .then(|| (req.method().clone(), req.uri().clone()));
             let resp = ep.call(req).await.map(IntoResponse::into_response);
             let mut resp = match resp {
