@@ -74,7 +74,10 @@ impl Up {
                 Err(_) => break,
             }
         }
-        panic!("no line containing {needle:?} in:\n{}", self.lines.join("\n"));
+        panic!(
+            "no line containing {needle:?} in:\n{}",
+            self.lines.join("\n")
+        );
     }
 
     fn field(&self, label: &str) -> String {
@@ -139,7 +142,10 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&secrets).expect("secrets file").permissions().mode();
+        let mode = std::fs::metadata(&secrets)
+            .expect("secrets file")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "dev-secrets.env is private");
     }
     let text = std::fs::read_to_string(&secrets).expect("read");
@@ -147,7 +153,10 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
         .lines()
         .find_map(|l| l.strip_prefix("ADMIN_PASSWORD_HASH="))
         .expect("hash");
-    assert!(bcrypt::verify(&password, hash).expect("bcrypt"), "the printed password matches the stored hash");
+    assert!(
+        bcrypt::verify(&password, hash).expect("bcrypt"),
+        "the printed password matches the stored hash"
+    );
 
     let client = reqwest::Client::new();
     let body: Value = client
@@ -167,7 +176,13 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
         .await
         .expect("master");
     assert_eq!(master.status(), 200);
-    assert!(master.text().await.expect("text").contains("360p/index.m3u8"));
+    assert!(
+        master
+            .text()
+            .await
+            .expect("text")
+            .contains("360p/index.m3u8")
+    );
     let segment = client
         .get(format!("{hls}/streams/demo/180p/seg_000.ts"))
         .bearer_auth(token)
@@ -181,7 +196,10 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
         .json()
         .await
         .expect("json");
-    assert_eq!(health["status"], "ok", "the HLS server syncs with the platform beside it: {health}");
+    assert_eq!(
+        health["status"], "ok",
+        "the HLS server syncs with the platform beside it: {health}"
+    );
     // The access log names the request but never the token.
     let query = client
         .get(format!("{hls}/streams/demo/index.m3u8?__token={token}&x=1"))
@@ -191,10 +209,17 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
     assert_eq!(query.status(), 200);
     let lines = up.stop();
     let log = lines.join("\n");
-    assert!(log.contains("GET /streams/demo/index.m3u8?x=1 200"), "{log}");
+    assert!(
+        log.contains("GET /streams/demo/index.m3u8?x=1 200"),
+        "{log}"
+    );
     assert!(!log.contains(token), "a token reached the log");
     for code in &codes[..1] {
-        assert!(!log.lines().any(|l| l.contains("INFO") && l.contains(code.as_str())), "a code reached the log");
+        assert!(
+            !log.lines()
+                .any(|l| l.contains("INFO") && l.contains(code.as_str())),
+            "a code reached the log"
+        );
     }
 
     // A second start reuses the same secrets.
@@ -212,7 +237,10 @@ fn up_uses_secrets_from_the_environment_without_writing_any() {
         dir.path(),
         &["up"],
         &[
-            ("PLAYBACK_SIGNING_SECRET", "env-signing-secret-0123456789abcdef"),
+            (
+                "PLAYBACK_SIGNING_SECRET",
+                "env-signing-secret-0123456789abcdef",
+            ),
             ("INTERNAL_API_KEY", "env-internal-key-0123456789"),
             (
                 "ADMIN_PASSWORD_HASH",
@@ -234,12 +262,18 @@ fn hls_without_content_refuses_to_start() {
         .arg("hls")
         .current_dir(dir.path())
         .env_clear()
-        .env("PLAYBACK_SIGNING_SECRET", "env-signing-secret-0123456789abcdef")
+        .env(
+            "PLAYBACK_SIGNING_SECRET",
+            "env-signing-secret-0123456789abcdef",
+        )
         .env("INTERNAL_API_KEY", "env-internal-key-0123456789")
         .output()
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("hls.stream_root") && err.contains("STREAM_ROOT"), "{err}");
+    assert!(
+        err.contains("hls.stream_root") && err.contains("STREAM_ROOT"),
+        "{err}"
+    );
     assert!(err.contains("did not start"), "{err}");
 }

@@ -61,7 +61,12 @@ fn gate(c: &mut Criterion) {
         set.apply(
             &FeedEntry {
                 seq: i,
-                kind: if i < 10_000 { "code_revoked" } else { "session_ended" }.into(),
+                kind: if i < 10_000 {
+                    "code_revoked"
+                } else {
+                    "session_ended"
+                }
+                .into(),
                 event_id: "demo".into(),
                 code_id: Some(format!("code-{i}")),
                 session_id: Some(format!("session-{i}")),
@@ -77,7 +82,12 @@ fn gate(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("gate");
     group.bench_function("hmac_reference", |b| {
-        b.iter(|| hmac_sha256(black_box(SECRET.as_bytes()), black_box(signing_input.as_bytes())))
+        b.iter(|| {
+            hmac_sha256(
+                black_box(SECRET.as_bytes()),
+                black_box(signing_input.as_bytes()),
+            )
+        })
     });
     group.bench_function("verify_unmemoised", |b| {
         b.iter(|| verifier.verify(black_box(&token)).expect("valid"))

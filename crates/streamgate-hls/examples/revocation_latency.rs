@@ -5,12 +5,12 @@
 //!   cargo run --release -p streamgate-hls --example revocation_latency [N] [POLL_MS]
 //!
 //! Each round redeems a fresh code, checks the edge admits its token, revokes the code
-//! through the store call the admin API makes, and times until the edge answers 403
+//! through the store call the admin API makes (and wakes the feed as it does), and
+//! times until the edge answers 403
 //! (polling the edge every millisecond). Prints p50, p99 and max per mode. Everything
 //! runs on 127.0.0.1 against a temporary SQLite database.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -31,7 +31,10 @@ async fn main() {
     let platform = platform(&db, &events).await;
     let codes = codes(&db, "demo").await;
     println!("{n} revocations per mode; poll interval {poll_ms} ms");
-    println!("{:<6} {:>9} {:>9} {:>9}", "mode", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "{:<6} {:>9} {:>9} {:>9}",
+        "mode", "p50 ms", "p99 ms", "max ms"
+    );
     for (mode, section, batch) in [
         ("push", String::new(), &codes[..n]),
         (
@@ -49,16 +52,23 @@ async fn main() {
         let url = hls.url("/streams/demo/index.m3u8");
         let client = reqwest::Client::new();
         let mut times = Vec::with_capacity(n);
-        for (id, code) in batch {
+        for (round, (id, code)) in batch.iter().enumerate() {
             let token = redeem(&platform, code).await["playbackToken"]
                 .as_str()
                 .expect("token")
                 .to_owned();
             assert_eq!(get_status(&url, Some(&token)).await, 200);
+            // Revocations land at spread-out moments of the poll cycle, not always just
+            // after a poll (which would measure the whole interval every time).
+            let spread = Duration::from_millis(poll_ms * ((round as u64 * 37) % 100) / 100);
+            tokio::time::sleep(spread).await;
             let started = Instant::now();
             streamgate_store::codes::set_revoked(&platform.state.store, id, true, "bench")
                 .await
                 .expect("revoke");
+            // What the admin API does after a revocation: wake the feed's waiting
+            // requests at once (other processes are woken by PostgreSQL NOTIFY).
+            platform.state.feed.bump();
             loop {
                 let status = client
                     .get(&url)
@@ -70,7 +80,10 @@ async fn main() {
                 if status == 403 {
                     break;
                 }
-                assert!(started.elapsed() < Duration::from_secs(120), "never refused");
+                assert!(
+                    started.elapsed() < Duration::from_secs(120),
+                    "never refused"
+                );
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             times.push(started.elapsed().as_secs_f64() * 1000.0);

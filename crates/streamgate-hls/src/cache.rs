@@ -180,7 +180,11 @@ impl SegmentCache {
         let key = Self::key(path);
         let mut index = self.lock();
         let fresh = match index.entries.get(&key) {
-            Some(e) => e.created.elapsed().map(|a| a <= self.max_age).unwrap_or(true),
+            Some(e) => e
+                .created
+                .elapsed()
+                .map(|a| a <= self.max_age)
+                .unwrap_or(true),
             None => {
                 drop(index);
                 self.misses.fetch_add(1, Ordering::Relaxed);
@@ -218,7 +222,7 @@ impl SegmentCache {
             Err(e) => {
                 let n = self.write_errors.fetch_add(1, Ordering::Relaxed);
                 // Once per hundred failures is enough to see a full disk in the log.
-                if n % 100 == 0 {
+                if n.is_multiple_of(100) {
                     tracing::warn!(
                         "segment cache: cannot write {}: {e}; serving without caching",
                         dest.display()
@@ -368,12 +372,18 @@ mod tests {
         cache.store(&p("e/b.ts"), &[2; 100]).expect("b");
         assert!(cache.lookup(&p("e/a.ts")).is_some(), "a used again");
         cache.store(&p("e/c.ts"), &[3; 100]).expect("c");
-        assert!(cache.lookup(&p("e/b.ts")).is_none(), "b was least recently used");
+        assert!(
+            cache.lookup(&p("e/b.ts")).is_none(),
+            "b was least recently used"
+        );
         assert!(!dir.path().join("e/b.ts").exists(), "its file is gone");
         assert!(cache.lookup(&p("e/a.ts")).is_some());
         assert!(cache.lookup(&p("e/c.ts")).is_some());
         assert_eq!(cache.stats().bytes, 200);
-        assert!(cache.store(&p("e/huge.ts"), &[0; 300]).is_none(), "bigger than the cap");
+        assert!(
+            cache.store(&p("e/huge.ts"), &[0; 300]).is_none(),
+            "bigger than the cap"
+        );
     }
 
     #[test]

@@ -95,8 +95,7 @@ impl FileCache {
             since_epoch.as_nanos()
         ))
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-        let last_modified =
-            HeaderValue::from_str(&httpdate(modified)).ok();
+        let last_modified = HeaderValue::from_str(&httpdate(modified)).ok();
         let file = Arc::new(MemFile {
             bytes,
             modified,
@@ -118,7 +117,12 @@ fn httpdate(t: SystemTime) -> String {
 
 /// A response with `bytes` as the body, honouring `Range` and `If-None-Match`.
 /// `file` supplies the validators when the bytes came from a file.
-pub fn respond(req: &Request, bytes: Bytes, file: Option<&MemFile>, content_type: &'static str) -> Response {
+pub fn respond(
+    req: &Request,
+    bytes: Bytes,
+    file: Option<&MemFile>,
+    content_type: &'static str,
+) -> Response {
     if let Some(f) = file
         && let Some(inm) = req.headers().get(header::IF_NONE_MATCH)
         && inm
@@ -126,7 +130,9 @@ pub fn respond(req: &Request, bytes: Bytes, file: Option<&MemFile>, content_type
             .split(|b| *b == b',')
             .any(|tag| tag.trim_ascii() == f.etag.as_bytes() || tag.trim_ascii() == b"*")
     {
-        let mut resp = Response::builder().status(StatusCode::NOT_MODIFIED).finish();
+        let mut resp = Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .finish();
         resp.headers_mut().insert(header::ETAG, f.etag.clone());
         return resp;
     }
@@ -145,9 +151,7 @@ pub fn respond(req: &Request, bytes: Bytes, file: Option<&MemFile>, content_type
         .typed_get::<Range>()
         .map(|r| r.satisfiable_ranges(len).next());
     match range {
-        None => builder
-            .header(header::CONTENT_LENGTH, len)
-            .body(bytes),
+        None => builder.header(header::CONTENT_LENGTH, len).body(bytes),
         Some(None) => Response::builder()
             .status(StatusCode::RANGE_NOT_SATISFIABLE)
             .header(header::CONTENT_RANGE, format!("bytes */{len}"))

@@ -173,9 +173,7 @@ impl HlsServer {
             edge_id: hls.edge_id.as_ref().map(|e| e.as_str().to_owned()),
             poll_interval: Duration::from_millis(hls.revocation_poll_interval_ms),
             push: hls.revocation_push,
-            token_ttl: Duration::from_secs(u64::from(
-                config.platform.playback_token_ttl_seconds,
-            )),
+            token_ttl: Duration::from_secs(u64::from(config.platform.playback_token_ttl_seconds)),
         };
         let cors_origin = hls
             .cors_allowed_origin
@@ -437,7 +435,10 @@ pub fn openapi_yaml() -> String {
 
 /// The whole HTTP application around `state`: CORS for the one allowed origin, an
 /// access log without tokens, and security headers.
-pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint<Output = poem::Response> + use<> {
+pub fn app(
+    state: Arc<HlsState>,
+    cors_origin: &str,
+) -> impl Endpoint<Output = poem::Response> + use<> {
     let api = api_service();
     let cors = Cors::new()
         .allow_origin(cors_origin)
@@ -446,10 +447,7 @@ pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint<Output = po
         .expose_headers(["content-length", "content-range", "accept-ranges"])
         .max_age(86_400);
     Route::new()
-        .at(
-            "/streams/*path",
-            get(serve::stream).head(serve::stream),
-        )
+        .at("/streams/*path", get(serve::stream).head(serve::stream))
         .nest("/", api)
         .data(state)
         .with(cors)
@@ -468,7 +466,10 @@ pub fn app(state: Arc<HlsState>, cors_origin: &str) -> impl Endpoint<Output = po
                 access_log(&method, &uri, resp.status().as_u16(), started.elapsed());
             }
             let headers = resp.headers_mut();
-            headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            headers.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
             headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
             Ok(resp)
         })

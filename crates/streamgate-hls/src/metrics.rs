@@ -62,7 +62,10 @@ impl Metrics {
             );
         }
         let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         };
         gauge(
             &mut out,
@@ -108,12 +111,42 @@ impl Metrics {
         );
         if let Some(c) = cache {
             for (name, help, kind, value) in [
-                ("streamgate_hls_cache_entries", "Files in the segment cache.", "gauge", c.entries),
-                ("streamgate_hls_cache_bytes", "Bytes in the segment cache.", "gauge", c.bytes),
-                ("streamgate_hls_cache_hits_total", "Segment cache hits.", "counter", c.hits),
-                ("streamgate_hls_cache_misses_total", "Segment cache misses.", "counter", c.misses),
-                ("streamgate_hls_cache_evictions_total", "Entries evicted for size or age.", "counter", c.evictions),
-                ("streamgate_hls_cache_write_errors_total", "Downloads the cache could not store.", "counter", c.write_errors),
+                (
+                    "streamgate_hls_cache_entries",
+                    "Files in the segment cache.",
+                    "gauge",
+                    c.entries,
+                ),
+                (
+                    "streamgate_hls_cache_bytes",
+                    "Bytes in the segment cache.",
+                    "gauge",
+                    c.bytes,
+                ),
+                (
+                    "streamgate_hls_cache_hits_total",
+                    "Segment cache hits.",
+                    "counter",
+                    c.hits,
+                ),
+                (
+                    "streamgate_hls_cache_misses_total",
+                    "Segment cache misses.",
+                    "counter",
+                    c.misses,
+                ),
+                (
+                    "streamgate_hls_cache_evictions_total",
+                    "Entries evicted for size or age.",
+                    "counter",
+                    c.evictions,
+                ),
+                (
+                    "streamgate_hls_cache_write_errors_total",
+                    "Downloads the cache could not store.",
+                    "counter",
+                    c.write_errors,
+                ),
             ] {
                 gauge(&mut out, name, help, kind, value.to_string());
             }

@@ -204,7 +204,11 @@ mod tests {
 
     #[test]
     fn unknown_extensions_have_no_kind() {
-        for p in ["/streams/demo/.env", "/streams/demo/notes.txt", "/streams/demo/run.sh"] {
+        for p in [
+            "/streams/demo/.env",
+            "/streams/demo/notes.txt",
+            "/streams/demo/run.sh",
+        ] {
             assert!(StreamPath::parse(p).and_then(|p| p.kind()).is_none(), "{p}");
         }
     }

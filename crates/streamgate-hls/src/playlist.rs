@@ -94,9 +94,10 @@ pub fn with_token(uri: &str, token: &str) -> String {
     out.push_str(base);
     out.push('?');
     if let Some(q) = query {
-        for pair in q.split('&').filter(|p| {
-            !p.is_empty() && p.split('=').next() != Some(TOKEN_PARAM)
-        }) {
+        for pair in q
+            .split('&')
+            .filter(|p| !p.is_empty() && p.split('=').next() != Some(TOKEN_PARAM))
+        {
             out.push_str(pair);
             out.push('&');
         }
@@ -202,7 +203,10 @@ mod tests {
     #[test]
     fn logs_never_see_the_token() {
         assert_eq!(redact_query("__token=abc"), None);
-        assert_eq!(redact_query("a=1&__token=abc&b=2").as_deref(), Some("a=1&b=2"));
+        assert_eq!(
+            redact_query("a=1&__token=abc&b=2").as_deref(),
+            Some("a=1&b=2")
+        );
         assert_eq!(token_from_query("a=1&__token=abc"), Some("abc"));
         assert_eq!(token_from_query("__token="), None);
     }

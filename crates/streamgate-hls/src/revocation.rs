@@ -108,8 +108,10 @@ impl RevocationSet {
             "session_ended" => {
                 if let Some(session) = &entry.session_id {
                     let ended = parse_unix(&entry.at).unwrap_or_else(now_unix);
-                    self.sessions
-                        .insert(self.hasher.hash_one(session.as_str()), ended + session_ttl_s);
+                    self.sessions.insert(
+                        self.hasher.hash_one(session.as_str()),
+                        ended + session_ttl_s,
+                    );
                 }
             }
             other => tracing::debug!("ignoring revocation entry of unknown kind {other:?}"),

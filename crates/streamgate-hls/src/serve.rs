@@ -69,7 +69,10 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         return json_error(StatusCode::NOT_FOUND, "Not found");
     };
     let is_head = req.method() == Method::HEAD;
-    if let Err(denied) = state.gate.check(token, is_head, &path, req.method().as_str()) {
+    if let Err(denied) = state
+        .gate
+        .check(token, is_head, &path, req.method().as_str())
+    {
         tracing::debug!("refused {} {path}: {denied}", req.method());
         state.metrics.request(match denied.label() {
             "expired" => "denied_expired",

@@ -187,7 +187,12 @@ impl Source {
 
     /// One upstream download (the leader of a flight), stored in the cache when it is
     /// a segment or a finished playlist.
-    async fn fetch(&self, path: &StreamPath, url: Url, is_playlist: bool) -> Result<Content, SourceError> {
+    async fn fetch(
+        &self,
+        path: &StreamPath,
+        url: Url,
+        is_playlist: bool,
+    ) -> Result<Content, SourceError> {
         // A flight that started after another one finished finds its result on disk.
         if let Some(cache) = &self.cache
             && let Some(file) = cache.lookup(path)
@@ -195,11 +200,9 @@ impl Source {
             return Ok(Content::File(file));
         }
         let bytes = self.download(url).await?;
-        let cacheable = !is_playlist
-            || std::str::from_utf8(&bytes).is_ok_and(playlist::is_complete);
-        if cacheable
-            && let Some(cache) = &self.cache
-        {
+        let cacheable =
+            !is_playlist || std::str::from_utf8(&bytes).is_ok_and(playlist::is_complete);
+        if cacheable && let Some(cache) = &self.cache {
             let cache = cache.clone();
             let owned = path.clone();
             let data = bytes.clone();

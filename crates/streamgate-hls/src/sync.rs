@@ -125,7 +125,10 @@ impl SyncStatus {
         let since = *s.failing_since.get_or_insert(now);
         s.failures += 1;
         let failing = now.duration_since(since);
-        if failing >= ALERT_AFTER && s.last_alert.is_none_or(|t| now.duration_since(t) >= ALERT_AFTER) {
+        if failing >= ALERT_AFTER
+            && s.last_alert
+                .is_none_or(|t| now.duration_since(t) >= ALERT_AFTER)
+        {
             s.last_alert = Some(now);
             tracing::error!(
                 "ALERT: revocation sync has failed for {:.0} s (last error: {error}); serving with the revocations known at cursor {}",

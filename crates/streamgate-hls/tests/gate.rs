@@ -34,7 +34,11 @@ fn b64(bytes: &[u8]) -> String {
 
 /// A token with this header and payload, signed with HMAC-SHA-256 of the test secret
 /// (so only the header decides whether it should pass).
-fn forge(header: serde_json::Value, payload: serde_json::Value, alg: jsonwebtoken::Algorithm) -> String {
+fn forge(
+    header: serde_json::Value,
+    payload: serde_json::Value,
+    alg: jsonwebtoken::Algorithm,
+) -> String {
     let key = jsonwebtoken::EncodingKey::from_secret(SIGNING_SECRET.as_bytes());
     let mut h = jsonwebtoken::Header::new(alg);
     if let Some(kid) = header.get("kid").and_then(|k| k.as_str()) {
@@ -150,10 +154,16 @@ async fn content_types_ranges_and_cache_headers() {
         .send()
         .await
         .expect("get");
-    assert_eq!(playlist.headers()["content-type"], "application/vnd.apple.mpegurl");
+    assert_eq!(
+        playlist.headers()["content-type"],
+        "application/vnd.apple.mpegurl"
+    );
     assert_eq!(playlist.headers()["cache-control"], "no-store");
     let text = playlist.text().await.expect("text");
-    assert!(text.contains("\nseg_000.ts\n"), "header tokens are not written into playlists");
+    assert!(
+        text.contains("\nseg_000.ts\n"),
+        "header tokens are not written into playlists"
+    );
 
     let full = client
         .get(hls.url("/streams/demo/360p/seg_000.ts"))
@@ -180,7 +190,10 @@ async fn content_types_ranges_and_cache_headers() {
         format!("bytes 188-375/{}", on_disk.len()).as_str()
     );
     let etag = part.headers()["etag"].clone();
-    assert_eq!(part.bytes().await.expect("bytes").as_ref(), &on_disk[188..376]);
+    assert_eq!(
+        part.bytes().await.expect("bytes").as_ref(),
+        &on_disk[188..376]
+    );
 
     let unchanged = client
         .get(hls.url("/streams/demo/360p/seg_000.ts"))
@@ -204,7 +217,11 @@ async fn content_types_ranges_and_cache_headers() {
         ("/streams/demo/README.md", 404),
         ("/streams/demo/360p", 404),
     ] {
-        assert_eq!(get_status(&hls.url(path), Some(&token)).await, status, "{path}");
+        assert_eq!(
+            get_status(&hls.url(path), Some(&token)).await,
+            status,
+            "{path}"
+        );
     }
     hls.stop().await;
 }
@@ -213,12 +230,7 @@ async fn content_types_ranges_and_cache_headers() {
 async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
     for db in TestDb::all().await {
         let platform = platform(&db, EVENTS).await;
-        let hls = hls(
-            &local_section(&sample_streams()),
-            "",
-            Some(&platform.base),
-        )
-        .await;
+        let hls = hls(&local_section(&sample_streams()), "", Some(&platform.base)).await;
         let codes = codes(&db, "demo").await;
         let tokens: Vec<String> = {
             let mut out = Vec::new();
@@ -233,7 +245,12 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
             out
         };
         for t in &tokens {
-            assert_eq!(get_status(&hls.url(PLAYLIST), Some(t)).await, 200, "{}", db.name);
+            assert_eq!(
+                get_status(&hls.url(PLAYLIST), Some(t)).await,
+                200,
+                "{}",
+                db.name
+            );
         }
         let refused = |token: String| {
             let url = hls.url(PLAYLIST);
@@ -258,12 +275,20 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
                 .await
                 .expect("revoke")
         );
-        assert!(eventually(bound, refused(tokens[0].clone())).await, "{}: revoked code still plays", db.name);
+        assert!(
+            eventually(bound, refused(tokens[0].clone())).await,
+            "{}: revoked code still plays",
+            db.name
+        );
         assert_eq!(get_status(&hls.url(PLAYLIST), Some(&tokens[1])).await, 200);
         streamgate_store::codes::set_revoked(&platform.state.store, code_id, false, "test")
             .await
             .expect("unrevoke");
-        assert!(eventually(bound, allowed(tokens[0].clone())).await, "{}: unrevoked code refused", db.name);
+        assert!(
+            eventually(bound, allowed(tokens[0].clone())).await,
+            "{}: unrevoked code refused",
+            db.name
+        );
 
         // 2. A session released by its player (sendBeacon shape: token in the body).
         let released = reqwest::Client::new()
@@ -273,7 +298,11 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
             .await
             .expect("release");
         assert_eq!(released.status(), 200);
-        assert!(eventually(bound, refused(tokens[1].clone())).await, "{}: released session still plays", db.name);
+        assert!(
+            eventually(bound, refused(tokens[1].clone())).await,
+            "{}: released session still plays",
+            db.name
+        );
 
         // 3. The event switched off in streamgate.toml and applied.
         let off = EVENTS.replace(
@@ -300,7 +329,11 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
         )
         .await
         .expect("apply");
-        assert!(eventually(bound, refused(tokens[2].clone())).await, "{}: deactivated event still plays", db.name);
+        assert!(
+            eventually(bound, refused(tokens[2].clone())).await,
+            "{}: deactivated event still plays",
+            db.name
+        );
 
         let health: serde_json::Value = reqwest::get(hls.url("/health"))
             .await
@@ -310,7 +343,10 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
             .expect("json");
         assert_eq!(health["status"], "ok");
         assert_eq!(health["syncMode"], "push");
-        assert!(health["revocationCursor"].as_i64().unwrap_or(0) >= 4, "{health}");
+        assert!(
+            health["revocationCursor"].as_i64().unwrap_or(0) >= 4,
+            "{health}"
+        );
         hls.stop().await;
         platform.stop().await;
         db.cleanup().await;
@@ -337,7 +373,13 @@ async fn a_rewritten_live_playlist_is_served_fresh() {
             .expect("text")
     };
     assert!(get().await.ends_with("seg_1.ts\n"));
-    streamgate_testkit::save_atomically(&file, "#EXTM3U\n#EXTINF:4,\nseg_1.ts\n#EXTINF:4,\nseg_2.ts\n");
-    assert!(get().await.ends_with("seg_2.ts\n"), "the new version, not a cached copy");
+    streamgate_testkit::save_atomically(
+        &file,
+        "#EXTM3U\n#EXTINF:4,\nseg_1.ts\n#EXTINF:4,\nseg_2.ts\n",
+    );
+    assert!(
+        get().await.ends_with("seg_2.ts\n"),
+        "the new version, not a cached copy"
+    );
     hls.stop().await;
 }

@@ -50,7 +50,14 @@ async fn ffmpeg_plays_both_renditions_with_only_a_query_token() {
     let master = format!("{}?__token={token}", hls.url("/streams/demo/index.m3u8"));
     let out = tokio::task::spawn_blocking(move || {
         Command::new("ffmpeg")
-            .args(["-hide_banner", "-nostdin", "-loglevel", "debug", "-i", &master])
+            .args([
+                "-hide_banner",
+                "-nostdin",
+                "-loglevel",
+                "debug",
+                "-i",
+                &master,
+            ])
             .args(["-map", "0", "-c", "copy", "-f", "null", "-"])
             .output()
             .expect("run ffmpeg")

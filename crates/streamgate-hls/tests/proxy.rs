@@ -44,9 +44,17 @@ async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache
         assert_eq!(*status, 200);
         assert_eq!(body.as_ref(), on_disk.as_slice());
     }
-    assert_eq!(origin.hits("demo/360p/seg_001.ts"), 1, "50 misses, one fetch");
+    assert_eq!(
+        origin.hits("demo/360p/seg_001.ts"),
+        1,
+        "50 misses, one fetch"
+    );
     assert_eq!(fetch(&seg, &token).await.0, 200);
-    assert_eq!(origin.hits("demo/360p/seg_001.ts"), 1, "then served from the cache");
+    assert_eq!(
+        origin.hits("demo/360p/seg_001.ts"),
+        1,
+        "then served from the cache"
+    );
     assert!(cache_dir.path().join("demo/360p/seg_001.ts").is_file());
 
     // A finished (VOD) playlist may be cached too.
@@ -71,7 +79,12 @@ async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache
     );
     // Not found upstream is not found here.
     origin.down.store(false, Ordering::SeqCst);
-    assert_eq!(fetch(&hls.url("/streams/demo/360p/seg_999.ts"), &token).await.0, 404);
+    assert_eq!(
+        fetch(&hls.url("/streams/demo/360p/seg_999.ts"), &token)
+            .await
+            .0,
+        404
+    );
 
     // A restart keeps the cache: with the origin down, the segment still plays.
     hls.stop().await;
@@ -108,7 +121,12 @@ async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache
     let body: serde_json::Value = cleared.json().await.expect("json");
     assert_eq!(body["cleared"], true);
     assert_eq!(body["removed"], 2);
-    assert_eq!(fetch(&hls.url("/streams/demo/360p/seg_001.ts"), &token).await.0, 502);
+    assert_eq!(
+        fetch(&hls.url("/streams/demo/360p/seg_001.ts"), &token)
+            .await
+            .0,
+        502
+    );
     assert!(!cache_dir.path().join("demo").exists());
     hls.stop().await;
     origin.stop().await;
@@ -132,7 +150,11 @@ async fn live_playlists_are_fetched_every_time_and_query_tokens_rewrite_them() {
     for _ in 0..3 {
         assert_eq!(fetch(&url, &token).await.0, 200);
     }
-    assert_eq!(origin.hits("live/index.m3u8"), 3, "a live playlist is never cached");
+    assert_eq!(
+        origin.hits("live/index.m3u8"),
+        3,
+        "a live playlist is never cached"
+    );
     assert!(!cache_dir.path().join("live/index.m3u8").exists());
 
     let rewritten = reqwest::get(format!("{url}?__token={token}"))
@@ -141,8 +163,14 @@ async fn live_playlists_are_fetched_every_time_and_query_tokens_rewrite_them() {
         .text()
         .await
         .expect("text");
-    assert!(rewritten.contains(&format!("URI=\"init.mp4?__token={token}\"")), "{rewritten}");
-    assert!(rewritten.contains(&format!("\nseg_1.m4s?__token={token}\n")), "{rewritten}");
+    assert!(
+        rewritten.contains(&format!("URI=\"init.mp4?__token={token}\"")),
+        "{rewritten}"
+    );
+    assert!(
+        rewritten.contains(&format!("\nseg_1.m4s?__token={token}\n")),
+        "{rewritten}"
+    );
     hls.stop().await;
     origin.stop().await;
 }
@@ -177,9 +205,19 @@ async fn the_cache_evicts_least_recently_used_segments_past_its_size() {
     assert!(health["cacheBytes"].as_u64().expect("bytes") <= 1_000_000);
     assert!(health["cacheEntries"].as_u64().expect("entries") < 6);
     // The oldest went first: fetching it again goes upstream; the newest does not.
-    assert_eq!(fetch(&hls.url("/streams/demo/360p/seg_005.ts"), &token).await.0, 200);
+    assert_eq!(
+        fetch(&hls.url("/streams/demo/360p/seg_005.ts"), &token)
+            .await
+            .0,
+        200
+    );
     assert_eq!(origin.hits("demo/360p/seg_005.ts"), 1);
-    assert_eq!(fetch(&hls.url("/streams/demo/360p/seg_000.ts"), &token).await.0, 200);
+    assert_eq!(
+        fetch(&hls.url("/streams/demo/360p/seg_000.ts"), &token)
+            .await
+            .0,
+        200
+    );
     assert_eq!(origin.hits("demo/360p/seg_000.ts"), 2);
     hls.stop().await;
     origin.stop().await;
@@ -206,14 +244,21 @@ async fn hybrid_serves_local_files_first_then_the_origin() {
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("seg_000.ts"));
     assert_eq!(origin.hits("demo/360p/index.m3u8"), 0, "the local file won");
-    assert_eq!(fetch(&hls.url("/streams/demo/360p/seg_000.ts"), &token).await.0, 200);
+    assert_eq!(
+        fetch(&hls.url("/streams/demo/360p/seg_000.ts"), &token)
+            .await
+            .0,
+        200
+    );
     assert_eq!(origin.hits("demo/360p/seg_000.ts"), 1);
     // The default cache lives inside the stream root; it is never served as content
     // of another "event" named cache.
     assert!(local.path().join("cache/demo/360p/seg_000.ts").is_file());
     let sneaky = sign(&claims("cache"));
     assert_eq!(
-        fetch(&hls.url("/streams/cache/demo/360p/seg_000.ts"), &sneaky).await.0,
+        fetch(&hls.url("/streams/cache/demo/360p/seg_000.ts"), &sneaky)
+            .await
+            .0,
         404
     );
     let health: serde_json::Value = reqwest::get(hls.url("/health"))
@@ -242,9 +287,19 @@ async fn an_events_stream_url_overrides_the_origin() {
     );
     let hls = hls(&section, &events, None).await;
     let token = sign(&claims("keynote"));
-    assert_eq!(fetch(&hls.url("/streams/keynote/index.m3u8"), &token).await.0, 200);
+    assert_eq!(
+        fetch(&hls.url("/streams/keynote/index.m3u8"), &token)
+            .await
+            .0,
+        200
+    );
     assert_eq!(origin.hits("demo/index.m3u8"), 1);
-    assert_eq!(fetch(&hls.url("/streams/keynote/180p/seg_003.ts"), &token).await.0, 200);
+    assert_eq!(
+        fetch(&hls.url("/streams/keynote/180p/seg_003.ts"), &token)
+            .await
+            .0,
+        200
+    );
     assert_eq!(origin.hits("demo/180p/seg_003.ts"), 1);
     hls.stop().await;
     origin.stop().await;

@@ -19,7 +19,10 @@ async fn cors_allows_only_the_configured_origin() {
     let hls = hls(&section, "", None).await;
     let client = reqwest::Client::new();
     let preflight = client
-        .request(reqwest::Method::OPTIONS, hls.url("/streams/demo/index.m3u8"))
+        .request(
+            reqwest::Method::OPTIONS,
+            hls.url("/streams/demo/index.m3u8"),
+        )
         .header("origin", "https://watch.example.com")
         .header("access-control-request-method", "GET")
         .header("access-control-request-headers", "authorization, range")
@@ -28,15 +31,27 @@ async fn cors_allows_only_the_configured_origin() {
         .expect("preflight");
     assert!(preflight.status().is_success(), "{}", preflight.status());
     let h = preflight.headers();
-    assert_eq!(h["access-control-allow-origin"], "https://watch.example.com");
+    assert_eq!(
+        h["access-control-allow-origin"],
+        "https://watch.example.com"
+    );
     assert_eq!(h["access-control-max-age"], "86400");
-    let methods = h["access-control-allow-methods"].to_str().expect("text").to_ascii_uppercase();
+    let methods = h["access-control-allow-methods"]
+        .to_str()
+        .expect("text")
+        .to_ascii_uppercase();
     for m in ["GET", "HEAD", "OPTIONS"] {
         assert!(methods.contains(m), "{methods}");
     }
     assert!(!methods.contains("POST"), "{methods}");
-    let headers = h["access-control-allow-headers"].to_str().expect("text").to_ascii_lowercase();
-    assert!(headers.contains("authorization") && headers.contains("range"), "{headers}");
+    let headers = h["access-control-allow-headers"]
+        .to_str()
+        .expect("text")
+        .to_ascii_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("range"),
+        "{headers}"
+    );
 
     let token = sign(&claims("demo"));
     let get = client
@@ -46,17 +61,26 @@ async fn cors_allows_only_the_configured_origin() {
         .send()
         .await
         .expect("get");
-    assert_eq!(get.headers()["access-control-allow-origin"], "https://watch.example.com");
+    assert_eq!(
+        get.headers()["access-control-allow-origin"],
+        "https://watch.example.com"
+    );
 
     let foreign = client
-        .request(reqwest::Method::OPTIONS, hls.url("/streams/demo/index.m3u8"))
+        .request(
+            reqwest::Method::OPTIONS,
+            hls.url("/streams/demo/index.m3u8"),
+        )
         .header("origin", "https://evil.example.net")
         .header("access-control-request-method", "GET")
         .send()
         .await
         .expect("preflight");
     assert!(
-        foreign.headers().get("access-control-allow-origin").is_none(),
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
         "{:?}",
         foreign.headers()
     );
@@ -76,20 +100,37 @@ async fn health_and_metrics_describe_the_edge() {
         .expect("json");
     assert_eq!(health["mode"], "local");
     assert_eq!(health["edgeId"], "eu-1");
-    assert_eq!(health["status"], "starting", "no platform to sync from: {health}");
+    assert_eq!(
+        health["status"], "starting",
+        "no platform to sync from: {health}"
+    );
     assert_eq!(health["revocationCacheSize"], 0);
-    assert!(health["syncError"].as_str().is_some_and(|e| e.contains("cannot reach")), "{health}");
+    assert!(
+        health["syncError"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot reach")),
+        "{health}"
+    );
 
     let token = sign(&claims("demo"));
-    assert_eq!(get_status(&hls.url("/streams/demo/index.m3u8"), Some(&token)).await, 200);
-    assert_eq!(get_status(&hls.url("/streams/demo/index.m3u8"), None).await, 401);
+    assert_eq!(
+        get_status(&hls.url("/streams/demo/index.m3u8"), Some(&token)).await,
+        200
+    );
+    assert_eq!(
+        get_status(&hls.url("/streams/demo/index.m3u8"), None).await,
+        401
+    );
     let metrics = reqwest::get(hls.url("/metrics"))
         .await
         .expect("metrics")
         .text()
         .await
         .expect("text");
-    assert!(metrics.contains("streamgate_hls_requests_total{outcome=\"ok\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("streamgate_hls_requests_total{outcome=\"ok\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("streamgate_hls_requests_total{outcome=\"unauthorized\"} 1"));
     match Command::new("promtool")
         .args(["check", "metrics"])

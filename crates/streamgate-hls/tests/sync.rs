@@ -67,7 +67,9 @@ async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
     // The platform goes away; a code is revoked meanwhile (another platform process
     // on the same database, say).
     platform.stop().await;
-    let store = streamgate_store::Store::connect(&db.url).await.expect("store");
+    let store = streamgate_store::Store::connect(&db.url)
+        .await
+        .expect("store");
     streamgate_store::codes::set_revoked(&store, &codes[1].0, true, "test")
         .await
         .expect("revoke while the edge cannot hear");
@@ -82,7 +84,11 @@ async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
         "the failing sync shows on /health"
     );
     assert_eq!(status(0).await, 403, "known revocations still hold");
-    assert_eq!(status(1).await, 200, "not yet known: the edge serves what it knows");
+    assert_eq!(
+        status(1).await,
+        200,
+        "not yet known: the edge serves what it knows"
+    );
     assert_eq!(status(2).await, 200, "valid tokens keep playing");
 
     // Back on the same address: the edge resumes from its cursor and misses nothing.

@@ -28,8 +28,7 @@ async fn traversal_corpus_is_404_and_nothing_outside_the_root_is_read() {
             .expect("symlink");
         std::os::unix::fs::symlink(dir.path(), demo.join("up")).expect("symlink");
         // A symlink that stays inside the root is fine.
-        std::os::unix::fs::symlink(demo.join("360p/a.ts"), demo.join("alias.ts"))
-            .expect("symlink");
+        std::os::unix::fs::symlink(demo.join("360p/a.ts"), demo.join("alias.ts")).expect("symlink");
     }
 
     let hls = hls(&local_section(&root), "", None).await;

@@ -207,35 +207,6 @@ pub async fn belongs_to(
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::CodeStatus;
-
-    #[test]
-    fn revoked_wins_over_expired_and_live_over_redeemed() {
-        assert_eq!(
-            CodeStatus::derive(true, 0, true, true, 10),
-            CodeStatus::Revoked
-        );
-        assert_eq!(
-            CodeStatus::derive(false, 10, true, true, 10),
-            CodeStatus::Expired
-        );
-        assert_eq!(
-            CodeStatus::derive(false, 20, true, true, 10),
-            CodeStatus::Active
-        );
-        assert_eq!(
-            CodeStatus::derive(false, 20, true, false, 10),
-            CodeStatus::Redeemed
-        );
-        assert_eq!(
-            CodeStatus::derive(false, 20, false, false, 10),
-            CodeStatus::Unused
-        );
-    }
-}
-
 /// Up to `limit` codes of `event_id` that were never redeemed and are not revoked or
 /// suspended, oldest first: what `streamgate up` prints so the demo can be tried at once.
 pub async fn unused_codes(
@@ -251,9 +222,7 @@ pub async fn unused_codes(
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    rows.iter()
-        .map(|row| Ok(row.try_get("code")?))
-        .collect()
+    rows.iter().map(|row| Ok(row.try_get("code")?)).collect()
 }
 
 /// Revokes (`revoked = true`) or unrevokes a code by id, logging the change to the
@@ -304,7 +273,11 @@ pub async fn set_revoked(
         &mut tx,
         Audit {
             actor,
-            action: if revoked { "code.revoke" } else { "code.unrevoke" },
+            action: if revoked {
+                "code.revoke"
+            } else {
+                "code.unrevoke"
+            },
             target: Some(code_id),
             outcome: "ok",
             detail: None,
@@ -313,4 +286,33 @@ pub async fn set_revoked(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CodeStatus;
+
+    #[test]
+    fn revoked_wins_over_expired_and_live_over_redeemed() {
+        assert_eq!(
+            CodeStatus::derive(true, 0, true, true, 10),
+            CodeStatus::Revoked
+        );
+        assert_eq!(
+            CodeStatus::derive(false, 10, true, true, 10),
+            CodeStatus::Expired
+        );
+        assert_eq!(
+            CodeStatus::derive(false, 20, true, true, 10),
+            CodeStatus::Active
+        );
+        assert_eq!(
+            CodeStatus::derive(false, 20, true, false, 10),
+            CodeStatus::Redeemed
+        );
+        assert_eq!(
+            CodeStatus::derive(false, 20, false, false, 10),
+            CodeStatus::Unused
+        );
+    }
 }

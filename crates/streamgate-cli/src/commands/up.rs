@@ -111,7 +111,14 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         };
         let platform_task = tokio::spawn(platform.run(stopped(stop_rx.clone())));
         let hls_task = tokio::spawn(hls.run(stopped(stop_rx.clone())));
-        banner(&loaded, platform_addr, hls_addr, admin_password.as_deref(), &store).await;
+        banner(
+            &loaded,
+            platform_addr,
+            hls_addr,
+            admin_password.as_deref(),
+            &store,
+        )
+        .await;
         shutdown_signal().await;
         eprintln!("stopping (in-flight requests get up to 10 s)...");
         let _ = stop_tx.send(true);
@@ -259,15 +266,26 @@ async fn banner(
     admin_password: Option<&str>,
     store: &streamgate_store::Store,
 ) {
-    let public = loaded.config.platform.public_url.as_str().trim_end_matches('/');
+    let public = loaded
+        .config
+        .platform
+        .public_url
+        .as_str()
+        .trim_end_matches('/');
     let hls_public = loaded.config.hls.public_url.as_str().trim_end_matches('/');
     let mut out = String::new();
     out.push_str("\nStreamGate is up (topology A: platform and HLS server in one process)\n");
-    out.push_str(&format!("  platform     {public}  (listening on {platform})\n"));
+    out.push_str(&format!(
+        "  platform     {public}  (listening on {platform})\n"
+    ));
     out.push_str(&format!("  API docs     {public}/docs\n"));
-    out.push_str(&format!("  HLS server   {hls_public}  (listening on {hls})\n"));
+    out.push_str(&format!(
+        "  HLS server   {hls_public}  (listening on {hls})\n"
+    ));
     match admin_password {
-        Some(pw) => out.push_str(&format!("  admin        password {pw}  (development secret)\n")),
+        Some(pw) => out.push_str(&format!(
+            "  admin        password {pw}  (development secret)\n"
+        )),
         None => out.push_str("  admin        password from ADMIN_PASSWORD_HASH\n"),
     }
     let mut first_code = None;

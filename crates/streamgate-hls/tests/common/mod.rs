@@ -150,8 +150,13 @@ pub async fn hls(hls_section: &str, events: &str, platform_url: Option<&str>) ->
         "[platform]\npublic_url = \"http://127.0.0.1:3000\"\n\
          [hls]\nlisten = \"127.0.0.1:0\"\n{hls_section}\n{events}"
     );
-    let loaded = load_text(Path::new("streamgate.toml"), Some(&text), &env(), Some(Role::Hls))
-        .unwrap_or_else(|r| panic!("{r}"));
+    let loaded = load_text(
+        Path::new("streamgate.toml"),
+        Some(&text),
+        &env(),
+        Some(Role::Hls),
+    )
+    .unwrap_or_else(|r| panic!("{r}"));
     let server = HlsServer::build(
         &loaded.config,
         &loaded.secrets,
@@ -209,11 +214,13 @@ pub async fn redeem(platform: &Running<AppState>, code: &str) -> Value {
 pub async fn codes(db: &TestDb, event: &str) -> Vec<(String, String)> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-    let rows = sqlx::query("SELECT id, code FROM access_codes WHERE event_id = $1 ORDER BY created_at, code")
-        .bind(event)
-        .fetch_all(&pool)
-        .await
-        .expect("codes");
+    let rows = sqlx::query(
+        "SELECT id, code FROM access_codes WHERE event_id = $1 ORDER BY created_at, code",
+    )
+    .bind(event)
+    .fetch_all(&pool)
+    .await
+    .expect("codes");
     pool.close().await;
     rows.iter()
         .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
