@@ -77,6 +77,7 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_or_report(&options(&env, true))?;
     let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
+        let signal = shutdown_signal();
         let platform = Platform::build(
             loaded.config.clone(),
             &loaded.secrets,
@@ -119,7 +120,7 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
             &store,
         )
         .await;
-        shutdown_signal().await;
+        signal.await;
         eprintln!("stopping (in-flight requests get up to 10 s)...");
         let _ = stop_tx.send(true);
         let (platform_result, hls_result) = tokio::join!(platform_task, hls_task);
