@@ -304,3 +304,58 @@ async fn an_events_stream_url_overrides_the_origin() {
     hls.stop().await;
     origin.stop().await;
 }
+
+#[tokio::test]
+async fn a_cache_that_cannot_be_written_serves_without_caching() {
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    // A file where the event's directory should be: every write under it fails, as
+    // on a full or read-only disk (permissions would not stop root).
+    std::fs::write(cache_dir.path().join("demo"), b"in the way").expect("write");
+    let origin = Origin::start(sample_streams(), Duration::ZERO).await;
+    let hls = hls(&proxy_section(&origin.base, cache_dir.path(), ""), "", None).await;
+    let token = sign(&claims("demo"));
+    let on_disk = std::fs::read(sample_streams().join("demo/360p/seg_002.ts")).expect("read");
+    for round in 1..=2 {
+        let (status, body) = fetch(&hls.url("/streams/demo/360p/seg_002.ts"), &token).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.as_ref(), on_disk.as_slice());
+        assert_eq!(
+            origin.hits("demo/360p/seg_002.ts"),
+            round,
+            "nothing was cached"
+        );
+    }
+    let metrics = reqwest::get(hls.url("/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("streamgate_hls_cache_write_errors_total 2"),
+        "{metrics}"
+    );
+    hls.stop().await;
+    origin.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_responses_finish() {
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let origin = Origin::start(sample_streams(), Duration::from_millis(1500)).await;
+    let hls = hls(&proxy_section(&origin.base, cache_dir.path(), ""), "", None).await;
+    let token = sign(&claims("demo"));
+    let url = hls.url("/streams/demo/180p/seg_004.ts");
+    let in_flight = tokio::spawn(async move { fetch(&url, &token).await });
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            origin.total.load(std::sync::atomic::Ordering::SeqCst) > 0
+        })
+        .await
+    );
+    hls.stop().await;
+    let (status, body) = in_flight.await.expect("request task");
+    assert_eq!(status, 200, "the request that was being served completed");
+    assert!(!body.is_empty());
+    origin.stop().await;
+}
