@@ -23,6 +23,13 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `presented` equals the secret, compared in constant time so the answer
+    /// takes as long however many leading characters were right.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -11,7 +11,6 @@ use poem_openapi::auth::ApiKey;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
-use subtle::ConstantTimeEq;
 
 use crate::state::HlsState;
 
@@ -131,14 +130,7 @@ impl HlsApi {
         /// The event whose cached files go.
         event_id: Path<String>,
     ) -> ClearResponse {
-        let ok = bool::from(
-            state
-                .internal_key
-                .expose()
-                .as_bytes()
-                .ct_eq(key.0.key.as_bytes()),
-        );
-        if !ok {
+        if !state.internal_key.matches(&key.0.key) {
             return ClearResponse::Unauthorized(Json(ErrorBody {
                 error: "Invalid internal API key".into(),
             }));

@@ -168,7 +168,7 @@ impl HlsServer {
             .or_else(|| hls.platform_url.clone())
             .unwrap_or_else(|| config.platform.public_url.clone());
         let sync = SyncOptions {
-            platform_url: dir_url(platform_url),
+            platform_url: source::dir_url(platform_url),
             key: internal_key.clone(),
             edge_id: hls.edge_id.as_ref().map(|e| e.as_str().to_owned()),
             poll_interval: Duration::from_millis(hls.revocation_poll_interval_ms),
@@ -269,14 +269,6 @@ pub fn cache_root(config: &Config) -> PathBuf {
         .clone()
         .or_else(|| hls.stream_root.as_ref().map(|r| r.join("cache")))
         .unwrap_or_else(|| PathBuf::from("data/segment-cache"))
-}
-
-fn dir_url(mut url: Url) -> Url {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url
 }
 
 /// Removes cache entries past their age once a minute.

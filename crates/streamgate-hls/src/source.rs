@@ -300,7 +300,7 @@ impl Source {
 }
 
 /// A directory URL (ending in `/`) so that `join` appends instead of replacing.
-fn dir_url(mut url: Url) -> Url {
+pub(crate) fn dir_url(mut url: Url) -> Url {
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);

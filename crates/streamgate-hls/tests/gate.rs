@@ -14,18 +14,6 @@ use streamgate_core::env::Env;
 use streamgate_core::load::load_text;
 use streamgate_store::reconcile::{self, ApplyOptions};
 
-const EVENTS: &str = r#"
-[[events]]
-id = "demo"
-title = "Demo"
-starts_at = 2026-01-01T00:00:00Z
-ends_at = 2099-01-01T00:00:00Z
-
-[[events.codes]]
-label = "t"
-count = 6
-"#;
-
 const PLAYLIST: &str = "/streams/demo/360p/index.m3u8";
 
 fn b64(bytes: &[u8]) -> String {
@@ -229,7 +217,7 @@ async fn content_types_ranges_and_cache_headers() {
 #[tokio::test]
 async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
     for db in TestDb::all().await {
-        let platform = platform(&db, EVENTS).await;
+        let platform = platform(&db, &demo_events(6)).await;
         let hls = hls(&local_section(&sample_streams()), "", Some(&platform.base)).await;
         let codes = codes(&db, "demo").await;
         let tokens: Vec<String> = {
@@ -305,7 +293,7 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
         );
 
         // 3. The event switched off in streamgate.toml and applied.
-        let off = EVENTS.replace(
+        let off = demo_events(6).replace(
             "ends_at = 2099-01-01T00:00:00Z\n",
             "ends_at = 2099-01-01T00:00:00Z\nactive = false\n",
         );
@@ -335,12 +323,7 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
             db.name
         );
 
-        let health: serde_json::Value = reqwest::get(hls.url("/health"))
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("json");
+        let health = get_json(&hls.url("/health")).await;
         assert_eq!(health["status"], "ok");
         assert_eq!(health["syncMode"], "push");
         assert!(

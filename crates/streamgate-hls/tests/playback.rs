@@ -9,18 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-const EVENTS: &str = r#"
-[[events]]
-id = "demo"
-title = "Demo"
-starts_at = 2026-01-01T00:00:00Z
-ends_at = 2099-01-01T00:00:00Z
-
-[[events.codes]]
-label = "t"
-count = 2
-"#;
-
 fn ffmpeg_available() -> bool {
     match Command::new("ffmpeg").arg("-version").output() {
         Ok(out) if out.status.success() => true,
@@ -40,7 +28,7 @@ async fn ffmpeg_plays_both_renditions_with_only_a_query_token() {
         return;
     }
     let db = TestDb::sqlite();
-    let platform = platform(&db, EVENTS).await;
+    let platform = platform(&db, &demo_events(2)).await;
     let hls = hls(&local_section(&sample_streams()), "", Some(&platform.base)).await;
     let (_, code) = codes(&db, "demo").await.remove(0);
     let token = redeem(&platform, &code).await["playbackToken"]
@@ -77,12 +65,7 @@ async fn ffmpeg_plays_both_renditions_with_only_a_query_token() {
     }
     // Every request the player made went through the gate and was admitted: the
     // master, two media playlists and twelve segments.
-    let metrics = reqwest::get(hls.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&hls.url("/metrics")).await;
     let ok: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("streamgate_hls_requests_total{outcome=\"ok\"} "))

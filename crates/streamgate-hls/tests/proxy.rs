@@ -93,12 +93,7 @@ async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache
     let (status, body) = fetch(&hls.url("/streams/demo/360p/seg_001.ts"), &token).await;
     assert_eq!(status, 200);
     assert_eq!(body.as_ref(), on_disk.as_slice());
-    let health: serde_json::Value = reqwest::get(hls.url("/health"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = get_json(&hls.url("/health")).await;
     assert_eq!(health["mode"], "proxy");
     assert_eq!(health["cacheEntries"], 2, "{health}");
 
@@ -157,12 +152,7 @@ async fn live_playlists_are_fetched_every_time_and_query_tokens_rewrite_them() {
     );
     assert!(!cache_dir.path().join("live/index.m3u8").exists());
 
-    let rewritten = reqwest::get(format!("{url}?__token={token}"))
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let rewritten = get_text(&format!("{url}?__token={token}")).await;
     assert!(
         rewritten.contains(&format!("URI=\"init.mp4?__token={token}\"")),
         "{rewritten}"
@@ -196,12 +186,7 @@ async fn the_cache_evicts_least_recently_used_segments_past_its_size() {
         .map(|e| e.expect("entry").metadata().expect("meta").len())
         .sum();
     assert!(cached <= 1_000_000, "{cached} bytes on disk");
-    let health: serde_json::Value = reqwest::get(hls.url("/health"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = get_json(&hls.url("/health")).await;
     assert!(health["cacheBytes"].as_u64().expect("bytes") <= 1_000_000);
     assert!(health["cacheEntries"].as_u64().expect("entries") < 6);
     // The oldest went first: fetching it again goes upstream; the newest does not.
@@ -261,12 +246,7 @@ async fn hybrid_serves_local_files_first_then_the_origin() {
             .0,
         404
     );
-    let health: serde_json::Value = reqwest::get(hls.url("/health"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = get_json(&hls.url("/health")).await;
     assert_eq!(health["mode"], "hybrid");
     hls.stop().await;
     origin.stop().await;
@@ -325,12 +305,7 @@ async fn a_cache_that_cannot_be_written_serves_without_caching() {
             "nothing was cached"
         );
     }
-    let metrics = reqwest::get(hls.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&hls.url("/metrics")).await;
     assert!(
         metrics.contains("streamgate_hls_cache_write_errors_total 2"),
         "{metrics}"

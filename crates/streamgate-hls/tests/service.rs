@@ -92,12 +92,7 @@ async fn health_and_metrics_describe_the_edge() {
     let section = format!("{}edge_id = \"eu-1\"\n", local_section(&sample_streams()));
     let edges = "[[topology.edges]]\nid = \"eu-1\"\npublic_url = \"https://eu.example.com\"\n";
     let hls = hls(&section, edges, None).await;
-    let health: serde_json::Value = reqwest::get(hls.url("/health"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = get_json(&hls.url("/health")).await;
     assert_eq!(health["mode"], "local");
     assert_eq!(health["edgeId"], "eu-1");
     assert_eq!(
@@ -121,12 +116,7 @@ async fn health_and_metrics_describe_the_edge() {
         get_status(&hls.url("/streams/demo/index.m3u8"), None).await,
         401
     );
-    let metrics = reqwest::get(hls.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&hls.url("/metrics")).await;
     assert!(
         metrics.contains("streamgate_hls_requests_total{outcome=\"ok\"} 1"),
         "{metrics}"

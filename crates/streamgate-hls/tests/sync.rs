@@ -8,33 +8,16 @@ use std::time::Duration;
 
 use common::*;
 
-const EVENTS: &str = r#"
-[[events]]
-id = "demo"
-title = "Demo"
-starts_at = 2026-01-01T00:00:00Z
-ends_at = 2099-01-01T00:00:00Z
-
-[[events.codes]]
-label = "t"
-count = 4
-"#;
-
 const PLAYLIST: &str = "/streams/demo/index.m3u8";
 
 async fn health(hls: &Running<streamgate_hls::state::HlsState>) -> serde_json::Value {
-    reqwest::get(hls.url("/health"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json")
+    get_json(&hls.url("/health")).await
 }
 
 #[tokio::test]
 async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
     let db = TestDb::sqlite();
-    let platform = platform(&db, EVENTS).await;
+    let platform = platform(&db, &demo_events(4)).await;
     let listen = platform.addr.to_string();
     let section = format!(
         "{}revocation_push = false\nrevocation_poll_interval_ms = 200\n",
@@ -92,7 +75,7 @@ async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
     assert_eq!(status(2).await, 200, "valid tokens keep playing");
 
     // Back on the same address: the edge resumes from its cursor and misses nothing.
-    let platform = platform_on(&db, EVENTS, &listen).await;
+    let platform = platform_on(&db, &demo_events(4), &listen).await;
     assert!(
         eventually(bound, || async { status(1).await == 403 }).await,
         "the revocation made during the outage arrived"

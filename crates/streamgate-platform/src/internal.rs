@@ -18,7 +18,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme};
 use streamgate_store::logs::{self, LogEntry, Since};
 use streamgate_store::{format_ms, now_ms};
-use subtle::ConstantTimeEq;
 
 use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
@@ -169,7 +168,7 @@ pub fn check_key(state: &AppState, presented: &str) -> Result<(), ApiError> {
     let ok = state
         .internal_key
         .as_ref()
-        .is_some_and(|k| bool::from(k.expose().as_bytes().ct_eq(presented.as_bytes())));
+        .is_some_and(|k| k.matches(presented));
     if ok {
         Ok(())
     } else {

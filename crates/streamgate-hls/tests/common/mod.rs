@@ -76,6 +76,25 @@ pub struct Running<S> {
 }
 
 impl<S> Running<S> {
+    /// Runs `serve` (given the future that resolves at stop) in a task.
+    fn spawn<F, Fut>(addr: SocketAddr, state: Arc<S>, serve: F) -> Self
+    where
+        F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(Box::pin(async {
+            let _ = stopped.await;
+        })));
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -122,24 +141,10 @@ pub async fn platform_on(db: &TestDb, events: &str, listen: &str) -> Running<App
     )
     .await
     .expect("platform starts");
-    let addr = platform.local_addr();
-    let state = platform.state();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        platform
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("platform runs");
-    });
-    Running {
-        base: format!("http://{addr}"),
-        addr,
-        state,
-        stop: Some(stop),
-        task: Some(task),
-    }
+    let (addr, state) = (platform.local_addr(), platform.state());
+    Running::spawn(addr, state, |stopped| async move {
+        platform.run(stopped).await.expect("platform runs");
+    })
 }
 
 /// The HLS server with this `[hls]` body (and optional `[[events]]` after it),
@@ -173,24 +178,10 @@ pub async fn hls(hls_section: &str, events: &str, platform_url: Option<&str>) ->
     )
     .await
     .expect("hls starts");
-    let addr = server.local_addr();
-    let state = server.state();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        server
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("hls runs");
-    });
-    Running {
-        base: format!("http://{addr}"),
-        addr,
-        state,
-        stop: Some(stop),
-        task: Some(task),
-    }
+    let (addr, state) = (server.local_addr(), server.state());
+    Running::spawn(addr, state, |stopped| async move {
+        server.run(stopped).await.expect("hls runs");
+    })
 }
 
 /// `[hls]` lines for local files from `root`.
@@ -225,6 +216,34 @@ pub async fn codes(db: &TestDb, event: &str) -> Vec<(String, String)> {
     rows.iter()
         .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
         .collect()
+}
+
+/// `[[events]]` text for the event `demo` with `count` codes.
+pub fn demo_events(count: u32) -> String {
+    format!(
+        "\n[[events]]\nid = \"demo\"\ntitle = \"Demo\"\nstarts_at = 2026-01-01T00:00:00Z\n\
+         ends_at = 2099-01-01T00:00:00Z\n\n[[events.codes]]\nlabel = \"t\"\ncount = {count}\n"
+    )
+}
+
+/// GET `url` and parse the JSON answer.
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url)
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// GET `url` as text.
+pub async fn get_text(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text")
 }
 
 /// GET with a bearer token; returns the status.
