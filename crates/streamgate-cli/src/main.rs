@@ -56,6 +56,9 @@ enum Command {
     /// Work with access codes.
     #[command(subcommand)]
     Codes(commands::codes::CodesCommand),
+    /// Database tools (copy an installation from SQLite to PostgreSQL).
+    #[command(subcommand)]
+    Db(commands::db::DbCommand),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Up(args) => commands::up::up(cli.config, args),
         Command::Openapi(args) => commands::serve::openapi(args),
         Command::Codes(command) => commands::codes::run(cli.config, command),
+        Command::Db(command) => commands::db::run(command),
     };
     match result {
         Ok(code) => code,

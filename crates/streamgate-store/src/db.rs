@@ -144,17 +144,32 @@ impl Store {
 
 /// Turns the accepted spellings into one sqlx understands and makes sure a SQLite
 /// file's directory exists.
+/// The file an SQLite URL names (`None` for in-memory databases and other engines):
+/// where `streamgate up` keeps its development secrets, and what `db copy` checks
+/// exists before reading from it.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if DatabaseKind::of(url) != Some(DatabaseKind::Sqlite) {
+        return None;
+    }
+    let (path, _) = sqlite_parts(url);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+fn sqlite_parts(url: &str) -> (&str, &str) {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .or_else(|| url.strip_prefix("file://"))
+        .or_else(|| url.strip_prefix("file:"))
+        .unwrap_or(url);
+    rest.split_once('?').unwrap_or((rest, ""))
+}
+
 fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
     match DatabaseKind::of(url) {
         Some(DatabaseKind::Postgres) => Ok((Backend::Postgres, url.to_owned())),
         Some(DatabaseKind::Sqlite) => {
-            let rest = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .or_else(|| url.strip_prefix("file://"))
-                .or_else(|| url.strip_prefix("file:"))
-                .unwrap_or(url);
-            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let (path, query) = sqlite_parts(url);
             if path.is_empty() || path == ":memory:" {
                 return Ok((Backend::Sqlite, "sqlite::memory:".to_owned()));
             }

@@ -10,6 +10,7 @@
 //! (redemptions, sessions, revocations, audit) that no reconcile ever touches.
 
 pub mod codes;
+pub mod copy;
 pub mod db;
 pub mod events;
 pub mod logs;

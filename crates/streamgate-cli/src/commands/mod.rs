@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what several of them share.
 
 pub mod codes;
+pub mod db;
 pub mod hls;
 pub mod reconcile;
 pub mod schema;

@@ -143,18 +143,11 @@ fn load_or_report(options: &LoadOptions) -> anyhow::Result<Loaded> {
 /// The directory of the SQLite file (`data/` for the default URL); `data` for
 /// PostgreSQL, whose data lives elsewhere.
 pub fn data_dir(database_url: &str) -> PathBuf {
-    let path = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .or_else(|| database_url.strip_prefix("file:"));
-    match path {
-        Some(p) => {
-            let file = p.split('?').next().unwrap_or(p);
-            match Path::new(file).parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-                _ => PathBuf::from("."),
-            }
-        }
+    match streamgate_store::db::sqlite_file(database_url) {
+        Some(file) => match file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        },
         None => PathBuf::from("data"),
     }
 }
