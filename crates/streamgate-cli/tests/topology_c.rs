@@ -132,19 +132,30 @@ async fn two_edges_follow_one_platform_and_a_restarted_edge_catches_up() {
             ("PLATFORM_APP_URL", platform.base.as_str()),
         ]
     };
-    let eu = start(dir.path(), "hls", &edge_env("eu-1"), "HLS server listening on ");
-    let us = start(dir.path(), "hls", &edge_env("us-1"), "HLS server listening on ");
+    let eu = start(
+        dir.path(),
+        "hls",
+        &edge_env("eu-1"),
+        "HLS server listening on ",
+    );
+    let us = start(
+        dir.path(),
+        "hls",
+        &edge_env("us-1"),
+        "HLS server listening on ",
+    );
     assert_ne!(eu.base, us.base);
 
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-    let codes: Vec<(String, String)> = sqlx::query("SELECT id, code FROM access_codes ORDER BY created_at, code")
-        .fetch_all(&pool)
-        .await
-        .expect("codes")
-        .iter()
-        .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
-        .collect();
+    let codes: Vec<(String, String)> =
+        sqlx::query("SELECT id, code FROM access_codes ORDER BY created_at, code")
+            .fetch_all(&pool)
+            .await
+            .expect("codes")
+            .iter()
+            .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
+            .collect();
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
     for (_, code) in codes.iter().take(3) {
@@ -178,16 +189,30 @@ async fn two_edges_follow_one_platform_and_a_restarted_edge_catches_up() {
 
     // us-1 dies hard; a code is revoked meanwhile (by another process on the database).
     kill(us, "-KILL");
-    let store = streamgate_store::Store::connect(&db.url).await.expect("store");
+    let store = streamgate_store::Store::connect(&db.url)
+        .await
+        .expect("store");
     streamgate_store::codes::set_revoked(&store, &codes[1].0, true, "admin")
         .await
         .expect("revoke");
     store.close().await;
-    assert!(eventually_refused(&playlist(&eu), &tokens[1]).await, "eu-1 hears it");
+    assert!(
+        eventually_refused(&playlist(&eu), &tokens[1]).await,
+        "eu-1 hears it"
+    );
 
     // Started again, us-1 catches up before it serves.
-    let us = start(dir.path(), "hls", &edge_env("us-1"), "HLS server listening on ");
-    assert_eq!(status(&playlist(&us), &tokens[1]).await, 403, "revoked while it was down");
+    let us = start(
+        dir.path(),
+        "hls",
+        &edge_env("us-1"),
+        "HLS server listening on ",
+    );
+    assert_eq!(
+        status(&playlist(&us), &tokens[1]).await,
+        403,
+        "revoked while it was down"
+    );
     assert_eq!(status(&playlist(&us), &tokens[2]).await, 200);
     assert_eq!(status(&playlist(&eu), &tokens[2]).await, 200);
 
