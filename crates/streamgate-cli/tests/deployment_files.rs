@@ -157,8 +157,8 @@ fn the_dockerfile_runs_unprivileged_on_the_default_ports() {
     let text = std::fs::read_to_string(root().join("Dockerfile")).expect("Dockerfile");
     let user = text
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("USER "))
-        .last()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("USER "))
         .expect("a USER line");
     assert!(
         !user.starts_with("root") && !user.starts_with('0'),

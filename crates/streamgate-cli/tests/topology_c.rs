@@ -81,6 +81,8 @@ fn start(dir: &Path, role: &str, env: &[(&str, &str)], needle: &str) -> Proc {
             Err(_) => break,
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("{role} never logged {needle:?}:\n{}", seen.join("\n"));
 }
 
