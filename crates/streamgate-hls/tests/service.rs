@@ -100,11 +100,15 @@ async fn health_and_metrics_describe_the_edge() {
         "no platform to sync from: {health}"
     );
     assert_eq!(health["revocationCacheSize"], 0);
+    let url = hls.url("/health");
     assert!(
-        health["syncError"]
-            .as_str()
-            .is_some_and(|e| e.contains("cannot reach")),
-        "{health}"
+        eventually(std::time::Duration::from_secs(10), || async {
+            get_json(&url).await["syncError"]
+                .as_str()
+                .is_some_and(|e| e.contains("cannot reach"))
+        })
+        .await,
+        "the failing sync shows on /health"
     );
 
     let token = sign(&claims("demo"));
