@@ -56,6 +56,9 @@ enum Command {
     /// Work with access codes.
     #[command(subcommand)]
     Codes(commands::codes::CodesCommand),
+    /// Make, list and revoke admin API tokens (for scripts and generated clients).
+    #[command(subcommand)]
+    AdminToken(commands::admin_token::AdminTokenCommand),
     /// Database tools (copy an installation from SQLite to PostgreSQL).
     #[command(subcommand)]
     Db(commands::db::DbCommand),
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Openapi(args) => commands::serve::openapi(args),
         Command::Codes(command) => commands::codes::run(cli.config, command),
         Command::Db(command) => commands::db::run(command),
+        Command::AdminToken(command) => commands::admin_token::run(cli.config, command),
     };
     match result {
         Ok(code) => code,

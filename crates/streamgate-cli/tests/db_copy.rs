@@ -106,6 +106,9 @@ async fn use_installation(url: &str) {
         .await
         .expect("feed");
     assert_eq!(feed.status(), 200);
+    streamgate_store::admin_tokens::create(&state.store, "ci")
+        .await
+        .expect("admin token");
     let _ = stop.send(());
     task.await.expect("task").expect("platform run");
 }
@@ -143,6 +146,20 @@ async fn everything(url: &str) -> Vec<String> {
         .fetch_all(&pool)
         .await
         .expect("edges");
+    let tokens =
+        sqlx::query("SELECT id, name, token_hash, created_at FROM admin_tokens ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("admin tokens");
+    for t in tokens {
+        rows.push(format!(
+            "admin_tokens|{}|{}|{}|{}",
+            sqlx::Row::get::<String, _>(&t, 0),
+            sqlx::Row::get::<String, _>(&t, 1),
+            sqlx::Row::get::<String, _>(&t, 2),
+            sqlx::Row::get::<i64, _>(&t, 3)
+        ));
+    }
     for e in edges {
         rows.push(format!(
             "edges|{}|{}|{}|{:?}",

@@ -10,6 +10,7 @@
 //! Modules: one per API group (`viewer`, `internal`, `health`), plus the pieces they
 //! share (`error`, `client_ip`, `ratelimit`, `feed`, `probe`, `metrics`, `state`).
 
+pub mod admin;
 pub mod client_ip;
 pub mod error;
 pub mod feed;
@@ -224,15 +225,27 @@ impl Platform {
 }
 
 /// The OpenAPI service: every typed endpoint of the platform.
-pub fn api_service()
--> OpenApiService<(viewer::ViewerApi, internal::InternalApi, health::OpsApi), ()> {
+pub fn api_service() -> OpenApiService<
+    (
+        viewer::ViewerApi,
+        internal::InternalApi,
+        health::OpsApi,
+        admin::AdminApi,
+    ),
+    (),
+> {
     OpenApiService::new(
-        (viewer::ViewerApi, internal::InternalApi, health::OpsApi),
+        (
+            viewer::ViewerApi,
+            internal::InternalApi,
+            health::OpsApi,
+            admin::AdminApi,
+        ),
         "StreamGate platform API",
         env!("CARGO_PKG_VERSION"),
     )
     .description(
-        "Viewer, internal (HLS edge) and operations endpoints of the StreamGate platform. \
+        "Viewer, internal (HLS edge), operations and admin endpoints of the StreamGate platform. \
          Errors are JSON objects {\"error\": \"<message>\"}.",
     )
 }

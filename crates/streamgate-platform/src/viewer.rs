@@ -32,6 +32,8 @@ pub enum ApiTags {
     Internal,
     /// Health and metrics.
     Operations,
+    /// The admin API (console, scripts and generated clients).
+    Admin,
 }
 
 /// A playback token in `Authorization: Bearer`.

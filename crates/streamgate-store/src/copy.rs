@@ -126,6 +126,19 @@ const TABLES: &[Table] = &[
         ],
         identity: false,
     },
+    Table {
+        name: "admin_tokens",
+        key: "id",
+        columns: &[
+            ("id", Text),
+            ("name", Text),
+            ("token_hash", Text),
+            ("created_at", Int),
+            ("last_used_at", Int),
+            ("revoked_at", Int),
+        ],
+        identity: false,
+    },
 ];
 
 /// Rows per INSERT statement.

@@ -9,6 +9,7 @@
 //! batches), which [`reconcile`] makes the database match, and *runtime* state
 //! (redemptions, sessions, revocations, audit) that no reconcile ever touches.
 
+pub mod admin_tokens;
 pub mod codes;
 pub mod copy;
 pub mod db;

@@ -15,7 +15,7 @@ use super::runtime;
 #[derive(Debug, clap::Subcommand)]
 pub enum DbCommand {
     /// Copy every row (events, codes, redemptions, sessions, revocation log, audit log,
-    /// edges) into another database, in one transaction, and verify it.
+    /// edges, admin tokens) into another database, in one transaction, and verify it.
     Copy(CopyArgs),
 }
 

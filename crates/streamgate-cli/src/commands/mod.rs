@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what several of them share.
 
+pub mod admin_token;
 pub mod codes;
 pub mod db;
 pub mod hls;
