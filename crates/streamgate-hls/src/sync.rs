@@ -27,6 +27,8 @@ pub const ALERT_AFTER: Duration = Duration::from_secs(300);
 pub const PUSH_WAIT: Duration = Duration::from_secs(25);
 /// Longest pause between retries after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A waiting request answered faster than this with nothing new was not held.
+const MIN_WAIT: Duration = Duration::from_millis(200);
 /// How often ended sessions are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -189,6 +191,7 @@ pub async fn run(
         } else {
             Duration::ZERO
         };
+        let asked = Instant::now();
         let request = fetch(&client, &endpoint, &options, cursor, wait);
         let result = tokio::select! {
             r = request => r,
@@ -217,8 +220,16 @@ pub async fn run(
                         .prune(now_unix());
                     last_prune = Instant::now();
                 }
-                if feed.more || options.push {
+                if feed.more {
                     Duration::ZERO
+                } else if options.push {
+                    // An empty answer to a waiting request that came back at once means
+                    // the platform does not hold requests (an older one): do not spin.
+                    if !wait.is_zero() && feed.entries.is_empty() && asked.elapsed() < MIN_WAIT {
+                        options.poll_interval.min(Duration::from_secs(1))
+                    } else {
+                        Duration::ZERO
+                    }
                 } else {
                     options.poll_interval
                 }
