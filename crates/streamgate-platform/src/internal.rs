@@ -136,16 +136,21 @@ impl InternalApi {
         let deadline = tokio::time::Instant::now()
             + Duration::from_millis(wait.0.unwrap_or(0).min(MAX_WAIT_MS));
         let mut wake = state.feed.subscribe();
+        let mut stopping = state.stopping.subscribe();
         let entries = loop {
             let entries =
                 logs::read_revocations(&state.store, from, now_ms() - ttl_ms, PAGE).await?;
-            if !entries.is_empty() || tokio::time::Instant::now() >= deadline {
+            if !entries.is_empty() || tokio::time::Instant::now() >= deadline || *stopping.borrow()
+            {
                 break entries;
             }
             let nap = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + RECHECK));
             tokio::select! {
                 _ = wake.changed() => {}
                 () = nap => {}
+                // Shutting down: answer now (with what there is) so the drain does
+                // not wait out every edge's waiting request.
+                _ = stopping.changed() => {}
             }
         };
         let next = match (entries.last(), from) {

@@ -153,6 +153,7 @@ impl Platform {
             prober,
             reload,
             started: Instant::now(),
+            stopping: channel::channel(false).0,
         });
         Ok(Self {
             state,
@@ -208,6 +209,11 @@ impl Platform {
         }
         let app = app(self.state.clone());
         tracing::info!("platform listening on http://{}", self.addr);
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.stopping.send_replace(true);
+        };
         let served = poem::Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
             .await;

@@ -39,6 +39,9 @@ pub struct AppState {
     pub reload: StatusHandle,
     /// Process start, for uptime.
     pub started: Instant,
+    /// Turns true when the server starts shutting down, so waiting revocation-feed
+    /// requests answer at once instead of holding the drain for up to their wait.
+    pub stopping: watch::Sender<bool>,
 }
 
 impl AppState {

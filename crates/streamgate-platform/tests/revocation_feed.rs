@@ -233,3 +233,30 @@ async fn a_waiting_request_answers_as_soon_as_something_is_logged() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_waiting_feed_request_is_answered_when_the_platform_stops() {
+    let db = TestDb::sqlite();
+    let app = App::start(&db).await;
+    let cursor = app.feed(0).await["cursor"].as_i64().unwrap();
+    let url = app.url(&format!("/api/revocations?cursor={cursor}&wait=30000"));
+    let waiting = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(url)
+            .header("x-internal-api-key", INTERNAL_KEY)
+            .send()
+            .await
+    });
+    // Let the request reach the handler and start waiting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the request waits for news");
+    app.stop().await;
+    let resp = waiting
+        .await
+        .unwrap()
+        .expect("answered, not cut off by the drain");
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["entries"].as_array().map(Vec::len), Some(0));
+    assert_eq!(body["cursor"].as_i64(), Some(cursor));
+}
