@@ -6,10 +6,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use streamgate_core::env::Env;
-use streamgate_core::{Role, load::load_text};
-use streamgate_platform::{Platform, PlatformOptions};
 use streamgate_testkit::TestDb;
+
+mod common;
 
 fn cli(dir: &Path, url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_streamgate"))
@@ -76,41 +75,8 @@ async fn a_token_is_shown_once_accepted_and_then_revoked() {
         assert!(!stored.contains(&token[6..]));
         pool.close().await;
 
-        let mut env = Env::from_pairs([
-            (
-                "PLAYBACK_SIGNING_SECRET",
-                "admin-test-signing-secret-0123456789abcdef",
-            ),
-            ("INTERNAL_API_KEY", "admin-test-internal-key-0123"),
-            (
-                "ADMIN_PASSWORD_HASH",
-                "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
-            ),
-        ]);
-        env.set("DATABASE_URL", db.url.as_str());
-        let loaded = load_text(
-            Path::new("streamgate.toml"),
-            Some("[platform]\nlisten = \"127.0.0.1:0\"\n"),
-            &env,
-            Some(Role::Platform),
-        )
-        .unwrap_or_else(|r| panic!("{r}"));
-        let platform = Platform::build(
-            loaded.config,
-            &loaded.secrets,
-            PlatformOptions {
-                watch: None,
-                env,
-                prune: false,
-            },
-        )
-        .await
-        .expect("platform");
+        let platform = common::platform(&db.url, "[platform]\nlisten = \"127.0.0.1:0\"\n").await;
         let base = format!("http://{}", platform.local_addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(platform.run(async {
-            let _ = stopped.await;
-        }));
 
         let (status, body) = session_status(&base, Some(&token)).await;
         assert_eq!(status, 200, "{}: {body}", db.name);
@@ -155,8 +121,7 @@ async fn a_token_is_shown_once_accepted_and_then_revoked() {
         assert!(!missing.status.success());
         assert!(String::from_utf8_lossy(&missing.stderr).contains("no token named"));
 
-        let _ = stop.send(());
-        task.await.expect("task").expect("platform");
+        platform.stop().await.expect("platform runs");
         db.cleanup().await;
     }
 }

@@ -3,13 +3,12 @@
 //! revocation log in its order (and its counter carried on), the audit log and edge
 //! syncs. A non-empty target is refused unless `--force`, and leaves it untouched.
 
-use std::path::Path;
 use std::process::Command;
 
+mod common;
+
+use common::INTERNAL_KEY;
 use serde_json::{Value, json};
-use streamgate_core::env::Env;
-use streamgate_core::{Role, load::load_text};
-use streamgate_platform::{Platform, PlatformOptions};
 use streamgate_testkit::{TestDb, snapshot};
 
 const CONFIG: &str = r#"
@@ -32,46 +31,11 @@ label = "t"
 count = 30
 "#;
 
-const INTERNAL_KEY: &str = "copy-test-internal-key-0123456789";
-
 /// Uses a platform on `url` the way viewers and an edge would, so every table has rows.
 async fn use_installation(url: &str) {
-    let mut env = Env::from_pairs([
-        (
-            "PLAYBACK_SIGNING_SECRET",
-            "copy-test-signing-secret-0123456789abcdef",
-        ),
-        ("INTERNAL_API_KEY", INTERNAL_KEY),
-        (
-            "ADMIN_PASSWORD_HASH",
-            "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
-        ),
-    ]);
-    env.set("DATABASE_URL", url);
-    let loaded = load_text(
-        Path::new("streamgate.toml"),
-        Some(CONFIG),
-        &env,
-        Some(Role::Platform),
-    )
-    .unwrap_or_else(|r| panic!("{r}"));
-    let platform = Platform::build(
-        loaded.config,
-        &loaded.secrets,
-        PlatformOptions {
-            watch: None,
-            env,
-            prune: false,
-        },
-    )
-    .await
-    .expect("platform");
+    let platform = common::platform(url, CONFIG).await;
     let base = format!("http://{}", platform.local_addr());
     let state = platform.state();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(platform.run(async {
-        let _ = stopped.await;
-    }));
     let client = reqwest::Client::new();
     let codes = codes(url).await;
     let mut tokens = Vec::new();
@@ -109,8 +73,7 @@ async fn use_installation(url: &str) {
     streamgate_store::admin_tokens::create(&state.store, "ci")
         .await
         .expect("admin token");
-    let _ = stop.send(());
-    task.await.expect("task").expect("platform run");
+    platform.stop().await.expect("platform runs");
 }
 
 async fn codes(url: &str) -> Vec<(String, String)> {

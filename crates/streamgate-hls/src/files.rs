@@ -95,7 +95,7 @@ impl FileCache {
             since_epoch.as_nanos()
         ))
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-        let last_modified = HeaderValue::from_str(&httpdate(modified)).ok();
+        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(modified)).ok();
         let file = Arc::new(MemFile {
             bytes,
             modified,
@@ -105,14 +105,6 @@ impl FileCache {
         self.cache.insert(path.to_owned(), file.clone());
         Ok(Loaded::Memory(file))
     }
-}
-
-fn httpdate(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(&format).unwrap_or_default()
 }
 
 /// A response with `bytes` as the body, honouring `Range` and `If-None-Match`.

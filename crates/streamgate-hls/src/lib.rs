@@ -215,6 +215,21 @@ impl HlsServer {
         self.state.clone()
     }
 
+    /// Runs [`Self::run`] in a task until [`RunningHls::stop`].
+    pub fn spawn(self) -> RunningHls {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (addr, state) = (self.addr, self.state.clone());
+        let task = tokio::spawn(self.run(async {
+            let _ = stopped.await;
+        }));
+        RunningHls {
+            addr,
+            state,
+            stop,
+            task,
+        }
+    }
+
     /// Serves until `shutdown` resolves, then lets in-flight responses finish (up to
     /// 10 s). The revocation sync runs beside it; the first sync gets a few seconds to
     /// finish before requests are answered, so a restarted edge does not admit tokens
@@ -259,6 +274,38 @@ impl HlsServer {
             addr: self.addr,
             source,
         })
+    }
+}
+
+/// An HLS server serving in a background task ([`HlsServer::spawn`]).
+pub struct RunningHls {
+    addr: SocketAddr,
+    state: Arc<HlsState>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), HlsError>>,
+}
+
+impl RunningHls {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> Arc<HlsState> {
+        self.state.clone()
+    }
+
+    /// Stops it as SIGTERM would and waits for in-flight responses.
+    pub async fn stop(self) -> Result<(), HlsError> {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(HlsError::Listen {
+                addr: self.addr,
+                source: std::io::Error::other(e),
+            }),
+        }
     }
 }
 

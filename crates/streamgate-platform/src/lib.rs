@@ -175,6 +175,21 @@ impl Platform {
         self.state.clone()
     }
 
+    /// Runs [`Self::run`] in a task until [`RunningPlatform::stop`].
+    pub fn spawn(self) -> RunningPlatform {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (addr, state) = (self.addr, self.state.clone());
+        let task = tokio::spawn(self.run(async {
+            let _ = stopped.await;
+        }));
+        RunningPlatform {
+            addr,
+            state,
+            stop,
+            task,
+        }
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight requests (up to 10 s).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), PlatformError> {
         let (stop_tx, stop_rx) = channel::channel(false);
@@ -227,6 +242,39 @@ impl Platform {
             addr: self.addr,
             source,
         })
+    }
+}
+
+/// A platform serving in a background task ([`Platform::spawn`]): what `streamgate up`
+/// and the tests hold to reach it and stop it.
+pub struct RunningPlatform {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), PlatformError>>,
+}
+
+impl RunningPlatform {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Stops it as SIGTERM would and waits for the drain.
+    pub async fn stop(self) -> Result<(), PlatformError> {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(PlatformError::Listen {
+                addr: self.addr,
+                source: std::io::Error::other(e),
+            }),
+        }
     }
 }
 

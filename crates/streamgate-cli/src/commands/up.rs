@@ -17,7 +17,6 @@ use streamgate_core::secrets::SecretKind;
 use streamgate_core::{LoadOptions, Loaded, Role, load};
 use streamgate_hls::{HlsOptions, HlsServer};
 use streamgate_platform::{Platform, PlatformOptions};
-use tokio::sync::watch;
 
 use super::{init_logging, runtime, shutdown_signal};
 
@@ -106,12 +105,8 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         .context("the HLS server did not start")?;
         let hls_addr = hls.local_addr();
         let store = platform.state().store.clone();
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let stopped = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let platform_task = tokio::spawn(platform.run(stopped(stop_rx.clone())));
-        let hls_task = tokio::spawn(hls.run(stopped(stop_rx.clone())));
+        let platform = platform.spawn();
+        let hls = hls.spawn();
         banner(
             &loaded,
             platform_addr,
@@ -122,10 +117,10 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         .await;
         signal.await;
         eprintln!("stopping (in-flight requests get up to 10 s)...");
-        let _ = stop_tx.send(true);
-        let (platform_result, hls_result) = tokio::join!(platform_task, hls_task);
-        platform_result.context("platform task")??;
-        hls_result.context("HLS task")??;
+        // The HLS server first: its waiting revocation request then goes away before
+        // the platform drains.
+        hls.stop().await?;
+        platform.stop().await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -17,9 +17,9 @@ use streamgate_core::jwt::{Claims, PlaybackKeys};
 use streamgate_core::load::load_text;
 use streamgate_core::{Role, Secret};
 use streamgate_hls::state::HlsState;
-use streamgate_hls::{HlsOptions, HlsServer};
+use streamgate_hls::{HlsOptions, HlsServer, RunningHls};
 use streamgate_platform::state::AppState;
-use streamgate_platform::{Platform, PlatformOptions};
+use streamgate_platform::{Platform, PlatformOptions, RunningPlatform};
 pub use streamgate_testkit::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
@@ -71,40 +71,23 @@ pub struct Running<S> {
     pub base: String,
     pub addr: SocketAddr,
     pub state: Arc<S>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    handle: Handle,
+}
+
+enum Handle {
+    Platform(RunningPlatform),
+    Hls(RunningHls),
 }
 
 impl<S> Running<S> {
-    /// Runs `serve` (given the future that resolves at stop) in a task.
-    fn spawn<F, Fut>(addr: SocketAddr, state: Arc<S>, serve: F) -> Self
-    where
-        F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> Fut,
-        Fut: std::future::Future<Output = ()> + Send + 'static,
-    {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(Box::pin(async {
-            let _ = stopped.await;
-        })));
-        Self {
-            base: format!("http://{addr}"),
-            addr,
-            state,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server task");
+    pub async fn stop(self) {
+        match self.handle {
+            Handle::Platform(p) => p.stop().await.expect("platform runs"),
+            Handle::Hls(h) => h.stop().await.expect("hls runs"),
         }
     }
 }
@@ -140,11 +123,15 @@ pub async fn platform_on(db: &TestDb, events: &str, listen: &str) -> Running<App
         },
     )
     .await
-    .expect("platform starts");
-    let (addr, state) = (platform.local_addr(), platform.state());
-    Running::spawn(addr, state, |stopped| async move {
-        platform.run(stopped).await.expect("platform runs");
-    })
+    .expect("platform starts")
+    .spawn();
+    let addr = platform.local_addr();
+    Running {
+        base: format!("http://{addr}"),
+        addr,
+        state: platform.state(),
+        handle: Handle::Platform(platform),
+    }
 }
 
 /// The HLS server with this `[hls]` body (and optional `[[events]]` after it),
@@ -177,11 +164,15 @@ pub async fn hls(hls_section: &str, events: &str, platform_url: Option<&str>) ->
         },
     )
     .await
-    .expect("hls starts");
-    let (addr, state) = (server.local_addr(), server.state());
-    Running::spawn(addr, state, |stopped| async move {
-        server.run(stopped).await.expect("hls runs");
-    })
+    .expect("hls starts")
+    .spawn();
+    let addr = server.local_addr();
+    Running {
+        base: format!("http://{addr}"),
+        addr,
+        state: server.state(),
+        handle: Handle::Hls(server),
+    }
 }
 
 /// `[hls]` lines for local files from `root`.

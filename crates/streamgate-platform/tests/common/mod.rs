@@ -14,7 +14,6 @@ use streamgate_core::{Role, load::load_text};
 use streamgate_platform::state::AppState;
 use streamgate_platform::{Platform, PlatformOptions};
 pub use streamgate_testkit::{TestDb, count};
-use tokio::sync::oneshot;
 
 pub const SIGNING_SECRET: &str = "test-signing-secret-0123456789abcdef";
 pub const INTERNAL_KEY: &str = "test-internal-key-0123456789";
@@ -26,8 +25,7 @@ pub struct App {
     pub client: reqwest::Client,
     pub pool: AnyPool,
     pub state: Arc<AppState>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    running: streamgate_platform::RunningPlatform,
 }
 
 /// The config used unless a test passes its own `[[events]]`: three events.
@@ -108,17 +106,9 @@ impl App {
         )
         .await
         .expect("platform starts");
-        let base = format!("http://{}", platform.local_addr());
-        let state = platform.state();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            platform
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("platform runs");
-        });
+        let running = platform.spawn();
+        let base = format!("http://{}", running.local_addr());
+        let state = running.state();
         sqlx::any::install_default_drivers();
         let pool = AnyPool::connect(&db.url).await.expect("test pool");
         Self {
@@ -126,19 +116,13 @@ impl App {
             client: reqwest::Client::new(),
             pool,
             state,
-            stop: Some(stop),
-            task: Some(task),
+            running,
         }
     }
 
     /// Stops the server and waits for it to drain.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("platform task");
-        }
+    pub async fn stop(self) {
+        self.running.stop().await.expect("platform runs");
         self.pool.close().await;
     }
 
