@@ -65,6 +65,7 @@ async fn run(db: &TestDb, codes: usize, concurrency: usize) {
             watch: None,
             env,
             prune: false,
+            config_file: None,
         },
     )
     .await

@@ -98,6 +98,10 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::Internal(ErrorBody::new("Internal server error"))
     }
+    /// 503 with `message`: something this request needs is not there (yet).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable(ErrorBody::new(message))
+    }
     /// The 409 a second device gets: `inUse` set, nothing about the other device.
     pub fn in_use() -> Self {
         Self::Conflict(Json(ErrorBody {

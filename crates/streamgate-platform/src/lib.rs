@@ -7,8 +7,9 @@
 //! the config watcher and the PostgreSQL LISTEN task beside it, and drains in-flight
 //! requests before returning.
 //!
-//! Modules: one per API group (`viewer`, `internal`, `health`), plus the pieces they
-//! share (`error`, `client_ip`, `ratelimit`, `feed`, `probe`, `metrics`, `state`).
+//! Modules: one per API group (`viewer`, `internal`, `health`, `admin` with the
+//! console), plus the pieces they share (`error`, `client_ip`, `ratelimit`, `feed`,
+//! `probe`, `metrics`, `state`).
 
 pub mod admin;
 pub mod client_ip;
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use poem::http::HeaderValue;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::CookieJarManager;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
 use streamgate_core::Config;
@@ -84,6 +86,9 @@ pub struct PlatformOptions {
     pub env: Env,
     /// Apply with `--prune` semantics (at start and on reload).
     pub prune: bool,
+    /// The config file as the operator named it, for messages that send them there
+    /// (the admin API's 409 on config-managed events). `None`: no file was read.
+    pub config_file: Option<PathBuf>,
 }
 
 /// A platform ready to serve: database migrated, config applied, port bound.
@@ -141,6 +146,9 @@ impl Platform {
             .unwrap_or(addr);
         let database_url = config.platform.database_url.clone();
         let prober = Prober::new(config.hls.public_url.as_str());
+        let admin = admin::auth::AdminKeys::new(signing, secrets.admin_password_hash.clone());
+        let config_file = options.config_file.clone();
+        let watching = options.watch.is_some();
         let (config_tx, config_rx) = channel::channel(Arc::new(config));
         let state = Arc::new(AppState {
             store,
@@ -154,6 +162,9 @@ impl Platform {
             reload,
             started: Instant::now(),
             stopping: channel::channel(false).0,
+            admin,
+            config_file,
+            watching,
         });
         Ok(Self {
             state,
@@ -278,22 +289,35 @@ impl RunningPlatform {
     }
 }
 
+/// The admin API's endpoint groups.
+pub type AdminApis = (
+    admin::auth::AuthApi,
+    admin::events::EventsApi,
+    admin::codes::CodesApi,
+    admin::overview::OverviewApi,
+);
+
+/// Every typed endpoint group of the platform.
+pub type Apis = (
+    viewer::ViewerApi,
+    internal::InternalApi,
+    health::OpsApi,
+    AdminApis,
+);
+
 /// The OpenAPI service: every typed endpoint of the platform.
-pub fn api_service() -> OpenApiService<
-    (
-        viewer::ViewerApi,
-        internal::InternalApi,
-        health::OpsApi,
-        admin::AdminApi,
-    ),
-    (),
-> {
+pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             viewer::ViewerApi,
             internal::InternalApi,
             health::OpsApi,
-            admin::AdminApi,
+            (
+                admin::auth::AuthApi,
+                admin::events::EventsApi,
+                admin::codes::CodesApi,
+                admin::overview::OverviewApi,
+            ),
         ),
         "StreamGate platform API",
         env!("CARGO_PKG_VERSION"),
@@ -318,8 +342,12 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .at("/admin", admin::console::index)
+        .at("/admin/", admin::console::index)
+        .at("/admin/assets/:file", admin::console::assets)
         .nest("/", api)
         .data(state)
+        .with(CookieJarManager::new())
         .around(move |ep, req| {
             let state = timing.clone();
             async move {
@@ -328,7 +356,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 let started = Instant::now();
                 let result = match body_too_large(&req) {
                     Some(err) => Err(err),
-                    None => ep.call(req).await,
+                    None => ep.call(beacon_as_json(req).await).await,
                 };
                 state.metrics.observe(route, started.elapsed());
                 let mut resp = match result {
@@ -343,7 +371,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                     HeaderValue::from_static("nosniff"),
                 );
                 headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-                if !is_docs {
+                if !is_docs && !headers.contains_key("content-security-policy") {
                     headers.insert(
                         "content-security-policy",
                         HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
@@ -377,6 +405,38 @@ fn body_too_large(req: &poem::Request) -> Option<poem::Error> {
         }
         None => None,
     }
+}
+
+/// `navigator.sendBeacon` posts `text/plain` unless given a Blob; the release endpoint
+/// is described (and parsed) as JSON only, so that generated clients see one body type.
+/// A text release body becomes the JSON it holds, or `{"token": <text>}` for a bare
+/// token. The body was already bounded by [`body_too_large`].
+async fn beacon_as_json(mut req: poem::Request) -> poem::Request {
+    let is_text = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/plain")
+        });
+    if !is_text || req.uri().path() != "/api/playback/release" {
+        return req;
+    }
+    let text = req.take_body().into_string().await.unwrap_or_default();
+    let text = text.trim();
+    let json = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) if value.is_object() => value,
+        _ if text.is_empty() => serde_json::json!({}),
+        _ => serde_json::json!({ "token": text }),
+    }
+    .to_string();
+    let headers = req.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.remove("content-length");
+    req.set_body(json);
+    req
 }
 
 fn route_name(path: &str) -> &'static str {

@@ -1,6 +1,7 @@
 //! What every handler shares. Built once by [`crate::Platform::build`]; the running
 //! configuration inside it changes with each good apply of `streamgate.toml`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use streamgate_store::Store;
 use streamgate_store::watch::StatusHandle;
 use tokio::sync::watch;
 
+use crate::admin::auth::AdminKeys;
 use crate::feed::FeedSignal;
 use crate::metrics::Metrics;
 use crate::probe::Prober;
@@ -42,6 +44,12 @@ pub struct AppState {
     /// Turns true when the server starts shutting down, so waiting revocation-feed
     /// requests answer at once instead of holding the drain for up to their wait.
     pub stopping: watch::Sender<bool>,
+    /// The admin password hash and the console cookie's key.
+    pub admin: AdminKeys,
+    /// The config file as the operator named it (for "change it there" messages).
+    pub config_file: Option<PathBuf>,
+    /// Whether edits to the config file are applied while running.
+    pub watching: bool,
 }
 
 impl AppState {

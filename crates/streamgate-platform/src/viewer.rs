@@ -10,8 +10,8 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{ApiRequest, Object, OpenApi, SecurityScheme, Tags};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, SecurityScheme, Tags};
 use streamgate_core::AccessCode;
 use streamgate_core::jwt::Claims;
 use streamgate_store::events::EventRow;
@@ -113,15 +113,6 @@ pub struct ReleaseResponse {
 pub struct ReleaseBody {
     /// The playback JWT (optional when sent in `Authorization`).
     pub token: Option<String>,
-}
-
-/// Release accepts JSON or the plain text sendBeacon sends by default.
-#[derive(Debug, ApiRequest)]
-pub enum ReleaseRequest {
-    /// `{"token": "..."}` (or `{}` with the header).
-    Json(Json<ReleaseBody>),
-    /// The JSON object above sent as text/plain, or the bare token.
-    Text(PlainText<String>),
 }
 
 /// `GET /api/events/{id}/status` answer.
@@ -282,7 +273,9 @@ impl ViewerApi {
     }
 
     /// End this device's session so the code can be used elsewhere at once. The token
-    /// may come in the body, for `navigator.sendBeacon`.
+    /// may come in the body, for `navigator.sendBeacon`, which cannot set headers: the
+    /// body may also be sent as `text/plain` (sendBeacon's default), holding this JSON
+    /// object or the bare token.
     #[oai(
         path = "/api/playback/release",
         method = "post",
@@ -292,17 +285,9 @@ impl ViewerApi {
         &self,
         state: Data<&Arc<AppState>>,
         req: &Request,
-        body: ReleaseRequest,
+        body: Json<ReleaseBody>,
     ) -> Result<Json<ReleaseResponse>, ApiError> {
-        let from_body = match body {
-            ReleaseRequest::Json(Json(b)) => b.token,
-            ReleaseRequest::Text(PlainText(text)) => {
-                match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(v) => v.get("token").and_then(|t| t.as_str()).map(str::to_owned),
-                    Err(_) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
-                }
-            }
-        };
+        let from_body = body.0.token;
         let from_header = req
             .headers()
             .get("authorization")

@@ -288,6 +288,393 @@ pub async fn set_revoked(
     Ok(true)
 }
 
+/// The status of `c` (an `access_codes` row) in SQL, the same rules as
+/// [`CodeStatus::derive`]: `$NOW` and `$LIVE_AFTER` are the placeholders for now and for
+/// the oldest heartbeat that still counts as live.
+fn status_sql(now: usize, live_after: usize) -> String {
+    format!(
+        "CASE WHEN c.is_revoked <> 0 OR c.is_suspended <> 0 THEN 'revoked' \
+              WHEN c.expires_at <= ${now} THEN 'expired' \
+              WHEN EXISTS (SELECT 1 FROM sessions s WHERE s.code_id = c.id AND s.ended_at IS NULL AND s.last_heartbeat > ${live_after}) THEN 'active' \
+              WHEN c.redeemed_at IS NOT NULL THEN 'redeemed' \
+              ELSE 'unused' END"
+    )
+}
+
+impl std::str::FromStr for CodeStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "unused" => CodeStatus::Unused,
+            "redeemed" => CodeStatus::Redeemed,
+            "active" => CodeStatus::Active,
+            "expired" => CodeStatus::Expired,
+            "revoked" => CodeStatus::Revoked,
+            other => {
+                return Err(format!(
+                    "unknown status {other:?}: use unused, redeemed, active, expired or revoked"
+                ));
+            }
+        })
+    }
+}
+
+/// A code as the admin console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRow {
+    /// Row id (the JWT's `sub`).
+    pub id: String,
+    /// The code itself.
+    pub code: String,
+    /// Its event.
+    pub event_id: String,
+    /// The event's title.
+    pub event_title: String,
+    /// Operator label.
+    pub label: Option<String>,
+    /// Derived status.
+    pub status: CodeStatus,
+    /// First redemption, Unix ms.
+    pub redeemed_at: Option<i64>,
+    /// Address of the first redemption.
+    pub redeemed_ip: Option<String>,
+    /// When revoked, Unix ms.
+    pub revoked_at: Option<i64>,
+    /// Fixed expiry, Unix ms.
+    pub expires_at: i64,
+    /// Made, Unix ms.
+    pub created_at: i64,
+}
+
+/// What an admin code listing asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CodeQuery<'a> {
+    /// One event's codes, or every event's.
+    pub event_id: Option<&'a str>,
+    /// One code by row id.
+    pub code_id: Option<&'a str>,
+    /// Only codes with this status.
+    pub status: Option<CodeStatus>,
+    /// Substring of the code or the label, case-insensitive.
+    pub search: Option<&'a str>,
+    /// Page number from 1.
+    pub page: i64,
+    /// Codes per page.
+    pub per_page: i64,
+}
+
+/// One page of codes and the number matching in all.
+#[derive(Debug, Clone)]
+pub struct CodePage {
+    /// Codes on this page, newest first.
+    pub codes: Vec<CodeRow>,
+    /// Codes matching on every page.
+    pub total: i64,
+}
+
+/// Lists codes for the admin API. `session_timeout_ms` decides which sessions count
+/// as live for the `active` status.
+pub async fn list_page(
+    store: &crate::Store,
+    q: &CodeQuery<'_>,
+    session_timeout_ms: i64,
+) -> Result<CodePage, StoreError> {
+    let now = now_ms();
+    let inner = format!(
+        "SELECT c.id, c.code, c.event_id, e.title AS event_title, c.label, c.redeemed_at, c.redeemed_ip, \
+                c.revoked_at, c.expires_at, c.created_at, {} AS status \
+         FROM access_codes c JOIN events e ON e.id = c.event_id",
+        status_sql(1, 2)
+    );
+    let mut conditions = Vec::new();
+    let mut next = 3;
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |column: &str, value: String, conditions: &mut Vec<String>| {
+        conditions.push(format!("{column} ${next}"));
+        next += 1;
+        binds.push(value);
+    };
+    if let Some(event_id) = q.event_id {
+        add("event_id =", event_id.to_owned(), &mut conditions);
+    }
+    if let Some(code_id) = q.code_id {
+        add("id =", code_id.to_owned(), &mut conditions);
+    }
+    if let Some(status) = q.status {
+        add("status =", status.as_str().to_owned(), &mut conditions);
+    }
+    if let Some(search) = q.search.map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+        conditions.push(format!(
+            "(LOWER(code) LIKE ${} ESCAPE '\\' OR LOWER(COALESCE(label, '')) LIKE ${} ESCAPE '\\')",
+            next,
+            next + 1
+        ));
+        next += 2;
+        binds.push(pattern.clone());
+        binds.push(pattern);
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let live_after = now - session_timeout_ms;
+    let count_sql = format!("SELECT COUNT(*) AS n FROM ({inner}) x{filter}");
+    let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+        .bind(now)
+        .bind(live_after);
+    for b in &binds {
+        count = count.bind(b.as_str());
+    }
+    let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let page_sql = format!(
+        "SELECT * FROM ({inner}) x{filter} ORDER BY created_at DESC, code ASC LIMIT ${} OFFSET ${}",
+        next,
+        next + 1
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql))
+        .bind(now)
+        .bind(live_after);
+    for b in &binds {
+        query = query.bind(b.as_str());
+    }
+    let rows = query
+        .bind(q.per_page)
+        .bind(q.page.saturating_sub(1).saturating_mul(q.per_page))
+        .fetch_all(store.pool())
+        .await?;
+    let codes = rows
+        .iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            Ok(CodeRow {
+                id: row.try_get("id")?,
+                code: row.try_get("code")?,
+                event_id: row.try_get("event_id")?,
+                event_title: row.try_get("event_title")?,
+                label: row.try_get("label")?,
+                status: status.parse().unwrap_or(CodeStatus::Unused),
+                redeemed_at: row.try_get("redeemed_at")?,
+                redeemed_ip: row.try_get("redeemed_ip")?,
+                revoked_at: row.try_get("revoked_at")?,
+                expires_at: row.try_get("expires_at")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(CodePage { codes, total })
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Codes by status, per event (`None` key: every event together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// Never redeemed.
+    pub unused: i64,
+    /// Redeemed, no live session.
+    pub redeemed: i64,
+    /// A live session now.
+    pub active: i64,
+    /// Past expiry.
+    pub expired: i64,
+    /// Revoked or suspended.
+    pub revoked: i64,
+}
+
+impl StatusCounts {
+    /// All codes.
+    pub fn total(&self) -> i64 {
+        self.unused + self.redeemed + self.active + self.expired + self.revoked
+    }
+
+    fn add(&mut self, status: CodeStatus, n: i64) {
+        match status {
+            CodeStatus::Unused => self.unused += n,
+            CodeStatus::Redeemed => self.redeemed += n,
+            CodeStatus::Active => self.active += n,
+            CodeStatus::Expired => self.expired += n,
+            CodeStatus::Revoked => self.revoked += n,
+        }
+    }
+}
+
+/// Code counts by status for each event that has codes.
+pub async fn status_counts(
+    store: &crate::Store,
+    session_timeout_ms: i64,
+) -> Result<std::collections::HashMap<String, StatusCounts>, StoreError> {
+    let now = now_ms();
+    let sql = format!(
+        "SELECT event_id, status, COUNT(*) AS n FROM \
+         (SELECT c.event_id, {} AS status FROM access_codes c) x GROUP BY event_id, status",
+        status_sql(1, 2)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(now - session_timeout_ms)
+        .fetch_all(store.pool())
+        .await?;
+    let mut counts = std::collections::HashMap::<String, StatusCounts>::new();
+    for row in &rows {
+        let status: String = row.try_get("status")?;
+        let Ok(status) = status.parse::<CodeStatus>() else {
+            continue;
+        };
+        counts
+            .entry(row.try_get("event_id")?)
+            .or_default()
+            .add(status, row.try_get("n")?);
+    }
+    Ok(counts)
+}
+
+/// Why codes could not be generated for an event.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// No such event.
+    #[error("event not found")]
+    NotFound,
+    /// Config-managed events get their codes from batches in `streamgate.toml`.
+    #[error("event is managed by the configuration file")]
+    ConfigManaged,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Makes `count` codes for an API-managed event in one transaction (all or none),
+/// labelled `label`, expiring at the event's current end plus access window; audited.
+/// Returns the new codes' row ids.
+pub async fn generate(
+    store: &crate::Store,
+    event_id: &str,
+    count: u64,
+    label: Option<&str>,
+    actor: &str,
+) -> Result<Vec<String>, GenerateError> {
+    use crate::events::ManagedBy;
+    use crate::logs::{self, Audit};
+    let mut tx = store.begin_write().await?;
+    let event = crate::events::get(&mut tx, event_id)
+        .await?
+        .ok_or(GenerateError::NotFound)?;
+    if event.managed_by == ManagedBy::Config {
+        return Err(GenerateError::ConfigManaged);
+    }
+    let made = insert(
+        &mut tx,
+        &NewCodes {
+            event_id,
+            label,
+            batch: None,
+            suspended: false,
+            expires_at: event.code_expiry(),
+            count,
+        },
+        &mut |_| {},
+    )
+    .await?;
+    let detail = match label {
+        Some(label) => format!("{count} codes labelled {label:?}"),
+        None => format!("{count} codes"),
+    };
+    logs::append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action: "code.generate",
+            target: Some(event_id),
+            outcome: "ok",
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(made.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Revokes every code in `ids` that is not revoked yet, in one transaction, with one
+/// revocation-log entry per code and one audit entry. Unknown ids are ignored. Returns
+/// how many codes were newly revoked.
+pub async fn bulk_revoke(
+    store: &crate::Store,
+    ids: &[String],
+    actor: &str,
+) -> Result<u64, StoreError> {
+    use crate::logs::{self, Audit, Revocation, RevocationKind};
+    let mut tx = store.begin_write().await?;
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for chunk in ids.chunks(500) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, event_id FROM access_codes WHERE is_revoked = 0 AND id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            targets.push((row.try_get("id")?, row.try_get("event_id")?));
+        }
+    }
+    targets.sort();
+    targets.dedup();
+    let now = now_ms();
+    for chunk in targets.chunks(500) {
+        let placeholders = (2..=chunk.len() + 1)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE access_codes SET is_revoked = 1, revoked_at = $1 WHERE id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for (id, _) in chunk {
+            query = query.bind(id.as_str());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let entries: Vec<Revocation<'_>> = targets
+        .iter()
+        .map(|(id, event_id)| Revocation {
+            kind: RevocationKind::CodeRevoked,
+            event_id,
+            code_id: Some(id),
+            session_id: None,
+        })
+        .collect();
+    logs::append_revocations(&mut tx, store.backend(), &entries).await?;
+    let detail = format!("{} of {} codes newly revoked", targets.len(), ids.len());
+    logs::append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action: "code.bulk_revoke",
+            target: None,
+            outcome: "ok",
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(targets.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::CodeStatus;

@@ -4,7 +4,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::StoreError;
+use crate::logs::{Audit, Revocation, RevocationKind, append_audit, append_revocations};
+use crate::{Store, StoreError};
 
 /// Who owns an event's definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,4 +167,265 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Which events an admin listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventFilter {
+    /// Everything not archived.
+    #[default]
+    Current,
+    /// Active and not archived.
+    Active,
+    /// Deactivated and not archived.
+    Inactive,
+    /// Not started yet, not archived.
+    Upcoming,
+    /// Between start and end now, active, not archived.
+    Live,
+    /// Ended, not archived.
+    Past,
+    /// Archived only.
+    Archived,
+    /// Every event.
+    All,
+}
+
+/// The order of an admin listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventSort {
+    /// Soonest start first.
+    #[default]
+    StartsAt,
+    /// Latest start first.
+    StartsAtDesc,
+    /// By title.
+    Title,
+    /// By title, Z first.
+    TitleDesc,
+    /// Oldest first.
+    CreatedAt,
+    /// Newest first.
+    CreatedAtDesc,
+}
+
+/// One page of an admin listing and the number of events matching in all.
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    /// The events on this page.
+    pub events: Vec<EventRow>,
+    /// Events matching the filter on every page.
+    pub total: i64,
+}
+
+/// A page of events (`page` from 1) matching `filter`, in `sort` order, at `now`.
+pub async fn list_page(
+    store: &Store,
+    filter: EventFilter,
+    sort: EventSort,
+    page: i64,
+    per_page: i64,
+    now: i64,
+) -> Result<EventPage, StoreError> {
+    // Each filter uses `now` at most twice; both get their own placeholder so the SQL
+    // never reuses a parameter number.
+    let (condition, binds): (&str, usize) = match filter {
+        EventFilter::Current => ("is_archived = 0", 0),
+        EventFilter::Active => ("is_archived = 0 AND is_active = 1", 0),
+        EventFilter::Inactive => ("is_archived = 0 AND is_active = 0", 0),
+        EventFilter::Upcoming => ("is_archived = 0 AND starts_at > $1", 1),
+        EventFilter::Live => (
+            "is_archived = 0 AND is_active = 1 AND starts_at <= $1 AND ends_at > $2",
+            2,
+        ),
+        EventFilter::Past => ("is_archived = 0 AND ends_at <= $1", 1),
+        EventFilter::Archived => ("is_archived = 1", 0),
+        EventFilter::All => ("1 = 1", 0),
+    };
+    let order = match sort {
+        EventSort::StartsAt => "starts_at ASC, id ASC",
+        EventSort::StartsAtDesc => "starts_at DESC, id ASC",
+        EventSort::Title => "title ASC, id ASC",
+        EventSort::TitleDesc => "title DESC, id ASC",
+        EventSort::CreatedAt => "created_at ASC, id ASC",
+        EventSort::CreatedAtDesc => "created_at DESC, id ASC",
+    };
+    let count_sql = format!("SELECT COUNT(*) AS n FROM events WHERE {condition}");
+    let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql));
+    for _ in 0..binds {
+        count = count.bind(now);
+    }
+    let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let page_sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE {condition} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        binds + 1,
+        binds + 2
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+    for _ in 0..binds {
+        query = query.bind(now);
+    }
+    let rows = query
+        .bind(per_page)
+        .bind(page.saturating_sub(1).saturating_mul(per_page))
+        .fetch_all(store.pool())
+        .await?;
+    Ok(EventPage {
+        events: rows
+            .iter()
+            .map(EventRow::from_row)
+            .collect::<Result<_, _>>()?,
+        total,
+    })
+}
+
+/// Why an admin change to an event was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// No such event.
+    #[error("event not found")]
+    NotFound,
+    /// The event is declared in `streamgate.toml`; only the file may change it.
+    #[error("event is managed by the configuration file")]
+    ConfigManaged,
+    /// The change breaks a rule (the message says which); nothing was written.
+    #[error("{0}")]
+    Invalid(String),
+    /// Deleting would lose redeemed codes and `force` was not given.
+    #[error("{0} codes of this event were redeemed")]
+    Redeemed(i64),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ChangeError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(StoreError::Database(e))
+    }
+}
+
+/// Loads an API-managed event for change inside `tx`.
+async fn editable(conn: &mut AnyConnection, id: &str) -> Result<EventRow, ChangeError> {
+    let event = get(conn, id).await?.ok_or(ChangeError::NotFound)?;
+    if event.managed_by == ManagedBy::Config {
+        return Err(ChangeError::ConfigManaged);
+    }
+    Ok(event)
+}
+
+/// Stores an event made through the admin API and audits it.
+pub async fn create(store: &Store, event: &EventRow, actor: &str) -> Result<(), StoreError> {
+    let mut tx = store.begin_write().await?;
+    insert(&mut tx, event).await?;
+    append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action: "event.create",
+            target: Some(&event.id),
+            outcome: "ok",
+            detail: Some(&event.title),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Applies `change` to an API-managed event in one transaction: audited, and a change
+/// of `is_active` goes to the revocation log so the HLS edges follow it. When `change`
+/// refuses (its message becomes [`ChangeError::Invalid`]) nothing is written.
+pub async fn change(
+    store: &Store,
+    id: &str,
+    action: &str,
+    actor: &str,
+    change: impl FnOnce(&mut EventRow) -> Result<(), String>,
+) -> Result<EventRow, ChangeError> {
+    let mut tx = store.begin_write().await?;
+    let before = editable(&mut tx, id).await?;
+    let mut after = before.clone();
+    change(&mut after).map_err(ChangeError::Invalid)?;
+    if after != before {
+        after.updated_at = crate::now_ms();
+        update(&mut tx, &after).await?;
+        if after.is_active != before.is_active {
+            let kind = if after.is_active {
+                RevocationKind::EventReactivated
+            } else {
+                RevocationKind::EventDeactivated
+            };
+            append_revocations(
+                &mut tx,
+                store.backend(),
+                &[Revocation {
+                    kind,
+                    event_id: id,
+                    code_id: None,
+                    session_id: None,
+                }],
+            )
+            .await?;
+        }
+    }
+    append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action,
+            target: Some(id),
+            outcome: if after == before { "unchanged" } else { "ok" },
+            detail: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes an API-managed event with its codes and sessions. Refused when codes were
+/// redeemed unless `force`. The edges are told the event is gone (a deactivation
+/// entry), so tokens issued for it stop working at once rather than at expiry.
+/// Returns how many codes went with it.
+pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result<i64, ChangeError> {
+    let mut tx = store.begin_write().await?;
+    editable(&mut tx, id).await?;
+    let counts = sqlx::query(
+        "SELECT COUNT(*) AS total, COUNT(redeemed_at) AS redeemed FROM access_codes WHERE event_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let total: i64 = counts.try_get("total")?;
+    let redeemed: i64 = counts.try_get("redeemed")?;
+    if redeemed > 0 && !force {
+        return Err(ChangeError::Redeemed(redeemed));
+    }
+    append_revocations(
+        &mut tx,
+        store.backend(),
+        &[Revocation {
+            kind: RevocationKind::EventDeactivated,
+            event_id: id,
+            code_id: None,
+            session_id: None,
+        }],
+    )
+    .await?;
+    delete(&mut tx, id).await?;
+    let detail = format!("{total} codes, {redeemed} redeemed");
+    append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action: "event.delete",
+            target: Some(id),
+            outcome: "ok",
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(total)
 }

@@ -12,6 +12,7 @@
 pub mod admin_tokens;
 pub mod codes;
 pub mod copy;
+pub mod dashboard;
 pub mod db;
 pub mod events;
 pub mod logs;

@@ -261,3 +261,82 @@ pub async fn append_audit(conn: &mut AnyConnection, entry: Audit<'_>) -> Result<
         .await?;
     Ok(())
 }
+
+/// One audit entry as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the log.
+    pub id: i64,
+    /// When, Unix ms.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// Dotted verb.
+    pub action: String,
+    /// What it was done to.
+    pub target: Option<String>,
+    /// `ok` or a short reason.
+    pub outcome: String,
+    /// Free text.
+    pub detail: Option<String>,
+}
+
+/// A page (from 1) of the audit log, newest first, optionally only actions starting
+/// with `action_prefix`; with the number of matching entries in all.
+pub async fn audit_page(
+    store: &Store,
+    action_prefix: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<AuditEntry>, i64), StoreError> {
+    let pattern = action_prefix.map_or_else(
+        || "%".to_owned(),
+        |p| {
+            let escaped: String = p
+                .chars()
+                .flat_map(|c| {
+                    let escape = matches!(c, '%' | '_' | '\\').then_some('\\');
+                    escape.into_iter().chain(std::iter::once(c))
+                })
+                .collect();
+            format!("{escaped}%")
+        },
+    );
+    let total: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE $1 ESCAPE '\\'")
+            .bind(&pattern)
+            .fetch_one(store.pool())
+            .await?
+            .try_get("n")?;
+    let rows = sqlx::query(
+        "SELECT id, at, actor, action, target, outcome, detail FROM audit_log \
+         WHERE action LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(&pattern)
+    .bind(per_page)
+    .bind(page.saturating_sub(1).saturating_mul(per_page))
+    .fetch_all(store.pool())
+    .await?;
+    let entries = rows
+        .iter()
+        .map(|row| {
+            Ok(AuditEntry {
+                id: row.try_get("id")?,
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                action: row.try_get("action")?,
+                target: row.try_get("target")?,
+                outcome: row.try_get("outcome")?,
+                detail: row.try_get("detail")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok((entries, total))
+}
+
+/// Appends one audit entry on its own (login attempts and other events outside a
+/// larger transaction).
+pub async fn audit(store: &Store, entry: Audit<'_>) -> Result<(), StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    append_audit(&mut conn, entry).await
+}

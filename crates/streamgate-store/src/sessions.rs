@@ -418,3 +418,50 @@ pub async fn count_live(store: &Store, timeout_ms: i64) -> Result<i64, StoreErro
     .await?;
     Ok(row.try_get("n")?)
 }
+
+/// A session that has not ended, as the admin console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSession {
+    /// Session id (the JWT's `sid`).
+    pub id: String,
+    /// The code's row id.
+    pub code_id: String,
+    /// The code (operators see codes; viewers' tokens never carry them).
+    pub code: String,
+    /// The code's label.
+    pub label: Option<String>,
+    /// Where the viewer is.
+    pub client_ip: Option<String>,
+    /// The viewer's browser.
+    pub user_agent: Option<String>,
+    /// Started, Unix ms.
+    pub started_at: i64,
+    /// Last heartbeat, Unix ms.
+    pub last_heartbeat: i64,
+}
+
+/// The sessions of `event_id` that have not ended, newest heartbeat first.
+pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSession>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.code_id, c.code, c.label, s.client_ip, s.user_agent, s.started_at, s.last_heartbeat \
+         FROM sessions s JOIN access_codes c ON c.id = s.code_id \
+         WHERE s.event_id = $1 AND s.ended_at IS NULL ORDER BY s.last_heartbeat DESC, s.id",
+    )
+    .bind(event_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(OpenSession {
+                id: row.try_get("id")?,
+                code_id: row.try_get("code_id")?,
+                code: row.try_get("code")?,
+                label: row.try_get("label")?,
+                client_ip: row.try_get("client_ip")?,
+                user_agent: row.try_get("user_agent")?,
+                started_at: row.try_get("started_at")?,
+                last_heartbeat: row.try_get("last_heartbeat")?,
+            })
+        })
+        .collect()
+}

@@ -48,6 +48,7 @@ pub fn platform(config: Option<PathBuf>, args: PlatformArgs) -> anyhow::Result<E
                 watch,
                 env,
                 prune: args.prune,
+                config_file: loaded.source.found.then(|| loaded.source.path.clone()),
             },
         )
         .await

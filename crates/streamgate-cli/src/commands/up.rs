@@ -84,6 +84,7 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
                 watch,
                 env,
                 prune: args.prune,
+                config_file: loaded.source.found.then(|| loaded.source.path.clone()),
             },
         )
         .await

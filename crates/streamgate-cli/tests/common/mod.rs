@@ -38,6 +38,7 @@ pub async fn platform(database_url: &str, config: &str) -> RunningPlatform {
             watch: None,
             env,
             prune: false,
+            config_file: None,
         },
     )
     .await

@@ -120,6 +120,7 @@ pub async fn platform_on(db: &TestDb, events: &str, listen: &str) -> Running<App
             watch: None,
             env,
             prune: false,
+            config_file: None,
         },
     )
     .await

@@ -82,11 +82,16 @@ impl App {
 
     /// The platform on `db` with this config text (its database URL is replaced).
     pub async fn start_with(db: &TestDb, text: &str) -> Self {
+        Self::start_with_admin(db, text, ADMIN_HASH).await
+    }
+
+    /// The platform on `db` with this config text and this admin password hash.
+    pub async fn start_with_admin(db: &TestDb, text: &str, admin_hash: &str) -> Self {
         let env = Env::from_pairs([
             ("DATABASE_URL", db.url.as_str()),
             ("PLAYBACK_SIGNING_SECRET", SIGNING_SECRET),
             ("INTERNAL_API_KEY", INTERNAL_KEY),
-            ("ADMIN_PASSWORD_HASH", ADMIN_HASH),
+            ("ADMIN_PASSWORD_HASH", admin_hash),
         ]);
         let loaded = load_text(
             Path::new("streamgate.toml"),
@@ -102,6 +107,7 @@ impl App {
                 watch: None,
                 env,
                 prune: false,
+                config_file: Some("streamgate.toml".into()),
             },
         )
         .await
