@@ -4,13 +4,13 @@
 //! second start reuses the same secrets; SIGTERM stops both services cleanly. An HLS
 //! server with no content refuses to start and says why.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::{Value, json};
+
+mod common;
+use common::binary::spawn;
 
 fn streams() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../streams")
@@ -23,92 +23,6 @@ fn config() -> String {
          ends_at = 2099-01-01T00:00:00Z\n\n[[events.codes]]\nlabel = \"demo\"\ncount = 3\n",
         streams().display()
     )
-}
-
-struct Up {
-    child: Child,
-    log: mpsc::Receiver<String>,
-    lines: Vec<String>,
-}
-
-fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Up {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_streamgate"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn streamgate");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, log) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Up {
-        child,
-        log,
-        lines: Vec::new(),
-    }
-}
-
-impl Up {
-    /// Reads log lines until one contains `needle`; returns it.
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.log.recv_timeout(left) {
-                Ok(line) => {
-                    self.lines.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!(
-            "no line containing {needle:?} in:\n{}",
-            self.lines.join("\n")
-        );
-    }
-
-    fn field(&self, label: &str) -> String {
-        self.lines
-            .iter()
-            .find_map(|l| l.trim_start().strip_prefix(label))
-            .map(|rest| rest.trim().to_owned())
-            .unwrap_or_else(|| panic!("no {label:?} line in:\n{}", self.lines.join("\n")))
-    }
-
-    fn listening(&self, label: &str) -> String {
-        let line = self.field(label);
-        let addr = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|s| s.strip_suffix(')'))
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        format!("http://{addr}")
-    }
-
-    fn stop(mut self) -> Vec<String> {
-        let term = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(term.success());
-        let status = self.child.wait().expect("wait");
-        assert!(status.success(), "SIGTERM is a clean stop, got {status}");
-        self.lines.extend(self.log.try_iter());
-        self.lines
-    }
 }
 
 #[tokio::test]

@@ -63,6 +63,10 @@ pub const PREFIX: &str = "STREAMGATE_";
 /// Variable naming the config file, like `--config`.
 pub const CONFIG_VAR: &str = "STREAMGATE_CONFIG";
 
+/// Debug builds serve the console's files from this directory (the platform's
+/// `admin::console`): a development switch, not a configuration key.
+pub const DEV_ASSETS_VAR: &str = "STREAMGATE_DEV_ASSETS_DIR";
+
 /// What a seed variable holds, which decides how its text becomes a config value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeedKind {

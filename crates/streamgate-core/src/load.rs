@@ -12,7 +12,7 @@ use figment::{Figment, Metadata, Profile, Provider};
 use serde_json::Value;
 
 use crate::config::{EventConfig, HlsConfig, PlatformConfig, TopologyConfig};
-use crate::env::{CONFIG_VAR, Env, PREFIX, SEED_VARS, SeedKind};
+use crate::env::{CONFIG_VAR, DEV_ASSETS_VAR, Env, PREFIX, SEED_VARS, SeedKind};
 use crate::secrets::{MIN_SIGNING_SECRET_LEN, SecretKind, looks_like_bcrypt};
 use crate::validate::{
     Diagnostic, Finding, KeyPath, Location, Report, Rule, RuleInput, SourceMap, check_rules,
@@ -393,7 +393,7 @@ fn prefixed_layer(env: &Env, env_keys: &mut HashMap<KeyPath, String>, report: &m
         let Some(rest) = name.strip_prefix(PREFIX) else {
             continue;
         };
-        if name == CONFIG_VAR || is_secret_var(name) || raw.is_empty() {
+        if name == CONFIG_VAR || name == DEV_ASSETS_VAR || is_secret_var(name) || raw.is_empty() {
             continue;
         }
         let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();

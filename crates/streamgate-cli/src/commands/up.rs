@@ -269,6 +269,7 @@ async fn banner(
         "  platform     {public}  (listening on {platform})\n"
     ));
     out.push_str(&format!("  API docs     {public}/docs\n"));
+    out.push_str(&format!("  console      {public}/admin\n"));
     out.push_str(&format!(
         "  HLS server   {hls_public}  (listening on {hls})\n"
     ));

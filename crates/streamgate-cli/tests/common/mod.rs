@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::path::Path;
 
 use streamgate_core::env::Env;

@@ -232,26 +232,13 @@ const post = (p, b = {}) => api('POST', p, b);
 const put = (p, b) => api('PUT', p, b);
 const del = (p) => api('DELETE', p);
 
-// Event list sorting. The contract spells a descending sort `sort=-startsAt`; the platform
-// build of 2026-11-26 takes `sort=startsAt&order=desc` instead and answers 400 to the
-// contract form. Ascending sorts are the same in both. For a descending sort try the
-// contract form first and, on a 400 about `sort`, switch to `order=` for the rest of the
-// page's life.
-let descSortStyle = 'minus';
-
-async function listEvents(params) {
+// Event list sorting: `sort` names the key, `order=desc` reverses it. The console keeps
+// the shorter `-startsAt` spelling in its own URL (#/events?sort=-startsAt).
+function listEvents(params) {
   const { sort = 'startsAt', ...rest } = params;
   const key = sort.replace(/^-/, '');
-  const desc = sort.startsWith('-');
-  const url = (style) => `${API}/events${qs({ ...rest, ...(!desc ? { sort: key } : style === 'minus' ? { sort } : { sort: key, order: 'desc' }) })}`;
-  if (!desc || descSortStyle === 'order') return get(url(descSortStyle));
-  try {
-    return await get(url('minus'));
-  } catch (ex) {
-    if (ex.status !== 400 || !/sort/i.test(ex.message)) throw ex;
-    descSortStyle = 'order';
-    return get(url('order'));
-  }
+  const order = sort.startsWith('-') ? 'desc' : '';
+  return get(`${API}/events${qs({ ...rest, sort: key, order })}`);
 }
 
 function qs(params) {

@@ -62,7 +62,7 @@ fn dev_override(name: &str) -> Option<Vec<u8>> {
     if !cfg!(debug_assertions) {
         return None;
     }
-    let dir = std::env::var_os("STREAMGATE_DEV_ASSETS_DIR")?;
+    let dir = std::env::var_os(streamgate_core::env::DEV_ASSETS_VAR)?;
     std::fs::read(std::path::Path::new(&dir).join("admin").join(name)).ok()
 }
 

@@ -1,0 +1,112 @@
+//! The admin console in a real browser: `streamgate up` on a fresh directory (its own
+//! development secrets and admin password, as a person trying it gets), then Debian's
+//! Chromium driven headless by playwright-core (`tests/browser/admin.mjs`) logs in,
+//! makes an event, generates codes, copies, revokes, exports the CSV, force-releases a
+//! viewer's session, bulk-revokes, and checks the phone layout. Screenshots are kept in
+//! `target/test-artefacts/admin-console/` (or `$STREAMGATE_ARTEFACTS/admin-console/`).
+//!
+//! Needs `node`, `npm ci --prefix tests/browser` and `/usr/bin/chromium` (`.ci/run`
+//! installs them). Without them the test says what is missing and passes, except under
+//! `CI=true`, where a missing piece is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod common;
+use common::binary::spawn;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// What is missing to run a browser here, if anything.
+fn missing_browser() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} (apt-get install chromium)"));
+    }
+    if !repo()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        return Some("playwright-core (npm ci --prefix tests/browser)".into());
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node".into());
+    }
+    None
+}
+
+/// Where screenshots go.
+fn artefacts(name: &str) -> PathBuf {
+    let base = std::env::var_os("STREAMGATE_ARTEFACTS").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| repo().join("target"), PathBuf::from)
+                .join("test-artefacts")
+        },
+        PathBuf::from,
+    );
+    base.join(name)
+}
+
+#[test]
+fn admin_console_works_in_headless_chromium() {
+    if let Some(what) = missing_browser() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the browser test needs {what}"
+        );
+        eprintln!("skipped: the browser test needs {what}");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:0\"\nstream_root = \"{}\"\n\n\
+         [[events]]\nid = \"demo\"\ntitle = \"Demo\"\nstarts_at = 2026-01-01T00:00:00Z\n\
+         ends_at = 2099-01-01T00:00:00Z\n\n[[events.codes]]\nlabel = \"demo\"\ncount = 3\n",
+        repo().join("streams").display()
+    );
+    std::fs::write(dir.path().join("streamgate.toml"), config).expect("config");
+    let mut up = spawn(dir.path(), &["up", "--no-watch"], &[]);
+    up.wait_for("admin        password");
+    let base = up.listening("platform");
+    let password = up
+        .field("admin        password")
+        .split_whitespace()
+        .next()
+        .expect("password")
+        .to_owned();
+
+    let shots = artefacts("admin-console");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("artefacts dir");
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/admin.mjs"))
+        .env("SG_BASE_URL", &base)
+        .env("SG_ADMIN_PASSWORD", &password)
+        .env("SG_SCREENSHOTS", &shots)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    let log = up.stop();
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        log.join("\n")
+    );
+    let pngs = std::fs::read_dir(&shots)
+        .expect("screenshots")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pngs >= 5, "screenshots kept in {}", shots.display());
+    // Nothing the browser did may have put the password in the log.
+    assert!(
+        !log.iter()
+            .any(|l| l.contains(&password) && !l.contains("admin        password")),
+        "the admin password appears in a log line"
+    );
+}

@@ -1,0 +1,411 @@
+// Headless Chromium test of the StreamGate admin console.
+//
+//   cd tests/browser && npm ci && cd ../..
+//   SG_BASE_URL=http://127.0.0.1:3101 SG_ADMIN_PASSWORD=... SG_SCREENSHOTS=/tmp/shots \
+//     node tests/browser/admin.mjs
+//
+// Env: SG_BASE_URL (platform base URL), SG_ADMIN_PASSWORD (required), SG_SCREENSHOTS
+// (directory for full-page PNGs, created if missing), CHROMIUM_PATH (default
+// /usr/bin/chromium), SG_READONLY_EVENT (id of a config-managed event to check the
+// read-only view, default "demo"; set it empty to skip that step).
+// Prints one line per step; exit code 0 only when every step passed.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const BASE = (process.env.SG_BASE_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
+const PASSWORD = process.env.SG_ADMIN_PASSWORD || '';
+const SHOTS = process.env.SG_SCREENSHOTS || path.join(os.tmpdir(), 'streamgate-admin-screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const READONLY_EVENT = process.env.SG_READONLY_EVENT ?? 'demo';
+const OVERALL_LIMIT_MS = 120_000;
+const CSV_HEADER = 'code,label,status,createdAt,expiresAt';
+
+if (!PASSWORD) {
+  console.error('SG_ADMIN_PASSWORD is required');
+  process.exit(2);
+}
+
+const started = Date.now();
+let stepNo = 0;
+let shotNo = 0;
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function step(name, fn) {
+  stepNo += 1;
+  const t0 = Date.now();
+  try {
+    await fn();
+  } catch (e) {
+    console.log(`FAIL ${String(stepNo).padStart(2, '0')} ${name} (${Date.now() - t0} ms): ${e.message}`);
+    throw e;
+  }
+  console.log(`ok   ${String(stepNo).padStart(2, '0')} ${name} (${Date.now() - t0} ms)`);
+}
+
+async function shot(page, name) {
+  shotNo += 1;
+  const file = path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** "YYYY-MM-DDTHH:MM" in the browser's local time zone (same as Node's here). */
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function parseCsvLine(line) {
+  const out = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; }
+      else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { out.push(cur); cur = ''; }
+    else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+const codeRows = (page) => page.locator('#codes-table tbody tr.code-row');
+const rowById = (page, id) => page.locator(`#codes-table tbody tr[data-code-id="${id}"]`);
+
+async function waitForStatus(page, codeId, status, timeout = 10_000) {
+  await page.waitForFunction(
+    ([id, st]) => document.querySelector(`#codes-table tbody tr[data-code-id="${id}"]`)?.dataset.status === st,
+    [codeId, status], { timeout });
+}
+
+async function confirm(page) {
+  const dialog = page.locator('#confirm-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  await page.click('#confirm-ok');
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+async function flashText(page) {
+  return (await page.locator('#flash .flash-text').textContent({ timeout: 5000 })) || '';
+}
+
+async function main() {
+  await fs.mkdir(SHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  const problems = []; // CSP violations and uncaught page errors
+  let page;
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      const t = m.text();
+      if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(t)) problems.push(`CSP: ${t}`);
+    });
+
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const title = `Browser test ${stamp}`;
+    const label = `bt-${stamp.slice(-6)}`;
+    let eventId = null;
+    let revokedId = null;
+    let redeemedCode = null;
+    let codes = [];
+
+    await step('open /admin shows the login form', async () => {
+      const res = await page.goto(`${BASE}/admin`, { waitUntil: 'domcontentloaded' });
+      assert(res && res.status() === 200, `GET /admin answered ${res && res.status()}`);
+      const csp = res.headers()['content-security-policy'] || '';
+      assert(csp.includes("script-src 'self'"), `/admin has no strict CSP header (got "${csp}")`);
+      await page.locator('#login-form').waitFor({ state: 'visible' });
+      assert(await page.locator('#mainnav').isHidden(), 'navigation is visible before login');
+      await shot(page, 'login');
+    });
+
+    await step('wrong password shows "Invalid password"', async () => {
+      await page.fill('#login-password', `wrong-${stamp}`);
+      await page.click('#login-submit');
+      const err = page.locator('#login-error');
+      await err.waitFor({ state: 'visible', timeout: 30_000 });
+      const text = await err.textContent();
+      assert(/invalid password/i.test(text), `login error says "${text}"`);
+      await shot(page, 'login-error');
+    });
+
+    await step('log in and see the dashboard', async () => {
+      await page.fill('#login-password', PASSWORD);
+      await page.click('#login-submit');
+      await page.locator('#dashboard .stats').first().waitFor({ state: 'visible', timeout: 30_000 });
+      assert((await page.textContent('#view-title')) === 'Dashboard', 'heading is not "Dashboard"');
+      assert(await page.locator('#mainnav').isVisible(), 'navigation hidden after login');
+      for (const id of ['dash-events-total', 'dash-codes-total', 'dash-codes-revoked', 'dash-active-viewers']) {
+        const v = (await page.textContent(`#${id} .stat-value`)).trim();
+        assert(/^\d[\d,.\s]*$/.test(v), `#${id} shows "${v}", not a number`);
+      }
+      const edges = (await page.locator('#edges-table').count()) + (await page.locator('#edges-empty').count());
+      assert(edges === 1, 'HLS edge section shows neither a table nor the empty note');
+      await shot(page, 'dashboard');
+    });
+
+    await step('create an event through the form (API error shown first)', async () => {
+      await page.click('[data-testid="nav-events"]');
+      await page.locator('#events-table').waitFor();
+      await page.click('#new-event-toggle');
+      await page.locator('#new-event-form').waitFor({ state: 'visible' });
+      const startsAt = new Date(Date.now() - 5 * 60_000);
+      const endsAt = new Date(Date.now() + 3 * 3600_000);
+      await page.fill('#ev-title', title);
+      await page.fill('#ev-description', 'Created by tests/browser/admin.mjs');
+      await page.fill('#ev-starts', localInput(startsAt));
+      await page.fill('#ev-ends', localInput(endsAt));
+      await page.fill('#ev-window', '6');
+      await page.fill('#ev-poster', 'not a url');
+      await page.click('#new-event-submit');
+      const err = page.locator('#new-event-error');
+      await err.waitFor({ state: 'visible' });
+      const msg = (await err.textContent()).trim();
+      assert(msg.length > 0, 'the API error next to the form is empty');
+      await shot(page, 'new-event-error');
+      await page.fill('#ev-poster', 'https://example.com/poster.jpg');
+      await page.click('#new-event-submit');
+      await page.waitForFunction(() => /^#\/events\/[^/?]+$/.test(location.hash) && document.querySelector('#event-detail'));
+      eventId = await page.getAttribute('#event-detail', 'data-event-id');
+      assert(eventId && decodeURIComponent(page.url().split('#/events/')[1]) === eventId, `detail page is not the new event (${page.url()})`);
+      assert((await page.textContent('#view-title')) === title, 'detail heading is not the new title');
+      // The datetime-local values went to the API as RFC 3339 UTC.
+      const res = await page.request.get(`${BASE}/api/admin/events/${encodeURIComponent(eventId)}`);
+      assert(res.status() === 200, `GET event answered ${res.status()}`);
+      const ev = await res.json();
+      const wantStart = new Date(localInput(startsAt)).getTime();
+      assert(Date.parse(ev.startsAt) === wantStart, `startsAt is ${ev.startsAt}, want ${new Date(wantStart).toISOString()}`);
+      assert(ev.accessWindowHours === 6 && ev.managedBy === 'api' && ev.readOnly === false, `unexpected event ${JSON.stringify(ev)}`);
+      assert(await page.locator('#event-actions').isVisible(), 'actions missing on an api-managed event');
+      assert(await page.locator('#readonly-badge').count() === 0, 'read-only badge shown on an api-managed event');
+    });
+
+    await step('event detail shows fields, empty codes and sessions', async () => {
+      await page.locator('#codes-table').waitFor();
+      await page.locator('#sessions-table').waitFor();
+      assert(await codeRows(page).count() === 0, 'a new event already has codes');
+      await shot(page, 'event-detail');
+    });
+
+    await step('generate 10 codes with a label', async () => {
+      await page.fill('#gen-count', '10');
+      await page.fill('#gen-label', label);
+      await page.click('#gen-submit');
+      await page.waitForFunction(() => document.querySelectorAll('#codes-table tbody tr.code-row').length === 10);
+      codes = await codeRows(page).evaluateAll((rows) => rows.map((r) => ({
+        id: r.dataset.codeId, code: r.dataset.code, status: r.dataset.status,
+        label: r.children[2].textContent.trim(),
+      })));
+      assert(codes.length === 10, `${codes.length} rows`);
+      assert(codes.every((c) => c.status === 'unused'), `statuses ${codes.map((c) => c.status)}`);
+      assert(codes.every((c) => c.label === label), `labels ${codes.map((c) => c.label)}`);
+      assert(new Set(codes.map((c) => c.code)).size === 10, 'codes are not distinct');
+      await page.locator('#generated-codes').waitFor({ state: 'visible' });
+      await shot(page, 'codes-generated');
+    });
+
+    await step('copy a code', async () => {
+      const c = codes[0];
+      await rowById(page, c.id).locator('.copy-code').click();
+      await page.waitForFunction(() => /copied/i.test(document.querySelector('#flash .flash-text')?.textContent || ''));
+      const text = await flashText(page);
+      assert(text.includes(c.code), `copy message "${text}" does not name ${c.code}`);
+      const clip = await page.evaluate(() => navigator.clipboard.readText().catch((e) => `unreadable: ${e}`));
+      assert(clip === c.code, `clipboard holds "${clip}", want ${c.code}`);
+    });
+
+    await step('revoke one code', async () => {
+      revokedId = codes[1].id;
+      await rowById(page, revokedId).locator('.revoke-code').click();
+      await confirm(page);
+      await waitForStatus(page, revokedId, 'revoked');
+      assert(await rowById(page, revokedId).locator('.unrevoke-code').count() === 1, 'no Unrevoke button on the revoked row');
+      const others = await codeRows(page).evaluateAll((rows) => rows.filter((r) => r.dataset.status === 'revoked').length);
+      assert(others === 1, `${others} revoked rows, want 1`);
+      await shot(page, 'code-revoked');
+    });
+
+    await step('export CSV', async () => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+      const file = await download.path();
+      assert(file, `download failed: ${await download.failure()}`);
+      const text = await fs.readFile(file, 'utf8');
+      const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.length > 0);
+      assert(lines[0] === CSV_HEADER, `CSV header is "${lines[0]}"`);
+      const rows = lines.slice(1).map(parseCsvLine);
+      assert(rows.length === 10, `CSV has ${rows.length} data lines, want 10`);
+      const revoked = rows.filter((r) => r[2] === 'revoked');
+      assert(revoked.length === 1 && revoked[0][0] === codes[1].code, `revoked rows in CSV: ${JSON.stringify(revoked)}`);
+      assert(rows.every((r) => r[1] === label), 'CSV labels differ');
+      assert(new Set(rows.map((r) => r[0])).size === 10 && rows.every((r) => codes.some((c) => c.code === r[0])), 'CSV codes differ from the table');
+    });
+
+    await step('redeem a code from Node (POST /api/tokens/validate)', async () => {
+      redeemedCode = codes[2];
+      const res = await fetch(`${BASE}/api/tokens/validate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code: redeemedCode.code }),
+      });
+      const body = await res.text();
+      assert(res.status === 200, `validate answered ${res.status}: ${body}`);
+      assert(JSON.parse(body).playbackToken, 'no playbackToken in the answer');
+    });
+
+    await step('sessions panel shows one live session', async () => {
+      await page.click('#refresh-sessions');
+      await page.waitForFunction(() => document.querySelectorAll('#sessions-table tbody tr.session-row').length === 1);
+      const code = await page.getAttribute('#sessions-table tbody tr.session-row', 'data-code');
+      assert(code === redeemedCode.code, `session is for ${code}, want ${redeemedCode.code}`);
+      await shot(page, 'live-session');
+    });
+
+    await step('force release the session', async () => {
+      await page.click('#sessions-table tbody tr.session-row .release-session');
+      await confirm(page);
+      await page.waitForFunction(() => document.querySelectorAll('#sessions-table tbody tr.session-row').length === 0);
+      await page.click('#refresh-sessions');
+      await page.waitForFunction(() => document.querySelector('#sessions-count')?.textContent.startsWith('0 sessions'));
+      assert(await page.locator('#sessions-table tbody tr.session-row').count() === 0, 'session came back after a refresh');
+      await shot(page, 'session-released');
+    });
+
+    await step('bulk revoke two codes via checkboxes', async () => {
+      const targets = [codes[3], codes[4]];
+      assert(await page.locator('#bulk-revoke').isDisabled(), 'bulk revoke enabled with nothing selected');
+      for (const c of targets) await rowById(page, c.id).locator('input.select-code').check();
+      const label2 = (await page.textContent('#bulk-revoke')).trim();
+      assert(/2/.test(label2), `bulk button says "${label2}"`);
+      await page.click('#bulk-revoke');
+      await confirm(page);
+      for (const c of targets) await waitForStatus(page, c.id, 'revoked');
+      await page.waitForFunction(() => /revoked 2 codes/i.test(document.querySelector('#flash .flash-text')?.textContent || ''));
+      const revoked = await codeRows(page).evaluateAll((rows) => rows.filter((r) => r.dataset.status === 'revoked').length);
+      assert(revoked === 3, `${revoked} revoked rows, want 3`);
+      assert(await page.locator('#bulk-revoke').isDisabled(), 'bulk revoke still enabled after revoking');
+      await shot(page, 'bulk-revoked');
+    });
+
+    await step('events list: sort and filter', async () => {
+      await page.click('[data-testid="nav-events"]');
+      await page.locator('#events-table').waitFor();
+      await page.selectOption('#events-sort', '-createdAt');
+      await page.waitForFunction((id) => document.querySelector('#events-table tbody tr[data-event-id]')?.dataset.eventId === id, eventId);
+      assert(/sort=-createdAt/.test(page.url()), `sort not kept in the URL: ${page.url()}`);
+      await page.selectOption('#events-filter', 'archived');
+      await page.waitForFunction((id) => document.querySelector('#events-table tbody tr') && !document.querySelector(`#events-table tbody tr[data-event-id="${id}"]`), eventId);
+      await page.selectOption('#events-filter', 'live');
+      await page.locator(`#events-table tbody tr[data-event-id="${eventId}"]`).waitFor();
+      await shot(page, 'events-list');
+      await page.selectOption('#events-filter', 'current');
+      await page.selectOption('#events-sort', 'startsAt');
+    });
+
+    if (READONLY_EVENT) {
+      await step(`config-managed event "${READONLY_EVENT}" is read-only`, async () => {
+        await page.goto(`${BASE}/admin#/events/${encodeURIComponent(READONLY_EVENT)}`);
+        await page.locator('#event-detail').waitFor();
+        const badgeText = await page.textContent('#readonly-badge');
+        assert(/streamgate\.toml/.test(badgeText) && /read-only/i.test(badgeText), `badge says "${badgeText}"`);
+        assert(await page.locator('#event-actions').count() === 0, 'event actions shown on a read-only event');
+        for (const id of ['act-activate', 'act-deactivate', 'act-archive', 'act-unarchive', 'act-edit', 'act-delete', 'generate-form']) {
+          assert(await page.locator(`#${id}`).count() === 0, `#${id} present on a read-only event`);
+        }
+        await page.locator('#codes-table').waitFor();
+        assert(await page.locator('#export-csv').isVisible(), 'no Export CSV on a read-only event');
+        await shot(page, 'readonly-event');
+      });
+    }
+
+    await step('codes, config and audit pages render', async () => {
+      await page.click('[data-testid="nav-codes"]');
+      await page.locator('#all-codes-table').waitFor();
+      await page.selectOption('#all-codes-event', eventId);
+      await page.waitForFunction((n) => document.querySelectorAll('#all-codes-table tbody tr.code-row').length === n, 10);
+      await page.selectOption('#all-codes-status', 'revoked');
+      await page.waitForFunction(() => {
+        const rows = document.querySelectorAll('#all-codes-table tbody tr.code-row');
+        return rows.length === 3 && Array.from(rows).every((r) => r.dataset.status === 'revoked');
+      });
+      await shot(page, 'codes');
+      await page.click('[data-testid="nav-config"]');
+      await page.locator('#config-status').waitFor();
+      assert(/\d/.test(await page.textContent('#config-applies')), 'config applies count missing');
+      await shot(page, 'config');
+      await page.click('[data-testid="nav-audit"]');
+      await page.locator('#audit-table').waitFor();
+      assert(await page.locator('#audit-table tbody tr[data-audit-id]').count() > 0, 'audit log is empty after admin actions');
+      await shot(page, 'audit');
+    });
+
+    await step('phone viewport 375x740: event detail fits', async () => {
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.goto(`${BASE}/admin#/events/${encodeURIComponent(eventId)}`);
+      await page.locator('#codes-table tbody tr.code-row').first().waitFor();
+      await page.locator('#sessions-table').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+      const navBox = await page.locator('#mainnav').boundingBox();
+      assert(navBox && navBox.x >= 0 && navBox.x + navBox.width <= 376, 'navigation overflows the phone screen');
+      await shot(page, 'phone-event-detail');
+      await page.click('[data-testid="nav-dashboard"]');
+      await page.locator('#dashboard .stats').first().waitFor();
+      await shot(page, 'phone-dashboard');
+    });
+
+    await step('log out returns to the login form', async () => {
+      await page.click('#logout');
+      await page.locator('#login-form').waitFor({ state: 'visible' });
+      assert(await page.locator('#mainnav').isHidden(), 'navigation still visible after logout');
+      const res = await page.request.get(`${BASE}/api/admin/session`);
+      assert(res.status() === 401, `session after logout answered ${res.status()}`);
+      await page.reload();
+      await page.locator('#login-form').waitFor({ state: 'visible' });
+      await shot(page, 'logged-out');
+    });
+
+    await step('no CSP violations or page errors', async () => {
+      assert(problems.length === 0, problems.join(' | '));
+    });
+  } catch (e) {
+    if (page) await shot(page, 'FAILURE').catch(() => {});
+    if (problems.length) console.log(`     also seen: ${problems.join(' | ')}`);
+    throw e;
+  } finally {
+    await browser.close();
+  }
+}
+
+const watchdog = setTimeout(() => {
+  console.log(`FAIL timed out after ${OVERALL_LIMIT_MS / 1000} s`);
+  process.exit(1);
+}, OVERALL_LIMIT_MS);
+
+main().then(() => {
+  clearTimeout(watchdog);
+  console.log(`PASS ${stepNo} steps in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+  process.exit(0);
+}, (e) => {
+  clearTimeout(watchdog);
+  if (process.env.SG_DEBUG) console.error(e);
+  console.log(`FAILED after ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+  process.exit(1);
+});
