@@ -10,15 +10,14 @@
 // read-only view, default "demo"; set it empty to skip that step).
 // Prints one line per step; exit code 0 only when every step passed.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { assert, createSteps, launchChromium, run, screenshot, watchProblems } from './lib.mjs';
 
 const BASE = (process.env.SG_BASE_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
 const PASSWORD = process.env.SG_ADMIN_PASSWORD || '';
 const SHOTS = process.env.SG_SCREENSHOTS || path.join(os.tmpdir(), 'streamgate-admin-screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const READONLY_EVENT = process.env.SG_READONLY_EVENT ?? 'demo';
 const OVERALL_LIMIT_MS = 120_000;
 const CSV_HEADER = 'code,label,status,createdAt,expiresAt';
@@ -28,31 +27,13 @@ if (!PASSWORD) {
   process.exit(2);
 }
 
-const started = Date.now();
-let stepNo = 0;
+const steps = createSteps();
+const { step } = steps;
 let shotNo = 0;
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-async function step(name, fn) {
-  stepNo += 1;
-  const t0 = Date.now();
-  try {
-    await fn();
-  } catch (e) {
-    console.log(`FAIL ${String(stepNo).padStart(2, '0')} ${name} (${Date.now() - t0} ms): ${e.message}`);
-    throw e;
-  }
-  console.log(`ok   ${String(stepNo).padStart(2, '0')} ${name} (${Date.now() - t0} ms)`);
-}
 
 async function shot(page, name) {
   shotNo += 1;
-  const file = path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  return file;
+  return screenshot(page, path.join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`));
 }
 
 /** "YYYY-MM-DDTHH:MM" in the browser's local time zone (same as Node's here). */
@@ -100,12 +81,7 @@ async function flashText(page) {
 }
 
 async function main() {
-  await fs.mkdir(SHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
+  const browser = await launchChromium();
   const problems = []; // CSP violations and uncaught page errors
   let page;
   try {
@@ -113,11 +89,7 @@ async function main() {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      const t = m.text();
-      if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(t)) problems.push(`CSP: ${t}`);
-    });
+    watchProblems(page, problems);
 
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
     const title = `Browser test ${stamp}`;
@@ -394,18 +366,4 @@ async function main() {
   }
 }
 
-const watchdog = setTimeout(() => {
-  console.log(`FAIL timed out after ${OVERALL_LIMIT_MS / 1000} s`);
-  process.exit(1);
-}, OVERALL_LIMIT_MS);
-
-main().then(() => {
-  clearTimeout(watchdog);
-  console.log(`PASS ${stepNo} steps in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
-  process.exit(0);
-}, (e) => {
-  clearTimeout(watchdog);
-  if (process.env.SG_DEBUG) console.error(e);
-  console.log(`FAILED after ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
-  process.exit(1);
-});
+run(main, { steps, limitMs: OVERALL_LIMIT_MS, describe: () => `screenshots in ${SHOTS}` });

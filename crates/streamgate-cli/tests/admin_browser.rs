@@ -9,55 +9,15 @@
 //! installs them). Without them the test says what is missing and passes, except under
 //! `CI=true`, where a missing piece is a failure.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
 use common::binary::spawn;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// What is missing to run a browser here, if anything.
-fn missing_browser() -> Option<String> {
-    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Some(format!("{chromium} (apt-get install chromium)"));
-    }
-    if !repo()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Some("playwright-core (npm ci --prefix tests/browser)".into());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node".into());
-    }
-    None
-}
-
-/// Where screenshots go.
-fn artefacts(name: &str) -> PathBuf {
-    let base = std::env::var_os("STREAMGATE_ARTEFACTS").map_or_else(
-        || {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| repo().join("target"), PathBuf::from)
-                .join("test-artefacts")
-        },
-        PathBuf::from,
-    );
-    base.join(name)
-}
+use common::browser::{artefacts, repo, require_browser};
 
 #[test]
 fn admin_console_works_in_headless_chromium() {
-    if let Some(what) = missing_browser() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the browser test needs {what}"
-        );
-        eprintln!("skipped: the browser test needs {what}");
+    if !require_browser() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

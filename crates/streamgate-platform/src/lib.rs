@@ -12,6 +12,7 @@
 //! `probe`, `metrics`, `state`).
 
 pub mod admin;
+pub mod assets;
 pub mod client_ip;
 pub mod error;
 pub mod feed;
@@ -29,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, Method};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::CookieJarManager;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
@@ -342,9 +343,10 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
-        .at("/admin", admin::console::index)
-        .at("/admin/", admin::console::index)
-        .at("/admin/assets/:file", admin::console::assets)
+        .at("/assets/:file", assets::portal_assets)
+        .at("/admin", assets::admin_index)
+        .at("/admin/", assets::admin_index)
+        .at("/admin/assets/:file", assets::admin_assets)
         .nest("/", api)
         .data(state)
         .with(CookieJarManager::new())
@@ -356,6 +358,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 let started = Instant::now();
                 let result = match body_too_large(&req) {
                     Some(err) => Err(err),
+                    // The API's nest at "/" claims the bare "/" too: the portal's page
+                    // is answered here, before routing.
+                    None if req.uri().path() == "/"
+                        && matches!(*req.method(), Method::GET | Method::HEAD) =>
+                    {
+                        Ok(assets::portal_page(&state))
+                    }
                     None => ep.call(beacon_as_json(req).await).await,
                 };
                 state.metrics.observe(route, started.elapsed());

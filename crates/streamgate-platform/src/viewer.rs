@@ -52,6 +52,8 @@ pub struct ValidateRequest {
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct EventSummary {
+    /// The event's id (for the status endpoint).
+    pub id: String,
     /// Title.
     pub title: String,
     /// Description.
@@ -203,6 +205,7 @@ impl ViewerApi {
         let event = &redemption.event;
         Ok(Json(ValidateResponse {
             event: EventSummary {
+                id: event.id.clone(),
                 title: event.title.clone(),
                 description: event.description.clone(),
                 starts_at: format_ms(event.starts_at),
@@ -253,7 +256,9 @@ impl ViewerApi {
         }
     }
 
-    /// Keep this device's session alive (every 30 s while playing).
+    /// Keep this device's session alive (every 30 s while playing). Also how a player
+    /// that has all it needs buffered learns that it must stop: 403 when the code was
+    /// revoked or the event switched off, 410 when access has ended.
     #[oai(
         path = "/api/playback/heartbeat",
         method = "post",
@@ -265,10 +270,9 @@ impl ViewerApi {
         auth: PlaybackToken,
     ) -> Result<Json<HeartbeatResponse>, ApiError> {
         let claims = verified(&state, &auth.0.token)?;
-        match sessions::touch(&state.store, &claims.sub, &claims.sid, false).await? {
+        match sessions::touch(&state.store, &claims.sub, &claims.sid, true).await? {
             SessionCheck::Live { .. } => Ok(Json(HeartbeatResponse { ok: true })),
-            SessionCheck::TakenOver => Err(ApiError::conflict(SESSION_TAKEN)),
-            _ => Err(ApiError::not_found(SESSION_GONE)),
+            other => Err(session_error(other)),
         }
     }
 

@@ -213,7 +213,7 @@ async fn refresh_heartbeat_and_release_follow_the_session() {
             .await;
         assert_eq!((status, body), (200, json!({"ok": true})), "{n}");
 
-        // Revoked, deactivated, expired: each breaks refresh with its status, and
+        // Revoked, deactivated, expired: each breaks refresh and heartbeat with its status, and
         // undoing it mends it.
         let code_id = claims(&first)["sub"].as_str().unwrap().to_owned();
         for (break_sql, mend_sql, arg, status, message) in [
@@ -240,14 +240,16 @@ async fn refresh_heartbeat_and_release_follow_the_session() {
             ),
         ] {
             app.exec(break_sql, arg).await;
-            let (got, body) = app
-                .post("/api/playback/refresh", json!({}), Some(&first))
-                .await;
-            assert_eq!(
-                (got, body["error"].as_str()),
-                (status, Some(message)),
-                "{n}"
-            );
+            // The heartbeat says so too: a player with everything buffered learns it
+            // must stop within one heartbeat.
+            for path in ["/api/playback/refresh", "/api/playback/heartbeat"] {
+                let (got, body) = app.post(path, json!({}), Some(&first)).await;
+                assert_eq!(
+                    (got, body["error"].as_str()),
+                    (status, Some(message)),
+                    "{n} {path}"
+                );
+            }
             app.exec(mend_sql, arg).await;
             let (got, _) = app
                 .post("/api/playback/refresh", json!({}), Some(&first))
@@ -518,4 +520,74 @@ async fn status_and_is_live_come_from_a_head_probe_with_a_probe_token() {
     );
     assert!(seen.iter().any(|s| s == "HEAD live true"), "{seen:?}");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn the_portal_is_served_with_the_hls_origin_in_its_csp_and_the_app_name_escaped() {
+    let db = TestDb::sqlite();
+    let text = format!(
+        "{}{}",
+        platform_section("app_name = \"Gala <Night> & Co\""),
+        common::EVENTS
+    );
+    let app = App::start_with(&db, &text).await;
+    let resp = app.client.get(app.url("/")).send().await.expect("get /");
+    assert_eq!(resp.status(), 200);
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or("")
+        .to_owned();
+    for part in [
+        "script-src 'self';",
+        "connect-src 'self' http://127.0.0.1:9;",
+        "media-src 'self' blob: http://127.0.0.1:9;",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{part} missing in {csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    let page = resp.text().await.expect("page");
+    assert!(
+        page.contains("Gala &lt;Night&gt; &amp; Co"),
+        "app name, escaped"
+    );
+    assert!(!page.contains("__APP_NAME__"));
+    assert!(page.contains("/assets/hls.min.js") && page.contains("/assets/app.js"));
+    for (path, content_type) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+        ("/assets/hls.min.js", "text/javascript"),
+        ("/assets/hls.js.LICENSE", "text/plain"),
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.expect("get");
+        assert_eq!(resp.status(), 200, "{path}");
+        let got = resp.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .to_owned();
+        assert!(got.starts_with(content_type), "{path}: {got}");
+    }
+    let licence = app
+        .client
+        .get(app.url("/assets/hls.js.LICENSE"))
+        .send()
+        .await
+        .expect("licence")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        licence.contains("Apache") || licence.contains("Copyright"),
+        "hls.js licence kept"
+    );
+    for path in [
+        "/assets/index.html",
+        "/assets/../Cargo.toml",
+        "/assets/nope.js",
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.expect("get");
+        assert_eq!(resp.status(), 404, "{path}");
+    }
+    app.stop().await;
+    db.cleanup().await;
 }

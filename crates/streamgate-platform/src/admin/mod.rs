@@ -3,13 +3,12 @@
 //! One module per resource, each an `#[OpenApi]` impl: `auth` (login, logout, session
 //! check, and the credential checks every other handler starts with), `events`,
 //! `codes` (codes and viewer sessions), `overview` (dashboard, config status, audit
-//! log), and `console` (the embedded browser app at `/admin`). Every change is audited
+//! log). The console itself is served by `crate::assets`. Every change is audited
 //! with the admin as actor; every change that affects playback is in the revocation
 //! log, and the feed is woken so the HLS edges hear of it at once.
 
 pub mod auth;
 pub mod codes;
-pub mod console;
 pub mod events;
 pub mod overview;
 
