@@ -52,8 +52,6 @@ use crate::source::{Source, SourceOptions};
 use crate::state::HlsState;
 use crate::sync::{SyncOptions, SyncStatus};
 
-/// How long an upstream request may take before the viewer gets a 502.
-pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
 /// Memory for recently served files (see [`files`]).
 pub const FILE_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 /// How long `run` waits for the first revocation sync before serving anyway.
@@ -156,7 +154,7 @@ impl HlsServer {
                 local: hls.stream_root.clone(),
                 upstream: hls.upstream_origin.clone(),
                 event_urls,
-                timeout: UPSTREAM_TIMEOUT,
+                timeout: Duration::from_secs(hls.upstream_timeout_seconds.max(1)),
             },
             cache,
         )

@@ -84,6 +84,8 @@ pub struct ValidateResponse {
     pub expires_at: String,
     /// Seconds until the playback token expires.
     pub token_expires_in: i64,
+    /// How often the player should send a heartbeat.
+    pub heartbeat_interval_seconds: i64,
 }
 
 /// A fresh playback token.
@@ -218,6 +220,7 @@ impl ViewerApi {
             stream_path: format!("{}index.m3u8", Claims::stream_prefix(&event.id)),
             expires_at: format_ms(redemption.expires_at),
             token_expires_in: expires_in,
+            heartbeat_interval_seconds: i64::from(config.platform.heartbeat_interval_seconds),
         }))
     }
 

@@ -123,6 +123,10 @@ pub struct HlsConfig {
     /// Age cap of cached segments in hours.
     #[schemars(range(min = 0.001))]
     pub segment_cache_max_age_hours: f64,
+    /// How long an upstream request may take before the viewer gets 502 `Stream source
+    /// unavailable` (proxy and hybrid modes), in seconds.
+    #[schemars(range(min = 1, max = 600))]
+    pub upstream_timeout_seconds: u64,
     /// How often to poll the platform for revocations when push is unavailable, in milliseconds.
     #[schemars(range(min = 100, max = 3_600_000))]
     pub revocation_poll_interval_ms: u64,
@@ -147,6 +151,7 @@ impl Default for HlsConfig {
             segment_cache_root: None,
             segment_cache_max_size_gb: 50.0,
             segment_cache_max_age_hours: 72.0,
+            upstream_timeout_seconds: 15,
             revocation_poll_interval_ms: 30_000,
             revocation_push: true,
             cors_allowed_origin: None,

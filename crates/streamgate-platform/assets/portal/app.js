@@ -9,7 +9,7 @@
 // access code's end and an overlay when it ends; release on page hide (sendBeacon) and
 // on "Use a different code".
 
-const HEARTBEAT_MS = 30_000;
+const HEARTBEAT_MS = 30_000; // SPEC 8; a validate answer's heartbeatIntervalSeconds wins
 const STATUS_POLL_MS = 30_000;
 const REFRESH_LEAD_S = 600; // refresh 10 minutes before the token expires (50 min of 60)
 const REFRESH_MIN_S = 30;
@@ -326,7 +326,8 @@ function startSession(code, body) {
   bannerDismissed = false;
   hideBanner();
   scheduleRefresh(Number(body.tokenExpiresIn) || 3600);
-  heartbeatTimer = window.setInterval(heartbeat, HEARTBEAT_MS);
+  const beat = Number(body.heartbeatIntervalSeconds) > 0 ? Number(body.heartbeatIntervalSeconds) * 1000 : HEARTBEAT_MS;
+  heartbeatTimer = window.setInterval(heartbeat, beat);
   tickTimer = window.setInterval(tick, 1000);
   el.playerTitle.textContent = event.title || '';
   el.playerDescription.textContent = event.description || '';
@@ -569,6 +570,11 @@ window.addEventListener('pageshow', (e) => {
   }
 });
 
+// Background tabs may have their timers slowed: beat once as soon as the page is seen again.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && session) heartbeat();
+});
+
 // ---------------------------------------------------------------------------------------
 // Pre-event: countdown and status polling
 
@@ -718,6 +724,8 @@ function startPlayback() {
   isLiveStream = Boolean(session.event.isLive) || Date.now() <= session.endsAt;
   renderBadge();
   loadSource();
+  // The code form (and its focused button) just went away: keep keyboard focus on the player.
+  if (!el.stage.contains(document.activeElement)) el.play.focus({ preventScroll: true });
 }
 
 /** Starts (or restarts) loading the stream; `startAt` > 0 resumes a recording there. */

@@ -1,0 +1,210 @@
+//! The viewer portal in a real browser: `streamgate up` (watching its config file) with
+//! two events on copies of the demo stream made "live" (no `#EXT-X-ENDLIST`, so the
+//! player keeps fetching the playlist through the gate), then Debian's Chromium driven
+//! headless by playwright-core (`tests/browser/viewer.mjs`): redeem and play with the
+//! token in the Authorization header, the in-use message on a second device and the
+//! code free again once the first page closes, the revoked overlay after a revocation
+//! through the admin API, and a pre-event countdown that starts playing by itself when
+//! an edit of `streamgate.toml` moves the start. Screenshots at desktop and phone width
+//! are kept in `target/test-artefacts/viewer-portal/`.
+
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+use common::binary::spawn;
+use common::browser::{artefacts, repo, require_browser};
+
+/// The line of the config the browser test rewrites to move the future event's start.
+const SOON_MARKER: &str = "starts_at = 2099-06-01T00:00:00Z";
+
+/// Copies the demo stream into `to` with every media playlist made live.
+fn live_copy(to: &Path) {
+    let demo = repo().join("streams/demo");
+    for entry in walk(&demo) {
+        let rel = entry.strip_prefix(&demo).expect("inside demo");
+        let target = to.join(rel);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        if entry.extension().is_some_and(|e| e == "m3u8") {
+            let text = std::fs::read_to_string(&entry).expect("playlist");
+            let live: String = text
+                .lines()
+                .filter(|l| {
+                    !l.starts_with("#EXT-X-ENDLIST") && !l.starts_with("#EXT-X-PLAYLIST-TYPE")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(&target, live).expect("write playlist");
+        } else {
+            std::fs::copy(&entry, &target).expect("copy");
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// A port nothing listens on now: both services' public URLs must be known before they
+/// start (the platform tells browsers where the stream is; the HLS server's CORS names
+/// the platform's origin).
+fn free_ports() -> (u16, u16) {
+    let bind = || std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    // Both held at once, so they differ.
+    let (a, b) = (bind(), bind());
+    let port = |l: &std::net::TcpListener| l.local_addr().expect("addr").port();
+    (port(&a), port(&b))
+}
+
+fn cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_streamgate"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .expect("streamgate runs");
+    assert!(
+        out.status.success(),
+        "streamgate {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Unused codes of `event` from `streamgate codes export`.
+fn codes(dir: &Path, env: &[(&str, &str)], event: &str) -> Vec<String> {
+    cli(dir, env, &["codes", "export", "--event", event])
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",unused,"))
+        .filter_map(|l| l.split(',').next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
+    if !require_browser() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let streams = dir.path().join("streams");
+    live_copy(&streams.join("live"));
+    live_copy(&streams.join("soon"));
+    let (platform_port, hls_port) = free_ports();
+    // Both public URLs are the real ones: the HLS server allows only the platform's
+    // origin (CORS), and the platform tells players where the HLS server is.
+    let config = format!(
+        "[platform]\nlisten = \"127.0.0.1:{platform_port}\"\npublic_url = \"http://127.0.0.1:{platform_port}/\"\n\
+         [platform.rate_limits]\nvalidate_per_minute = 60\n\n\
+         [hls]\nlisten = \"127.0.0.1:{hls_port}\"\npublic_url = \"http://127.0.0.1:{hls_port}/\"\nstream_root = \"{}\"\n\n\
+         [[events]]\nid = \"live\"\ntitle = \"Live test\"\ndescription = \"A test pattern on air\"\n\
+         starts_at = 2026-01-01T00:00:00Z\nends_at = 2099-01-01T00:00:00Z\n\n\
+         [[events.codes]]\nlabel = \"viewers\"\ncount = 6\n\n\
+         [[events]]\nid = \"soon\"\ntitle = \"Coming soon\"\ndescription = \"Starts shortly\"\n\
+         {SOON_MARKER}\nends_at = 2099-12-01T00:00:00Z\n\n\
+         [[events.codes]]\nlabel = \"viewers\"\ncount = 2\n",
+        streams.display()
+    );
+    let config_path = dir.path().join("streamgate.toml");
+    std::fs::write(&config_path, config).expect("config");
+    let env = [
+        (
+            "PLAYBACK_SIGNING_SECRET",
+            "viewer-browser-test-signing-secret-0123456789",
+        ),
+        (
+            "INTERNAL_API_KEY",
+            "viewer-browser-test-internal-key-0123456789",
+        ),
+        (
+            "ADMIN_PASSWORD_HASH",
+            "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
+        ),
+    ];
+    let mut up = spawn(dir.path(), &["up"], &env);
+    up.wait_for("codes of");
+    let base = up.listening("platform");
+    let admin_token = cli(
+        dir.path(),
+        &env,
+        &["admin-token", "create", "--name", "browser"],
+    )
+    .trim()
+    .to_owned();
+    let live_codes = codes(dir.path(), &env, "live");
+    let soon_codes = codes(dir.path(), &env, "soon");
+    assert!(live_codes.len() >= 3 && !soon_codes.is_empty());
+
+    let shots = artefacts("viewer-portal");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("artefacts dir");
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/viewer.mjs"))
+        .env("SG_BASE_URL", &base)
+        .env("SG_ADMIN_TOKEN", &admin_token)
+        .env("SG_CODES", live_codes.join(","))
+        .env("SG_LIVE_EVENT", "live")
+        .env("SG_SOON_EVENT", "soon")
+        .env("SG_SOON_CODES", soon_codes.join(","))
+        .env("SG_CONFIG_PATH", &config_path)
+        .env("SG_SOON_MARKER", SOON_MARKER)
+        .env("SG_SCREENSHOTS", &shots)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    let log = up.stop();
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        log.join("\n")
+    );
+    for screen in ["entry", "player", "in-use", "revoked", "pre-event"] {
+        for width in ["desktop", "phone"] {
+            let found = std::fs::read_dir(&shots)
+                .expect("screenshots")
+                .filter_map(Result::ok)
+                .any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.starts_with(width) && name.contains(screen) && name.ends_with(".png")
+                });
+            assert!(
+                found,
+                "no {width} screenshot of {screen} in {}",
+                shots.display()
+            );
+        }
+    }
+    // The codes and tokens the browser used never reach the log (the start-up banner
+    // prints demo codes on purpose; everything after it is the services' log).
+    let served: Vec<&String> = log
+        .iter()
+        .skip_while(|l| !l.starts_with("Try it:"))
+        .skip(3)
+        .collect();
+    for code in live_codes.iter().chain(&soon_codes) {
+        assert!(
+            !served.iter().any(|l| l.contains(code.as_str())),
+            "code {code} appears in the log"
+        );
+    }
+    assert!(
+        !served.iter().any(|l| l.contains("eyJ")),
+        "a JWT appears in the log"
+    );
+}
