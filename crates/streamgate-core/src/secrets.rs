@@ -149,6 +149,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn matches_only_the_exact_secret() {
+        let s = Secret::new("internal-key-0123456789");
+        assert!(s.matches("internal-key-0123456789"));
+        for wrong in [
+            "",
+            "internal-key-012345678",
+            "internal-key-01234567890",
+            "INTERNAL-KEY-0123456789",
+        ] {
+            assert!(!s.matches(wrong), "{wrong:?}");
+        }
+    }
+
+    #[test]
     fn debug_never_shows_the_value() {
         let s = Secret::new("hunter2-hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));

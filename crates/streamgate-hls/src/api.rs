@@ -36,20 +36,25 @@ pub struct HlsHealth {
     /// `local`, `proxy` or `hybrid`.
     pub mode: String,
     /// This edge's id (`hls.edge_id`).
+    #[oai(nullable)]
     pub edge_id: Option<String>,
     /// Entries in the revocation sets (codes, events, sessions).
     pub revocation_cache_size: u64,
     /// Seconds since the last successful revocation sync (absent: never).
+    #[oai(nullable)]
     pub last_sync_ago_seconds: Option<f64>,
     /// `push` (the platform answers as soon as something is revoked) or `poll`.
     pub sync_mode: String,
     /// The revocation-log position applied.
     pub revocation_cursor: i64,
     /// The last sync error, while syncs fail.
+    #[oai(nullable)]
     pub sync_error: Option<String>,
     /// Files in the segment cache (absent without an upstream).
+    #[oai(nullable)]
     pub cache_entries: Option<u64>,
     /// Bytes in the segment cache.
+    #[oai(nullable)]
     pub cache_bytes: Option<u64>,
     /// Build version.
     pub version: String,

@@ -497,7 +497,10 @@ pub fn app(
             let resp = ep.call(req).await.map(IntoResponse::into_response);
             let mut resp = match resp {
                 Ok(r) => r,
-                Err(e) => e.into_response(),
+                Err(e) if e.is_from_response() => e.into_response(),
+                // Errors raised below the typed API (a missing key, an unknown route,
+                // a wrong method) answer in the same JSON shape as everything else.
+                Err(e) => json_error(e.status()),
             };
             if let Some((method, uri)) = logged {
                 access_log(&method, &uri, resp.status().as_u16(), started.elapsed());
@@ -510,6 +513,22 @@ pub fn app(
             headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
             Ok(resp)
         })
+}
+
+fn json_error(status: poem::http::StatusCode) -> poem::Response {
+    use poem::http::StatusCode;
+    let message = match status {
+        StatusCode::UNAUTHORIZED => "Authorization required",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed",
+        StatusCode::BAD_REQUEST => "Malformed request",
+        s if s.is_server_error() => "Internal server error",
+        _ => "Request refused",
+    };
+    poem::Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(format!("{{\"error\":\"{message}\"}}"))
 }
 
 /// One access-log line, with `__token` stripped from the query: stream requests at

@@ -106,6 +106,15 @@ async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache
         .await
         .expect("delete");
     assert_eq!(denied.status(), 401);
+    // Without the header at all: the same JSON shape, not the framework's plain text.
+    let missing = client
+        .delete(hls.url("/admin/cache/demo"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(missing.status(), 401);
+    let body: serde_json::Value = missing.json().await.expect("a JSON error");
+    assert_eq!(body["error"], "Authorization required");
     let cleared = client
         .delete(hls.url("/admin/cache/demo"))
         .header("x-internal-api-key", INTERNAL_KEY)

@@ -44,8 +44,10 @@ pub struct ConfigStatus {
     /// Refused edits since start.
     pub rejected: u64,
     /// Last good apply (RFC 3339).
+    #[oai(nullable)]
     pub last_applied_at: Option<String>,
     /// Last refused edit, until the next good one.
+    #[oai(nullable)]
     pub last_error: Option<ConfigError>,
     /// Edited settings that wait for a restart.
     pub restart_required: Vec<String>,
@@ -64,6 +66,7 @@ pub struct Health {
     /// Configuration-as-code.
     pub config: ConfigStatus,
     /// The revocation log's newest sequence number.
+    #[oai(nullable)]
     pub revocation_seq: Option<i64>,
     /// Build version.
     pub version: String,

@@ -70,8 +70,10 @@ pub struct FeedEntry {
     /// The event.
     pub event_id: String,
     /// The code, for code and session entries.
+    #[oai(nullable)]
     pub code_id: Option<String>,
     /// The session, for session entries.
+    #[oai(nullable)]
     pub session_id: Option<String>,
     /// When (RFC 3339).
     pub at: String,

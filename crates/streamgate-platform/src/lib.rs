@@ -380,6 +380,14 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                     HeaderValue::from_static("nosniff"),
                 );
                 headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+                // Behind https (the public URL says so), browsers must never come back
+                // over plain http, where the session cookie would not be Secure.
+                if state.config().platform.public_url.scheme() == "https" {
+                    headers.insert(
+                        "strict-transport-security",
+                        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                    );
+                }
                 if !is_docs && !headers.contains_key("content-security-policy") {
                     headers.insert(
                         "content-security-policy",

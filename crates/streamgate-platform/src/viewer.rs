@@ -45,6 +45,7 @@ pub struct PlaybackToken(Bearer);
 #[derive(Debug, Object)]
 pub struct ValidateRequest {
     /// The access code from the ticket (surrounding whitespace is ignored).
+    #[oai(nullable)]
     pub code: Option<String>,
 }
 
@@ -63,6 +64,7 @@ pub struct EventSummary {
     /// Scheduled end (RFC 3339).
     pub ends_at: String,
     /// Poster image URL.
+    #[oai(nullable)]
     pub poster_url: Option<String>,
     /// The stream is live now.
     pub is_live: bool,
@@ -116,6 +118,7 @@ pub struct ReleaseResponse {
 #[derive(Debug, Object)]
 pub struct ReleaseBody {
     /// The playback JWT (optional when sent in `Authorization`).
+    #[oai(nullable)]
     pub token: Option<String>,
 }
 

@@ -233,7 +233,7 @@ async fn console_login_sets_an_encrypted_strict_cookie_and_logout_clears_it() {
 }
 
 #[tokio::test]
-async fn https_public_url_makes_the_cookie_secure() {
+async fn https_public_url_makes_the_cookie_secure_and_sends_hsts() {
     let db = TestDb::sqlite();
     let app = start(&db, "public_url = \"https://tickets.example/\"").await;
     let resp = app
@@ -245,6 +245,11 @@ async fn https_public_url_makes_the_cookie_secure() {
         .expect("login");
     assert_eq!(resp.status(), 200);
     assert!(set_cookie_header(&resp).contains("Secure"));
+    assert_eq!(
+        resp.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains",
+        "HSTS behind https"
+    );
     app.stop().await;
     db.cleanup().await;
 }
@@ -1047,6 +1052,11 @@ async fn the_console_is_served_with_a_strict_content_security_policy() {
         );
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "plain http: no HSTS"
+        );
     }
     let page = app
         .client

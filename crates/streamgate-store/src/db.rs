@@ -92,7 +92,10 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         let pool = pool_options
-            .acquire_timeout(Duration::from_secs(15))
+            // A request waits this long for a connection before it gets a 503: long
+            // enough to ride out a busy moment, short enough that a database outage is
+            // reported rather than hung on.
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(connect_err)?;

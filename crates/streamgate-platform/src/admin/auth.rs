@@ -243,6 +243,7 @@ fn served_over_https(state: &AppState, req: &Request) -> bool {
 #[derive(Debug, Object)]
 pub struct LoginRequest {
     /// The admin password.
+    #[oai(nullable)]
     pub password: Option<String>,
 }
 
@@ -257,6 +258,7 @@ pub struct AdminSession {
     /// `admin`, or the token's name.
     pub name: String,
     /// When a console login runs out (RFC 3339); absent for tokens.
+    #[oai(nullable)]
     pub expires_at: Option<String>,
 }
 
@@ -407,8 +409,8 @@ impl AuthApi {
         method = "get",
         operation_id = "adminSession"
     )]
-    async fn session(&self, auth: AdminAuth) -> Json<AdminSession> {
-        Json(AdminSession::of(auth.admin()))
+    async fn session(&self, auth: AdminAuth) -> Result<Json<AdminSession>, ApiError> {
+        Ok(Json(AdminSession::of(auth.admin())))
     }
 }
 

@@ -77,15 +77,19 @@ pub struct AdminCode {
     /// The event's title.
     pub event_title: String,
     /// Operator label.
+    #[oai(nullable)]
     pub label: Option<String>,
     // No doc comment here: poem-openapi would wrap the enum's $ref in an allOf that
     // client generators cannot take (openapi-python-client refuses allOf of an enum).
     pub status: Status,
     /// First redemption (RFC 3339).
+    #[oai(nullable)]
     pub redeemed_at: Option<String>,
     /// Address of the first redemption.
+    #[oai(nullable)]
     pub redeemed_ip: Option<String>,
     /// When revoked (RFC 3339).
+    #[oai(nullable)]
     pub revoked_at: Option<String>,
     /// When it stops working (RFC 3339).
     pub expires_at: String,
@@ -131,6 +135,7 @@ pub struct GenerateRequest {
     /// How many codes (1..=500, or less when `max_codes_per_request` says so).
     pub count: i64,
     /// Label shown beside them (e.g. "press", "sponsor batch 2").
+    #[oai(nullable)]
     pub label: Option<String>,
 }
 
@@ -190,10 +195,13 @@ pub struct AdminViewerSession {
     /// The code.
     pub code: String,
     /// The code's label.
+    #[oai(nullable)]
     pub label: Option<String>,
     /// The viewer's address.
+    #[oai(nullable)]
     pub client_ip: Option<String>,
     /// The viewer's browser.
+    #[oai(nullable)]
     pub user_agent: Option<String>,
     /// Started (RFC 3339).
     pub started_at: String,

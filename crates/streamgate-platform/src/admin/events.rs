@@ -64,8 +64,10 @@ pub struct AdminEvent {
     /// Description.
     pub description: String,
     /// Upstream override for proxy mode.
+    #[oai(nullable)]
     pub stream_url: Option<String>,
     /// Poster image URL.
+    #[oai(nullable)]
     pub poster_url: Option<String>,
     /// Scheduled start (RFC 3339).
     pub starts_at: String,
@@ -176,18 +178,23 @@ pub struct NewEvent {
     /// Shown to viewers (1..=200 characters).
     pub title: String,
     /// Shown on the pre-event screen.
+    #[oai(nullable)]
     pub description: Option<String>,
     /// Upstream stream URL for proxy mode.
+    #[oai(nullable)]
     pub stream_url: Option<String>,
     /// Poster image URL.
+    #[oai(nullable)]
     pub poster_url: Option<String>,
     /// Scheduled start (RFC 3339).
     pub starts_at: String,
     /// Scheduled end (RFC 3339), after the start.
     pub ends_at: String,
     /// Hours after the end during which codes still work (0..=168, default 48).
+    #[oai(nullable)]
     pub access_window_hours: Option<i64>,
     /// Viewers may watch (default true).
+    #[oai(nullable)]
     pub is_active: Option<bool>,
 }
 
@@ -197,20 +204,28 @@ pub struct NewEvent {
 #[oai(rename_all = "camelCase")]
 pub struct EventUpdate {
     /// New title.
+    #[oai(nullable)]
     pub title: Option<String>,
     /// New description.
+    #[oai(nullable)]
     pub description: Option<String>,
     /// New upstream URL ("" clears it).
+    #[oai(nullable)]
     pub stream_url: Option<String>,
     /// New poster URL ("" clears it).
+    #[oai(nullable)]
     pub poster_url: Option<String>,
     /// New start (RFC 3339).
+    #[oai(nullable)]
     pub starts_at: Option<String>,
     /// New end (RFC 3339).
+    #[oai(nullable)]
     pub ends_at: Option<String>,
     /// New access window in hours (0..=168). Codes already made keep their expiry.
+    #[oai(nullable)]
     pub access_window_hours: Option<i64>,
     /// Active or not.
+    #[oai(nullable)]
     pub is_active: Option<bool>,
 }
 

@@ -55,6 +55,7 @@ pub struct EdgeHealth {
     /// The edge's id (`hls.edge_id`, or its address).
     pub id: String,
     /// Where it syncs from.
+    #[oai(nullable)]
     pub address: Option<String>,
     /// Last sync (RFC 3339).
     pub last_sync_at: String,
@@ -92,14 +93,17 @@ pub struct ConfigDiagnostic {
     /// The file, or `environment variable X`, or `built-in default`.
     pub file: String,
     /// 1-based line, for file problems.
+    #[oai(nullable)]
     pub line: Option<i64>,
     /// 1-based column, for file problems.
+    #[oai(nullable)]
     pub column: Option<i64>,
     /// The key concerned (`events[0].ends_at`), empty for the whole document.
     pub path: String,
     /// What is wrong.
     pub message: String,
     /// How to fix it.
+    #[oai(nullable)]
     pub hint: Option<String>,
 }
 
@@ -119,6 +123,7 @@ pub struct ConfigRefusal {
 #[oai(rename_all = "camelCase")]
 pub struct AdminConfigStatus {
     /// The watched file, when there is one.
+    #[oai(nullable)]
     pub path: Option<String>,
     /// Whether edits to it are applied while running.
     pub watching: bool,
@@ -127,10 +132,12 @@ pub struct AdminConfigStatus {
     /// Refused edits since start.
     pub rejected: i64,
     /// Last good apply (RFC 3339).
+    #[oai(nullable)]
     pub last_applied_at: Option<String>,
     /// Settings edited that keep their old value until a restart.
     pub restart_required: Vec<String>,
     /// The last refused edit; cleared by the next good one.
+    #[oai(nullable)]
     pub last_error: Option<ConfigRefusal>,
 }
 
@@ -146,10 +153,12 @@ pub struct AuditItem {
     /// Dotted verb (`code.revoke`, `event.create`, `admin.login`, ...).
     pub action: String,
     /// What it was done to.
+    #[oai(nullable)]
     pub target: Option<String>,
     /// `ok` or a short reason.
     pub outcome: String,
     /// More detail (never a code or a token).
+    #[oai(nullable)]
     pub detail: Option<String>,
 }
 

@@ -1,0 +1,119 @@
+//! The platform killed with SIGKILL in the middle of its start-up apply leaves the
+//! database exactly as it was, and the next start converges (SQLite and PostgreSQL).
+//! (PostgreSQL stopped under a running platform: `postgres_restart.rs`, alone in its
+//! binary because it stops the server every other test uses.)
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use streamgate_testkit::TestDb;
+
+mod common;
+use common::binary::spawn;
+
+const SECRETS: [(&str, &str); 3] = [
+    (
+        "PLAYBACK_SIGNING_SECRET",
+        "faults-test-signing-secret-0123456789abcdef",
+    ),
+    ("INTERNAL_API_KEY", "faults-test-internal-key-0123456789"),
+    (
+        "ADMIN_PASSWORD_HASH",
+        "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
+    ),
+];
+
+fn config(events: usize, codes: u32) -> String {
+    let mut text = String::from(
+        "[platform]\nlisten = \"127.0.0.1:0\"\n[platform.rate_limits]\nvalidate_per_minute = 100000\n\n[hls]\nstream_root = \"streams\"\n",
+    );
+    for i in 0..events {
+        text.push_str(&format!(
+            "\n[[events]]\nid = \"event-{i}\"\ntitle = \"Event {i}\"\nstarts_at = 2026-01-01T00:00:00Z\nends_at = 2099-01-02T00:00:00Z\n\n[[events.codes]]\nlabel = \"tickets\"\ncount = {codes}\n"
+        ));
+    }
+    text
+}
+
+fn plan(dir: &Path, url: &str) -> Option<i32> {
+    Command::new(env!("CARGO_BIN_EXE_streamgate"))
+        .arg("plan")
+        .current_dir(dir)
+        .env_clear()
+        .env("DATABASE_URL", url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("plan")
+        .code()
+}
+
+#[tokio::test]
+async fn sigkill_in_the_middle_of_an_apply_leaves_the_database_as_it_was() {
+    for db in TestDb::all().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("streamgate.toml");
+        let env: Vec<(&str, &str)> = SECRETS
+            .iter()
+            .copied()
+            .chain([("DATABASE_URL", db.url.as_str())])
+            .collect();
+
+        // A first good state: two events, a few codes.
+        std::fs::write(&path, config(2, 5)).expect("write");
+        let mut first = spawn(dir.path(), &["platform", "--no-watch"], &env);
+        first.wait_for("platform listening on");
+        first.stop();
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+        let before = streamgate_testkit::snapshot(&pool).await;
+
+        // An edit that takes a while to apply (200 000 codes in one transaction),
+        // killed with no chance to clean up while the apply runs.
+        std::fs::write(&path, config(20, 10_000)).expect("write");
+        let mut second = spawn(dir.path(), &["platform", "--no-watch"], &env);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            second.child.try_wait().expect("try_wait").is_none(),
+            "{}: the apply finished before the kill; the test proves nothing",
+            db.name
+        );
+        let killed = Command::new("kill")
+            .args(["-KILL", &second.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let _ = second.child.wait();
+        second.lines.extend(second.log.try_iter());
+        assert!(
+            !second
+                .lines
+                .iter()
+                .any(|l| l.contains("platform listening on")),
+            "{}: killed during the apply, before serving",
+            db.name
+        );
+        let after = streamgate_testkit::snapshot(&pool).await;
+        assert_eq!(
+            before, after,
+            "{}: nothing of the killed apply is left",
+            db.name
+        );
+        assert_eq!(
+            plan(dir.path(), &db.url),
+            Some(2),
+            "the edit is still to do"
+        );
+
+        // The next start converges.
+        let mut third = spawn(dir.path(), &["platform", "--no-watch"], &env);
+        third.wait_for("platform listening on");
+        third.stop();
+        assert_eq!(plan(dir.path(), &db.url), Some(0), "{}: converged", db.name);
+        let codes = streamgate_testkit::count(&pool, "SELECT COUNT(*) FROM access_codes").await;
+        assert_eq!(codes, 200_000, "{}", db.name);
+        pool.close().await;
+        db.cleanup().await;
+    }
+}
