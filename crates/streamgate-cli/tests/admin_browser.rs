@@ -9,11 +9,11 @@
 //! installs them). Without them the test says what is missing and passes, except under
 //! `CI=true`, where a missing piece is a failure.
 
-use std::process::Command;
+use std::ffi::OsStr;
 
 mod common;
 use common::binary::spawn;
-use common::browser::{artefacts, repo, require_browser};
+use common::browser::{artefacts, repo, require_browser, run_node};
 
 #[test]
 fn admin_console_works_in_headless_chromium() {
@@ -41,20 +41,18 @@ fn admin_console_works_in_headless_chromium() {
     let shots = artefacts("admin-console");
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).expect("artefacts dir");
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/admin.mjs"))
-        .env("SG_BASE_URL", &base)
-        .env("SG_ADMIN_PASSWORD", &password)
-        .env("SG_SCREENSHOTS", &shots)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
+    let (passed, report) = run_node(
+        "admin.mjs",
+        &[
+            ("SG_BASE_URL", OsStr::new(&base)),
+            ("SG_ADMIN_PASSWORD", OsStr::new(&password)),
+            ("SG_SCREENSHOTS", shots.as_os_str()),
+        ],
+    );
     let log = up.stop();
     assert!(
-        out.status.success(),
-        "browser test failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        passed,
+        "browser test failed:\n{report}\nserver log:\n{}",
         log.join("\n")
     );
     let pngs = std::fs::read_dir(&shots)

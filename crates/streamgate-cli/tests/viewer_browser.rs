@@ -8,12 +8,13 @@
 //! an edit of `streamgate.toml` moves the start. Screenshots at desktop and phone width
 //! are kept in `target/test-artefacts/viewer-portal/`.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
 mod common;
 use common::binary::spawn;
-use common::browser::{artefacts, repo, require_browser};
+use common::browser::{artefacts, repo, require_browser, run_node};
 
 /// The line of the config the browser test rewrites to move the future event's start.
 const SOON_MARKER: &str = "starts_at = 2099-06-01T00:00:00Z";
@@ -152,26 +153,25 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
     let shots = artefacts("viewer-portal");
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).expect("artefacts dir");
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/viewer.mjs"))
-        .env("SG_BASE_URL", &base)
-        .env("SG_ADMIN_TOKEN", &admin_token)
-        .env("SG_CODES", live_codes.join(","))
-        .env("SG_LIVE_EVENT", "live")
-        .env("SG_SOON_EVENT", "soon")
-        .env("SG_SOON_CODES", soon_codes.join(","))
-        .env("SG_CONFIG_PATH", &config_path)
-        .env("SG_SOON_MARKER", SOON_MARKER)
-        .env("SG_SCREENSHOTS", &shots)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
+    let (live, soon) = (live_codes.join(","), soon_codes.join(","));
+    let (passed, report) = run_node(
+        "viewer.mjs",
+        &[
+            ("SG_BASE_URL", OsStr::new(&base)),
+            ("SG_ADMIN_TOKEN", OsStr::new(&admin_token)),
+            ("SG_CODES", OsStr::new(&live)),
+            ("SG_LIVE_EVENT", OsStr::new("live")),
+            ("SG_SOON_EVENT", OsStr::new("soon")),
+            ("SG_SOON_CODES", OsStr::new(&soon)),
+            ("SG_CONFIG_PATH", config_path.as_os_str()),
+            ("SG_SOON_MARKER", OsStr::new(SOON_MARKER)),
+            ("SG_SCREENSHOTS", shots.as_os_str()),
+        ],
+    );
     let log = up.stop();
     assert!(
-        out.status.success(),
-        "browser test failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        passed,
+        "browser test failed:\n{report}\nserver log:\n{}",
         log.join("\n")
     );
     for screen in ["entry", "player", "in-use", "revoked", "pre-event"] {

@@ -8,25 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Origin, claims, get_text, hls, sample_streams, sign};
-
-fn proxy_section(origin: &str, cache: &std::path::Path, extra: &str) -> String {
-    format!(
-        "upstream_origin = \"{origin}\"\nsegment_cache_root = \"{}\"\n{extra}",
-        cache.display()
-    )
-}
-
-async fn fetch(url: &str, token: &str) -> (u16, bytes::Bytes) {
-    let resp = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("get");
-    let status = resp.status().as_u16();
-    (status, resp.bytes().await.expect("body"))
-}
+use common::{Origin, claims, fetch, get_text, hls, proxy_section, sample_streams, sign};
 
 #[tokio::test]
 async fn a_slow_origin_gets_502_at_the_upstream_timeout_and_cached_segments_still_play() {

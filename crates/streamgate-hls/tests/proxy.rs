@@ -11,24 +11,6 @@ use std::time::Duration;
 use common::*;
 use futures::future::join_all;
 
-fn proxy_section(origin: &str, cache: &std::path::Path, extra: &str) -> String {
-    format!(
-        "upstream_origin = \"{origin}\"\nsegment_cache_root = \"{}\"\n{extra}",
-        cache.display()
-    )
-}
-
-async fn fetch(url: &str, token: &str) -> (u16, bytes::Bytes) {
-    let resp = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("get");
-    let status = resp.status().as_u16();
-    (status, resp.bytes().await.expect("body"))
-}
-
 #[tokio::test]
 async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache() {
     let cache_dir = tempfile::tempdir().expect("tmp");

@@ -55,3 +55,17 @@ pub fn require_browser() -> bool {
         }
     }
 }
+
+/// Runs `tests/browser/<script>` with `env`; prints its output and returns it with
+/// whether it passed.
+pub fn run_node(script: &str, env: &[(&str, &std::ffi::OsStr)]) -> (bool, String) {
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser").join(script))
+        .envs(env.iter().copied())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    let report = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), report)
+}

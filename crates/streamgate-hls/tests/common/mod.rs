@@ -374,3 +374,23 @@ impl Origin {
         }
     }
 }
+
+/// The `[hls]` lines of proxy mode: `origin`, and the segment cache in `cache`.
+pub fn proxy_section(origin: &str, cache: &std::path::Path, extra: &str) -> String {
+    format!(
+        "upstream_origin = \"{origin}\"\nsegment_cache_root = \"{}\"\n{extra}",
+        cache.display()
+    )
+}
+
+/// GET with the token as a bearer: status and body.
+pub async fn fetch(url: &str, token: &str) -> (u16, bytes::Bytes) {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    (status, resp.bytes().await.expect("body"))
+}
