@@ -81,7 +81,7 @@ for _ in $(seq 1 100); do
 done
 codes=$(cd "$work" && "$bin" codes export --event demo | tail -n +2 | cut -d, -f1 | paste -sd, -)
 echo "soak: $profile build, $viewers viewers, $rate cycles/s for ${seconds}s (pid $pid)"
-"$soak" --platform "http://127.0.0.1:$pport" --pid "$pid" --codes "$codes" \
+"$soak" --platform "http://127.0.0.1:$pport" --hls "http://127.0.0.1:$hport" --pid "$pid" --codes "$codes" \
   --seconds "$seconds" --rate "$rate" --sample "$(( seconds >= 120 ? 10 : 5 ))"
 # The codes and tokens of the run never reach the log (the banner prints demo codes
 # on purpose; everything after it is the services').

@@ -7,7 +7,9 @@
 //! `Authorization`, send a heartbeat, release; then waits so that the whole crowd keeps
 //! a steady rate. Every answer must be the expected one: any other status is an error.
 //! Every `--sample` seconds it prints requests so far, errors, RSS and open file
-//! descriptors of `--pid`.
+//! descriptors of `--pid`, and with `--hls URL` the HLS server's two bounded
+//! per-token structures (remembered ended sessions, memoised tokens), which explain
+//! where memory goes while they fill.
 //!
 //! At the end it judges the curves: memory is flat when the mean RSS of the last third
 //! of the samples is within `--rss-slack` (default 20 %) of the middle third's (the
@@ -27,6 +29,7 @@ use serde_json::{Value, json};
 #[derive(Debug)]
 struct Options {
     platform: String,
+    hls: Option<String>,
     pid: u32,
     codes: Vec<String>,
     seconds: u64,
@@ -39,6 +42,7 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut o = Options {
         platform: String::new(),
+        hls: None,
         pid: 0,
         codes: Vec::new(),
         seconds: 600,
@@ -53,6 +57,7 @@ fn options() -> Result<Options, String> {
         let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
         match flag.as_str() {
             "--platform" => o.platform = value.trim_end_matches('/').to_owned(),
+            "--hls" => o.hls = Some(value.trim_end_matches('/').to_owned()),
             "--pid" => o.pid = value.parse().map_err(|e| bad(&e))?,
             "--codes" => o.codes = value.split(',').map(str::to_owned).collect(),
             "--seconds" => o.seconds = value.parse().map_err(|e| bad(&e))?,
@@ -160,6 +165,28 @@ fn sample(pid: u32) -> (u64, u64) {
     (rss, fds)
 }
 
+/// The HLS server's `streamgate_hls_revocations` and `streamgate_hls_memoised_tokens`.
+async fn hls_sizes(client: &reqwest::Client, hls: Option<&str>) -> (String, String) {
+    let Some(hls) = hls else {
+        return ("-".into(), "-".into());
+    };
+    let text = match client.get(format!("{hls}/metrics")).send().await {
+        Ok(resp) => resp.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .unwrap_or("?")
+            .trim()
+            .to_owned()
+    };
+    (
+        value("streamgate_hls_revocations"),
+        value("streamgate_hls_memoised_tokens"),
+    )
+}
+
 fn mean(values: &[u64]) -> f64 {
     values.iter().sum::<u64>() as f64 / values.len().max(1) as f64
 }
@@ -209,14 +236,17 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(o.sample).min(until - Instant::now())).await;
         let (rss, fds) = sample(o.pid);
         samples.push((rss, fds));
+        let (revocations, memoised) = hls_sizes(&client, o.hls.as_deref()).await;
         println!(
-            "{:>6}  {:>9}  {:>7}  {:>6}  {:>9}  {:>4}",
+            "{:>6}  {:>9}  {:>7}  {:>6}  {:>9}  {:>4}  {:>11}  {:>8}",
             started.elapsed().as_secs(),
             counters.requests.load(Ordering::Relaxed),
             counters.cycles.load(Ordering::Relaxed),
             counters.errors.load(Ordering::Relaxed),
             rss,
-            fds
+            fds,
+            revocations,
+            memoised
         );
     }
     for v in viewers {
