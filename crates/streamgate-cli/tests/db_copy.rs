@@ -73,6 +73,10 @@ async fn use_installation(url: &str) {
     streamgate_store::admin_tokens::create(&state.store, "ci")
         .await
         .expect("admin token");
+    // A console logout happened: it must survive the move.
+    streamgate_store::admin_tokens::end_console_sessions(&state.store, 1_764_000_000_000)
+        .await
+        .expect("console logout");
     platform.stop().await.expect("platform runs");
 }
 

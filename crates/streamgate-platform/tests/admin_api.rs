@@ -209,6 +209,31 @@ async fn console_login_sets_an_encrypted_strict_cookie_and_logout_clears_it() {
             "{header}"
         );
 
+        // Logout ends every console session, not only the one in this browser.
+        let (status, body) = console.get("/api/admin/session").await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("Logged out, log in again")),
+            "{}",
+            db.name
+        );
+        let other = Client {
+            app: &app,
+            cookie: Some(cookie.clone()),
+            bearer: None,
+            origin: None,
+        };
+        assert_eq!(
+            other.get("/api/admin/session").await.0,
+            401,
+            "the cookie logged out with"
+        );
+        let console = Client::console(&app).await;
+        assert_eq!(
+            console.get("/api/admin/session").await.0,
+            200,
+            "a new login works"
+        );
         let (_, audit) = console.get("/api/admin/audit?action=admin.").await;
         let outcomes: Vec<(&str, &str)> = audit["items"]
             .as_array()
@@ -325,9 +350,9 @@ async fn without_valid_credentials_every_admin_endpoint_is_401() {
             ("GET", "/api/admin/audit".into()),
         ];
         let keys = &app.state.admin;
-        let now = streamgate_store::now_ms() / 1000;
-        let expired = keys.seal_session(now - 9 * 3600, now - 3600);
-        let valid = keys.seal_session(now, now + 3600);
+        let now = streamgate_store::now_ms();
+        let expired = keys.seal_session(now - 9 * 3_600_000, now - 3_600_000);
+        let valid = keys.seal_session(now, now + 3_600_000);
         let mut tampered = valid.clone().into_bytes();
         let mid = tampered.len() / 2;
         tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };

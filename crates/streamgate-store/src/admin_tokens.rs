@@ -188,3 +188,27 @@ pub async fn authenticate(store: &Store, presented: &str) -> Result<Option<Strin
         .await?;
     Ok(Some(name))
 }
+
+/// The moment (Unix ms) before which console session cookies are no longer accepted:
+/// the last console logout, or 0.
+pub async fn console_sessions_valid_after(store: &Store) -> Result<i64, TokenError> {
+    let row = sqlx::query("SELECT valid_after FROM console_sessions WHERE id = 1")
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("valid_after")?,
+        None => 0,
+    })
+}
+
+/// Ends every console session issued up to `at` (Unix ms), on every instance.
+pub async fn end_console_sessions(store: &Store, at: i64) -> Result<(), TokenError> {
+    sqlx::query(
+        "INSERT INTO console_sessions (id, valid_after) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET valid_after = excluded.valid_after",
+    )
+    .bind(at)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}

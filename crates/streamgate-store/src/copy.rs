@@ -139,6 +139,12 @@ const TABLES: &[Table] = &[
         ],
         identity: false,
     },
+    Table {
+        name: "console_sessions",
+        key: "id",
+        columns: &[("id", Int), ("valid_after", Int)],
+        identity: false,
+    },
 ];
 
 /// Rows per INSERT statement.

@@ -8,6 +8,10 @@
 //! admin password logs every console out. Scripts and generated clients send an admin
 //! API token (`streamgate admin-token create`) as `Authorization: Bearer` instead.
 //!
+//! A cookie needs no server-side session, so logout records the moment before which
+//! every console cookie is refused (the `console_sessions` table, read on each console
+//! request): logging out ends every console session, on every instance, at once.
+//!
 //! A cookie rides along on any request the browser makes, so state-changing requests
 //! that authenticate with it must also come from our own origin (the `Origin` header);
 //! bearer tokens are never sent by a browser on its own and need no such check.
@@ -73,8 +77,8 @@ impl AdminKeys {
     }
 
     /// The encrypted cookie value of a console session issued at `issued_at` and
-    /// running out at `expires_at` (Unix seconds). Login uses it; so do tests that need
-    /// an expired session, which no honest clock can make.
+    /// running out at `expires_at` (Unix milliseconds). Login uses it; so do tests that
+    /// need an expired session, which no honest clock can make.
     pub fn seal_session(&self, issued_at: i64, expires_at: i64) -> String {
         let claims = CookieClaims {
             iat: issued_at,
@@ -166,8 +170,18 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Admin> {
 
 async fn check_cookie(req: &Request, _cookie: ApiKey) -> poem::Result<Admin> {
     let state = app_state(req)?;
-    let expires_at = console_session(state, req)
+    let claims = console_session(state, req)
         .ok_or_else(|| ApiError::unauthorized("Session expired, log in again"))?;
+    let valid_after = admin_tokens::console_sessions_valid_after(&state.store)
+        .await
+        .map_err(|e| {
+            tracing::error!("console session check failed: {e}");
+            ApiError::unavailable("Service temporarily unavailable")
+        })?;
+    if claims.iat <= valid_after {
+        return Err(ApiError::unauthorized("Logged out, log in again").into());
+    }
+    let expires_at = claims.exp;
     if !matches!(*req.method(), Method::GET | Method::HEAD) && !same_origin(state, req, true) {
         return Err(ApiError::forbidden("Cross-origin request refused").into());
     }
@@ -177,21 +191,22 @@ async fn check_cookie(req: &Request, _cookie: ApiKey) -> poem::Result<Admin> {
 /// What the encrypted cookie holds.
 #[derive(Debug, Serialize, Deserialize)]
 struct CookieClaims {
-    /// Issued, Unix seconds.
+    /// Issued, Unix ms.
     iat: i64,
-    /// Expires, Unix seconds.
+    /// Expires, Unix ms.
     exp: i64,
 }
 
-/// The console session's expiry (Unix ms) when the request carries a valid cookie.
-fn console_session(state: &AppState, req: &Request) -> Option<i64> {
+/// The console session's claims when the request carries a cookie we made that has
+/// not run out (whether a logout ended it is checked by the caller).
+fn console_session(state: &AppState, req: &Request) -> Option<CookieClaims> {
     let cookie = req
         .cookie()
         .private_with_key(&state.admin.cookie_key)
         .get(COOKIE_NAME)?;
     let claims: CookieClaims = serde_json::from_str(cookie.value_str()).ok()?;
-    let now = now_ms() / 1000;
-    (claims.exp > now && claims.iat <= now + 60).then_some(claims.exp.saturating_mul(1000))
+    let now = now_ms();
+    (claims.exp > now && claims.iat <= now + 60_000).then_some(claims)
 }
 
 /// Whether the request's `Origin` is the platform's own: its public URL's origin, or
@@ -348,8 +363,8 @@ impl AuthApi {
             record(&state, audit("invalid_password")).await;
             return Err(ApiError::unauthorized("Invalid password"));
         }
-        let now = now_ms() / 1000;
-        let expires = now + i64::try_from(SESSION_TTL.as_secs()).unwrap_or(i64::MAX);
+        let now = now_ms();
+        let expires = now + i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
         let mut cookie = Cookie::new_with_str(COOKIE_NAME, state.admin.seal_session(now, expires));
         cookie.set_http_only(true);
         cookie.set_same_site(SameSite::Strict);
@@ -359,11 +374,11 @@ impl AuthApi {
         jar.add(cookie);
         record(&state, audit("ok")).await;
         Ok(Json(AdminSession::of(&Admin::Console {
-            expires_at: expires * 1000,
+            expires_at: expires,
         })))
     }
 
-    /// Clears the console's session cookie.
+    /// Logs the console out: clears the cookie and ends every console session.
     #[oai(
         path = "/api/admin/logout",
         method = "post",
@@ -379,6 +394,14 @@ impl AuthApi {
             return Err(ApiError::forbidden("Cross-origin request refused"));
         }
         let was_logged_in = console_session(&state, req).is_some();
+        if was_logged_in {
+            // Ends this and every other console session (one admin password, one
+            // "log out everywhere"). Only a logged-in console may do it.
+            if let Err(e) = admin_tokens::end_console_sessions(&state.store, now_ms()).await {
+                tracing::error!("console logout failed: {e}");
+                return Err(ApiError::unavailable("Service temporarily unavailable"));
+            }
+        }
         let mut removal = Cookie::new_with_str(COOKIE_NAME, "");
         removal.set_http_only(true);
         removal.set_same_site(SameSite::Strict);
