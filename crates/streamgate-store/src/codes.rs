@@ -510,22 +510,37 @@ impl StatusCounts {
     }
 }
 
-/// Code counts by status for each event that has codes.
+/// Code counts by status for each event that has codes: of `events` only (the page
+/// a listing shows), or of every event when `None` (the dashboard).
 pub async fn status_counts(
     store: &crate::Store,
+    events: Option<&[&str]>,
     session_timeout_ms: i64,
 ) -> Result<std::collections::HashMap<String, StatusCounts>, StoreError> {
     let now = now_ms();
+    let filter = match events {
+        Some([]) => return Ok(std::collections::HashMap::new()),
+        Some(ids) => format!(
+            " WHERE c.event_id IN ({})",
+            (3..3 + ids.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    };
     let sql = format!(
         "SELECT event_id, status, COUNT(*) AS n FROM \
-         (SELECT c.event_id, {} AS status FROM access_codes c) x GROUP BY event_id, status",
+         (SELECT c.event_id, {} AS status FROM access_codes c{filter}) x GROUP BY event_id, status",
         status_sql(1, 2)
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
-        .bind(now - session_timeout_ms)
-        .fetch_all(store.pool())
-        .await?;
+        .bind(now - session_timeout_ms);
+    for id in events.unwrap_or_default() {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(store.pool()).await?;
     let mut counts = std::collections::HashMap::<String, StatusCounts>::new();
     for row in &rows {
         let status: String = row.try_get("status")?;

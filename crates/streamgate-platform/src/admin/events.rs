@@ -315,7 +315,7 @@ async fn load(state: &AppState, id: &str) -> Result<AdminEvent, ApiError> {
         events::get(&mut conn, id).await?
     }
     .ok_or_else(|| ApiError::not_found("Event not found"))?;
-    let counts = codes::status_counts(&state.store, timeout_ms(state)).await?;
+    let counts = codes::status_counts(&state.store, Some(&[id]), timeout_ms(state)).await?;
     Ok(AdminEvent::of(
         &event,
         counts.get(id).copied().unwrap_or_default(),
@@ -380,8 +380,9 @@ impl EventsApi {
             (EventSortKey::CreatedAt, true) => EventSort::CreatedAtDesc,
         };
         let found = events::list_page(&state.store, filter, sort, page, per_page, now_ms()).await?;
+        let ids: Vec<&str> = found.events.iter().map(|e| e.id.as_str()).collect();
         let counts: HashMap<String, StatusCounts> =
-            codes::status_counts(&state.store, timeout_ms(&state)).await?;
+            codes::status_counts(&state.store, Some(&ids), timeout_ms(&state)).await?;
         let total = found.total;
         Ok(Json(EventList {
             items: found

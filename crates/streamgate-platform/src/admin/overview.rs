@@ -194,7 +194,7 @@ impl OverviewApi {
     ) -> Result<Json<Dashboard>, ApiError> {
         let now = now_ms();
         let totals = dashboard::event_totals(&state.store, now).await?;
-        let counts = codes::status_counts(&state.store, timeout_ms(&state)).await?;
+        let counts = codes::status_counts(&state.store, None, timeout_ms(&state)).await?;
         let mut all = codes::StatusCounts::default();
         for c in counts.values() {
             all.unused += c.unused;
