@@ -114,7 +114,10 @@ pub async fn run(
         .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
     tracing::info!(path = %options.path.display(), "watching the config file for changes");
 
-    let mut last_text = std::fs::read_to_string(&options.path).ok();
+    // What the caller applied was read before the watch began: an edit that lands in
+    // between must not be taken for "unchanged", so the first event always reloads
+    // (a reload that finds nothing to do changes nothing).
+    let mut last_text: Option<String> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
