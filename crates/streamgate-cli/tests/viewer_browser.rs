@@ -22,7 +22,7 @@ const SOON_MARKER: &str = "starts_at = 2099-06-01T00:00:00Z";
 /// Copies the demo stream into `to` with every media playlist made live.
 fn live_copy(to: &Path) {
     let demo = repo().join("streams/demo");
-    for entry in walk(&demo) {
+    for entry in streamgate_testkit::files_under(&demo) {
         let rel = entry.strip_prefix(&demo).expect("inside demo");
         let target = to.join(rel);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
@@ -40,22 +40,6 @@ fn live_copy(to: &Path) {
             std::fs::copy(&entry, &target).expect("copy");
         }
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)
-        .expect("read_dir")
-        .filter_map(Result::ok)
-    {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 /// A port nothing listens on now: both services' public URLs must be known before they

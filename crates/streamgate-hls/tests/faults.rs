@@ -140,7 +140,7 @@ async fn a_full_cache_disk_serves_every_segment_whole_without_caching_it() {
         .unwrap_or(0);
     assert!(errors > 0, "the full disk was noticed: {metrics}");
     // Whatever is in the cache is a whole segment, never a partial download.
-    for entry in walk(disk.dir.path()) {
+    for entry in streamgate_testkit::files_under(disk.dir.path()) {
         let rel = entry.strip_prefix(disk.dir.path()).expect("inside");
         if rel.extension().is_some_and(|e| e == "ts") {
             let original = std::fs::read(sample_streams().join(rel)).expect("original");
@@ -150,21 +150,4 @@ async fn a_full_cache_disk_serves_every_segment_whole_without_caching_it() {
     }
     hls.stop().await;
     origin.stop().await;
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -309,7 +309,7 @@ impl ViewerApi {
         };
         let claims = verified(&state, &token)?;
         let ip = client_ip_text(req, &state);
-        if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? {
+        if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? == Some(true) {
             state.feed.bump();
         }
         Ok(Json(ReleaseResponse { released: true }))

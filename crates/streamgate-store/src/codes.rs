@@ -499,6 +499,15 @@ impl StatusCounts {
         self.unused + self.redeemed + self.active + self.expired + self.revoked
     }
 
+    /// Adds another event's counts to these (the dashboard's totals).
+    pub fn merge(&mut self, other: &StatusCounts) {
+        self.unused += other.unused;
+        self.redeemed += other.redeemed;
+        self.active += other.active;
+        self.expired += other.expired;
+        self.revoked += other.revoked;
+    }
+
     fn add(&mut self, status: CodeStatus, n: i64) {
         match status {
             CodeStatus::Unused => self.unused += n,

@@ -114,6 +114,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<EventRow>,
     Ok(row.as_ref().map(EventRow::from_row).transpose()?)
 }
 
+/// One event, on a connection of its own (for callers outside a transaction).
+pub async fn find(store: &Store, id: &str) -> Result<Option<EventRow>, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    get(&mut conn, id).await
+}
+
 /// Stores a new event.
 pub async fn insert(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreError> {
     sqlx::query(

@@ -364,21 +364,22 @@ pub async fn touch(
     })
 }
 
-/// Ends a session (viewer release or operator force). Returns whether it was live;
-/// ending an ended session is not an error.
+/// Ends a session (viewer release or operator force). Returns whether it was live
+/// (`Some(false)`: it had ended already, which is not an error), or `None` when no
+/// such session exists.
 pub async fn end(
     store: &Store,
     session_id: &str,
     reason: EndReason,
     actor: &str,
-) -> Result<bool, StoreError> {
+) -> Result<Option<bool>, StoreError> {
     let mut tx = store.begin_write().await?;
     let row = sqlx::query("SELECT event_id, code_id FROM sessions WHERE id = $1")
         .bind(session_id)
         .fetch_optional(&mut *tx)
         .await?;
     let Some(row) = row else {
-        return Ok(false);
+        return Ok(None);
     };
     let event_id: String = row.try_get("event_id")?;
     let code_id: String = row.try_get("code_id")?;
@@ -405,7 +406,7 @@ pub async fn end(
         .await?;
     }
     tx.commit().await?;
-    Ok(ended)
+    Ok(Some(ended))
 }
 
 /// Sessions whose last heartbeat is within the timeout: "active viewers".

@@ -144,3 +144,22 @@ pub fn save_atomically(path: &std::path::Path, text: &str) {
     std::fs::write(&tmp, text).expect("write the new version");
     std::fs::rename(&tmp, path).expect("rename it into place");
 }
+
+/// Every file under `dir`, recursively (none when it cannot be read): for tests that
+/// copy a stream directory or inspect what a cache left on disk.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

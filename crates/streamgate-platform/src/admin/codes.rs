@@ -497,17 +497,9 @@ impl CodesApi {
         id: Path<String>,
     ) -> Result<Json<ForceReleaseResponse>, ApiError> {
         let admin = auth.admin();
-        let exists = sqlx::query("SELECT 1 FROM sessions WHERE id = $1")
-            .bind(&id.0)
-            .fetch_optional(state.store.pool())
-            .await
-            .map_err(|e| ApiError::from(streamgate_store::StoreError::Database(e)))?
-            .is_some();
-        if !exists {
-            return Err(ApiError::not_found("Session not found"));
-        }
-        let released =
-            sessions::end(&state.store, &id.0, EndReason::Forced, &admin.actor()).await?;
+        let released = sessions::end(&state.store, &id.0, EndReason::Forced, &admin.actor())
+            .await?
+            .ok_or_else(|| ApiError::not_found("Session not found"))?;
         state.feed.bump();
         Ok(Json(ForceReleaseResponse { released }))
     }
@@ -515,13 +507,7 @@ impl CodesApi {
 
 /// 404 unless the event exists.
 async fn require_event(state: &AppState, id: &str) -> Result<(), ApiError> {
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::from(streamgate_store::StoreError::Database(e)))?;
-    match events::get(&mut conn, id).await? {
+    match events::find(&state.store, id).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::not_found("Event not found")),
     }

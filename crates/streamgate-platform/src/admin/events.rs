@@ -310,20 +310,14 @@ fn timestamp(field: &str, text: &str) -> Result<i64, String> {
 
 /// Loads one event with its code counts.
 async fn load(state: &AppState, id: &str) -> Result<AdminEvent, ApiError> {
-    let event = {
-        let mut conn = state.store.pool().acquire().await.map_err(store_err)?;
-        events::get(&mut conn, id).await?
-    }
-    .ok_or_else(|| ApiError::not_found("Event not found"))?;
+    let event = events::find(&state.store, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Event not found"))?;
     let counts = codes::status_counts(&state.store, Some(&[id]), timeout_ms(state)).await?;
     Ok(AdminEvent::of(
         &event,
         counts.get(id).copied().unwrap_or_default(),
     ))
-}
-
-fn store_err(e: sqlx::Error) -> ApiError {
-    streamgate_store::StoreError::Database(e).into()
 }
 
 /// The session timeout in ms: which sessions count as live.

@@ -197,11 +197,7 @@ impl OverviewApi {
         let counts = codes::status_counts(&state.store, None, timeout_ms(&state)).await?;
         let mut all = codes::StatusCounts::default();
         for c in counts.values() {
-            all.unused += c.unused;
-            all.redeemed += c.redeemed;
-            all.active += c.active;
-            all.expired += c.expired;
-            all.revoked += c.revoked;
+            all.merge(c);
         }
         let active_viewers = sessions::count_live(&state.store, timeout_ms(&state)).await?;
         let upcoming = events::list_page(
