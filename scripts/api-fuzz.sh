@@ -45,6 +45,8 @@
 # keeps JUnit and NDJSON reports, the stats and the server's log.
 # The server is stopped (SIGTERM) and the scratch directory removed however this ends.
 set -euo pipefail
+# shellcheck source=scripts/lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
 die() { printf 'api-fuzz: FAIL: %s\n' "$*" >&2; exit 2; }
 say() { printf 'api-fuzz: %s\n' "$*"; }
@@ -94,18 +96,7 @@ server_pid=""
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local status=$?
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      echo "api-fuzz: the server ignored SIGTERM for 10 s; killing it" >&2
-      kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server "$server_pid" api-fuzz
   # Exit 1 is a finding (reported above); anything else is a broken run: show the log.
   if [ "$status" -ne 0 ] && [ "$status" -ne 1 ] && [ -s "$work/server.log" ]; then
     echo "api-fuzz: last lines of the server's log:" >&2
@@ -139,10 +130,7 @@ mkdir -p "$run"
 cp "$root/streamgate.toml" "$run/"
 cp -R "$root/streams" "$root/schemas" "$run/"
 cd "$run"
-free_port() { "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-platform_port=$(free_port)
-hls_port=$(free_port)
-while [ "$hls_port" = "$platform_port" ]; do hls_port=$(free_port); done
+read -r platform_port hls_port < <(free_ports 2)
 signing=$("$bin" gen-secret) || die "streamgate gen-secret failed"
 internal=$("$bin" gen-secret) || die "streamgate gen-secret failed"
 if [ "${#signing}" -lt 32 ] || [ "${#internal}" -lt 32 ]; then

@@ -15,6 +15,8 @@
 # 5. runs scripts/generated-client/scenario.py against it and exits with its status.
 # The platform is stopped (SIGTERM) and the scratch directory removed however this ends.
 set -euo pipefail
+# shellcheck source=scripts/lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
 die() { printf 'generated-client: FAIL: %s\n' "$*" >&2; exit 1; }
 say() { printf 'generated-client: %s\n' "$*"; }
@@ -36,18 +38,7 @@ platform_pid=""
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local status=$?
-  if [ -n "$platform_pid" ] && kill -0 "$platform_pid" 2>/dev/null; then
-    kill -TERM "$platform_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$platform_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$platform_pid" 2>/dev/null; then
-      echo "generated-client: the platform ignored SIGTERM for 10 s; killing it" >&2
-      kill -KILL "$platform_pid" 2>/dev/null || true
-    fi
-    wait "$platform_pid" 2>/dev/null || true
-  fi
+  stop_server "$platform_pid" generated-client
   if [ "$status" -ne 0 ] && [ -s "$work/platform.log" ]; then
     echo "generated-client: last lines of the platform's log:" >&2
     tail -n 40 "$work/platform.log" >&2

@@ -10,6 +10,8 @@
 # The long run uses a release build (built here if missing). CI runs a short one on the
 # debug build it already has: SOAK_PROFILE=debug scripts/soak.sh 60 20 10.
 set -euo pipefail
+# shellcheck source=scripts/lib/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 viewers=${2:-40}
@@ -29,10 +31,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sg-soak.XXXXXX")
 pid=""
 cleanup() {
   local status=$?
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  stop_server "$pid" soak
   if [ "$status" -ne 0 ] && [ -s "$work/server.log" ]; then
     echo "soak: last lines of the server's log:" >&2
     tail -n 30 "$work/server.log" >&2
@@ -41,9 +40,7 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-pport=$(free_port)
-hport=$(free_port)
+read -r pport hport < <(free_ports 2)
 cp -r streams "$work/streams"
 cat > "$work/streamgate.toml" <<TOML
 [platform]
