@@ -122,8 +122,15 @@ pub fn config_path(options: &LoadOptions) -> (PathBuf, bool) {
 /// Loads and checks a configuration (see the module docs for the layering).
 pub fn load(options: &LoadOptions) -> Result<Loaded, Report> {
     let (path, explicit) = config_path(options);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => match crate::validate::decode_utf8(&path, &bytes) {
+            Ok(text) => Some(text.to_owned()),
+            Err(diagnostic) => {
+                return Err(Report {
+                    diagnostics: vec![*diagnostic],
+                });
+            }
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
         Err(e) => {
             return Err(Report {

@@ -309,11 +309,7 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
         reconcile::apply(
             &platform.state.store,
             &loaded.config,
-            ApplyOptions {
-                prune: false,
-                actor: "config",
-                progress: None,
-            },
+            ApplyOptions::default(),
         )
         .await
         .expect("apply");

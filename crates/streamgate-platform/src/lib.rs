@@ -85,7 +85,7 @@ pub struct PlatformOptions {
     pub watch: Option<PathBuf>,
     /// The environment captured at start, for reloads.
     pub env: Env,
-    /// Apply with `--prune` semantics (at start and on reload).
+    /// Apply with `--prune` semantics at start (a reload never prunes).
     pub prune: bool,
     /// The config file as the operator named it, for messages that send them there
     /// (the admin API's 409 on config-managed events). `None`: no file was read.
@@ -115,22 +115,41 @@ impl Platform {
             .ok_or(PlatformError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
         let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
         let store = Store::connect(&config.platform.database_url).await?;
-        let report = reconcile::apply(
+        let reload: StatusHandle = Arc::new(Mutex::new(ReloadStatus::default()));
+        let applied = reconcile::apply(
             &store,
             &config,
             ApplyOptions {
                 prune: options.prune,
+                allow_retire: false,
                 actor: "config",
                 progress: None,
             },
         )
-        .await?;
-        tracing::info!(
-            "configuration applied: {}",
-            report.plan.to_string().lines().last().unwrap_or_default()
-        );
-        let reload: StatusHandle = Arc::new(Mutex::new(ReloadStatus::default()));
-        watch::record_apply(&reload);
+        .await;
+        match applied {
+            Ok(report) => {
+                tracing::info!(
+                    "configuration applied: {}",
+                    report.plan.to_string().lines().last().unwrap_or_default()
+                );
+                watch::record_apply(&reload);
+            }
+            // A restart must not be how viewers lose access either: a file that would
+            // retire events people are using is refused, and the platform serves on
+            // with the database as it is, reporting the refusal like a refused edit.
+            Err(e @ StoreError::Guarded(_)) => {
+                tracing::warn!(
+                    "configuration refused at start, serving the events as they are in the database: {e}"
+                );
+                let file = options
+                    .config_file
+                    .as_ref()
+                    .map_or_else(|| "streamgate.toml".to_owned(), |p| p.display().to_string());
+                watch::record_refusal(&store, &reload, &file, e.to_string(), Vec::new()).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
         let limiter = match &config.platform.redis_url {
             Some(url) => RateLimiter::redis(url).await?,
             None => RateLimiter::in_memory(),
@@ -215,7 +234,7 @@ impl Platform {
                 env: self.options.env.clone(),
                 role: Some(streamgate_core::Role::Platform),
                 debounce: Duration::from_millis(300),
-                prune: self.options.prune,
+                poll_interval: watch::DEFAULT_POLL_INTERVAL,
             };
             let mut stop = stop_rx.clone();
             tasks.push(tokio::spawn(async move {

@@ -45,6 +45,10 @@ pub enum StoreError {
     /// The configuration cannot be applied as it is (see the messages).
     #[error("the configuration cannot be applied:\n  {}", .0.join("\n  "))]
     Plan(Vec<String>),
+    /// The destroy guard refused: the change would retire events that still have
+    /// redeemed codes or viewers (see the messages for how to do it on purpose).
+    #[error("the configuration cannot be applied:\n  {}", .0.join("\n  "))]
+    Guarded(Vec<String>),
     /// An event asked for does not exist.
     #[error("no event with id {0:?}")]
     EventNotFound(String),

@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestDb, config, count, snapshot};
 use sqlx::Row;
-use streamgate_store::reconcile::{self, ApplyOptions, Change};
+use streamgate_store::reconcile::{self, ApplyOptions, Change, PlanOptions};
 use streamgate_store::{Store, StoreError};
 
 const TWO_EVENTS: &str = r#"
@@ -119,7 +119,7 @@ async fn apply_creates_what_the_file_declares_and_a_second_apply_does_nothing() 
         );
 
         let before = snapshot(&store).await;
-        let plan = reconcile::plan(&store, &config(TWO_EVENTS), false)
+        let plan = reconcile::plan(&store, &config(TWO_EVENTS), PlanOptions::default())
             .await
             .expect("plan");
         assert!(plan.is_empty(), "{}: {plan}", db.name);
@@ -156,7 +156,7 @@ async fn an_edit_updates_fields_and_new_codes_but_never_moves_existing_expiry() 
                 "ends_at = 2030-01-01T21:00:00Z",
             )
             .replace("count = 10", "count = 12");
-        let plan = reconcile::plan(&store, &config(&edited), false)
+        let plan = reconcile::plan(&store, &config(&edited), PlanOptions::default())
             .await
             .expect("plan");
         let fields: Vec<&str> = plan
@@ -217,7 +217,7 @@ async fn an_event_removed_from_the_file_is_deactivated_and_archived_with_its_cod
             .await
             .expect("apply removal");
         assert!(
-            matches!(report.plan.changes.as_slice(), [Change::RetireEvent { event_id, was_active: true }] if event_id == "workshop")
+            matches!(report.plan.changes.as_slice(), [Change::RetireEvent { event_id, was_active: true, .. }] if event_id == "workshop")
         );
         let row = sqlx::query("SELECT is_active, is_archived FROM events WHERE id = 'workshop'")
             .fetch_one(store.pool())
@@ -333,7 +333,7 @@ async fn lowering_a_count_needs_prune_which_revokes_only_unredeemed_codes() {
             2
         );
         // What is left above the count is redeemed: a note, not a change, not an error.
-        let plan = reconcile::plan(&store, &config(&lowered), false)
+        let plan = reconcile::plan(&store, &config(&lowered), PlanOptions::default())
             .await
             .expect("plan");
         assert!(plan.is_empty() && plan.errors.is_empty(), "{plan}");
@@ -446,7 +446,7 @@ async fn an_apply_that_fails_half_way_leaves_the_database_as_it_was() {
                 .replace("title = \"Keynote\"", "title = \"Changed\"")
                 .replace("count = 25", "count = 40")
         );
-        let plan = reconcile::plan(&store, &config(&failing), false)
+        let plan = reconcile::plan(&store, &config(&failing), PlanOptions::default())
             .await
             .expect("plan");
         assert!(

@@ -5,9 +5,9 @@ mod common;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{TestDb, config, count, snapshot};
+use common::{TestDb, config, count, save, snapshot, wait_for, without_audit};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use streamgate_core::env::Env;
@@ -77,36 +77,6 @@ fn bad_edit(rng: &mut StdRng, n: usize) -> String {
     }
 }
 
-/// Writes like an editor (new file renamed over the old) or in place, alternately.
-fn save(path: &Path, text: &str, by_rename: bool) {
-    if by_rename {
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).expect("write temp");
-        std::fs::rename(&tmp, path).expect("rename");
-    } else {
-        std::fs::write(path, text).expect("write");
-    }
-}
-
-async fn wait_for(
-    status: &Arc<Mutex<ReloadStatus>>,
-    what: &str,
-    pred: impl Fn(&ReloadStatus) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if pred(&status.lock().expect("status")) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {:?}",
-            status.lock().expect("status")
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_bad_edits_change_nothing_and_the_next_good_edit_applies() {
     for db in TestDb::all().await {
@@ -127,7 +97,7 @@ async fn a_hundred_bad_edits_change_nothing_and_the_next_good_edit_applies() {
             env: Env::default(),
             role: None,
             debounce: Duration::from_millis(40),
-            prune: false,
+            poll_interval: Duration::from_millis(500),
         };
         let watcher = tokio::spawn(watch::run(
             store.clone(),
@@ -169,9 +139,19 @@ async fn a_hundred_bad_edits_change_nothing_and_the_next_good_edit_applies() {
             );
         }
         assert_eq!(
-            snapshot(&store).await,
-            before,
+            without_audit(snapshot(&store).await),
+            without_audit(before),
             "{}: bad edits changed the database",
+            db.name
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'config.refused' AND outcome = 'refused'"
+            )
+            .await,
+            100,
+            "{}: every refused edit is an audit entry",
             db.name
         );
         assert_eq!(

@@ -22,14 +22,23 @@ pub struct PlanArgs {
     /// Plan as `apply --prune` would: delete removed events, revoke surplus codes.
     #[arg(long)]
     prune: bool,
+    /// Plan as `apply --allow-retire` would: retire removed events that still have
+    /// redeemed codes or viewers.
+    #[arg(long)]
+    allow_retire: bool,
 }
 
 /// Options of `streamgate apply`.
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// Delete events removed from the file and revoke surplus unredeemed codes.
+    /// Delete events removed from the file and revoke surplus unredeemed codes (this
+    /// run only: edits seen by `--watch` never prune).
     #[arg(long)]
     prune: bool,
+    /// Retire events removed from the file even when they still have redeemed codes or
+    /// viewers (this run only: edits seen by `--watch` are always guarded).
+    #[arg(long)]
+    allow_retire: bool,
     /// Keep running and apply every change saved to the file (Ctrl-C or SIGTERM stops).
     #[arg(long)]
     watch: bool,
@@ -43,10 +52,14 @@ pub fn plan(config: Option<PathBuf>, args: PlanArgs) -> anyhow::Result<ExitCode>
     let loaded = load_for_tools(config)?;
     runtime()?.block_on(async {
         let store = open_store(&loaded).await?;
-        let plan = reconcile::plan(&store, &loaded.config, args.prune).await?;
+        let options = reconcile::PlanOptions {
+            prune: args.prune,
+            allow_retire: args.allow_retire,
+        };
+        let plan = reconcile::plan(&store, &loaded.config, options).await?;
         store.close().await;
         println!("{plan}");
-        Ok(if !plan.errors.is_empty() {
+        Ok(if plan.is_refused() {
             ExitCode::from(1)
         } else if plan.is_empty() {
             ExitCode::SUCCESS
@@ -62,7 +75,7 @@ pub fn apply(config: Option<PathBuf>, args: ApplyArgs) -> anyhow::Result<ExitCod
     let loaded = load_for_tools(config)?;
     runtime()?.block_on(async {
         let store = open_store(&loaded).await?;
-        let report = apply_once(&store, &loaded.config, args.prune).await?;
+        let report = apply_once(&store, &loaded.config, args.prune, args.allow_retire).await?;
         println!("{}", report.plan);
         println!(
             "Applied: {} code(s) made, {} revoked.",
@@ -78,7 +91,7 @@ pub fn apply(config: Option<PathBuf>, args: ApplyArgs) -> anyhow::Result<ExitCod
                 env: Env::from_process(),
                 role: Some(Role::Platform),
                 debounce: Duration::from_millis(args.debounce_ms),
-                prune: args.prune,
+                poll_interval: watch::DEFAULT_POLL_INTERVAL,
             };
             watch::run(store.clone(), options, config_tx, status, shutdown_signal()).await?;
             tracing::info!("stopped watching");
@@ -92,6 +105,7 @@ async fn apply_once(
     store: &streamgate_store::Store,
     config: &Config,
     prune: bool,
+    allow_retire: bool,
 ) -> anyhow::Result<reconcile::ApplyReport> {
     // A bar only where a person watches, and only when there is enough to wait for.
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -119,6 +133,7 @@ async fn apply_once(
         config,
         ApplyOptions {
             prune,
+            allow_retire,
             actor: "cli",
             progress: Some(&mut progress),
         },

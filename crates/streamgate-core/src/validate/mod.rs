@@ -11,11 +11,13 @@ mod path;
 mod rules;
 mod schema;
 mod source_map;
+mod text;
 
 pub use path::{KeyPath, Segment};
 pub use rules::{Finding, RuleInput, check_rules, parse_origin, secret_keys_in_file};
 pub use schema::check_schema;
 pub use source_map::SourceMap;
+pub use text::{decode_utf8, is_blank};
 
 use std::fmt;
 use std::path::PathBuf;

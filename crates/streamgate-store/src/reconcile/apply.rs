@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, Row};
 use streamgate_core::Config;
 
-use super::plan::{Change, Plan, plan_in};
+use super::plan::{Change, Plan, PlanOptions, plan_in};
 use crate::codes::{self, NewCodes};
 use crate::events;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
@@ -17,6 +17,9 @@ const APPLY_LOCK: i64 = 0x5347_4150; // "SGAP"
 pub struct ApplyOptions<'a> {
     /// Delete removed events and revoke surplus codes instead of refusing.
     pub prune: bool,
+    /// Retire removed events even when they still have redeemed codes or viewers
+    /// (`--allow-retire`). Never set by a hot reload.
+    pub allow_retire: bool,
     /// Who is applying, for the audit log (`config`, `cli`).
     pub actor: &'a str,
     /// Called with (codes made so far, codes to make in all).
@@ -27,6 +30,7 @@ impl Default for ApplyOptions<'_> {
     fn default() -> Self {
         Self {
             prune: false,
+            allow_retire: false,
             actor: "config",
             progress: None,
         }
@@ -58,9 +62,16 @@ pub async fn apply(
             .execute(&mut *tx)
             .await?;
     }
-    let plan = plan_in(&mut tx, config, options.prune).await?;
+    let plan_options = PlanOptions {
+        prune: options.prune,
+        allow_retire: options.allow_retire,
+    };
+    let plan = plan_in(&mut tx, config, plan_options).await?;
     if !plan.errors.is_empty() {
         return Err(StoreError::Plan(plan.errors));
+    }
+    if !plan.destroy_refusals.is_empty() {
+        return Err(StoreError::Guarded(plan.destroy_refusals));
     }
     let total = plan.codes_to_make();
     let mut made_so_far = 0u64;
@@ -130,6 +141,7 @@ pub async fn apply(
             Change::RetireEvent {
                 event_id,
                 was_active,
+                ..
             } => {
                 sqlx::query("UPDATE events SET is_active = 0, is_archived = 1, updated_at = $2 WHERE id = $1")
                     .bind(event_id.as_str())

@@ -8,10 +8,14 @@
 //!
 //! Rules (DESIGN.md section 3): runtime state is never touched; an event removed from
 //! the file is deactivated and archived, not deleted, unless `--prune`; a batch's count
-//! going down is an error unless `--prune`, which revokes surplus *unredeemed* codes.
+//! going down is an error unless `--prune`, which revokes surplus *unredeemed* codes;
+//! an event that still has redeemed codes or viewers is retired only when asked
+//! (`--allow-retire`; the destroy guard in [`guard`]).
 
 mod apply;
+mod guard;
 mod plan;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
-pub use plan::{Change, FieldChange, Plan, plan, plan_in};
+pub use guard::Holdings;
+pub use plan::{Change, FieldChange, Plan, PlanOptions, plan, plan_in};

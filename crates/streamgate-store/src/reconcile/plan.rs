@@ -7,8 +7,19 @@ use sqlx::{AnyConnection, Row};
 use streamgate_core::Config;
 use streamgate_core::config::EventConfig;
 
+use super::guard::{self, Holdings};
 use crate::events::{self, EventRow, ManagedBy};
 use crate::{Store, StoreError, format_ms, now_ms, to_ms};
+
+/// What a plan may include beyond creates and updates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Delete removed events and revoke surplus codes (`--prune`).
+    pub prune: bool,
+    /// Retire removed events even when they still have redeemed codes or viewers
+    /// (`--allow-retire`); without it such a retire is refused (the destroy guard).
+    pub allow_retire: bool,
+}
 
 /// One field of an event that changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +90,8 @@ pub enum Change {
         event_id: String,
         /// Whether it was active (then the edges are told).
         was_active: bool,
+        /// Redeemed codes and viewers it still has (a destroy when not empty).
+        holdings: Holdings,
     },
     /// An event gone from the file, deleted with its codes (`--prune`).
     DeleteEvent {
@@ -100,14 +113,26 @@ pub struct Plan {
     pub unchanged: Vec<String>,
     /// Things worth knowing that need no change.
     pub notes: Vec<String>,
+    /// Things the operator should look at before applying (renamed or removed batches,
+    /// codes that expire before their event ends); they do not stop an apply.
+    pub warnings: Vec<String>,
     /// Why the plan cannot be applied; an apply refuses when this is not empty.
     pub errors: Vec<String>,
+    /// Retires the destroy guard refuses (see [`super::guard`]); an apply refuses
+    /// when this is not empty. Kept apart from `errors` so that a process starting up
+    /// can keep serving with the database as it is instead of refusing to start.
+    pub destroy_refusals: Vec<String>,
 }
 
 impl Plan {
     /// Whether applying would change nothing.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Whether an apply would refuse this plan.
+    pub fn is_refused(&self) -> bool {
+        !self.errors.is_empty() || !self.destroy_refusals.is_empty()
     }
 
     /// Codes an apply would make.
@@ -131,9 +156,13 @@ struct BatchState {
 }
 
 /// Plans on a pool connection.
-pub async fn plan(store: &Store, config: &Config, prune: bool) -> Result<Plan, StoreError> {
+pub async fn plan(
+    store: &Store,
+    config: &Config,
+    options: PlanOptions,
+) -> Result<Plan, StoreError> {
     let mut conn = store.pool().acquire().await?;
-    plan_in(&mut conn, config, prune).await
+    plan_in(&mut conn, config, options).await
 }
 
 /// Plans on the given connection (the apply transaction's, so that what is planned is
@@ -141,8 +170,9 @@ pub async fn plan(store: &Store, config: &Config, prune: bool) -> Result<Plan, S
 pub async fn plan_in(
     conn: &mut AnyConnection,
     config: &Config,
-    prune: bool,
+    options: PlanOptions,
 ) -> Result<Plan, StoreError> {
+    let prune = options.prune;
     let current: HashMap<String, EventRow> = events::list(conn)
         .await?
         .into_iter()
@@ -166,6 +196,9 @@ pub async fn plan_in(
             Some(existing) => {
                 let fields = diff(existing, &target);
                 if !fields.is_empty() {
+                    if target.ends_at != existing.ends_at {
+                        expiry_warning(conn, &target, &mut plan).await?;
+                    }
                     let row = EventRow {
                         created_at: existing.created_at,
                         ..target.clone()
@@ -242,6 +275,7 @@ pub async fn plan_in(
                 }
             }
         }
+        batch_warnings(id, desired, &batches, &mut plan);
         if !changed {
             plan.unchanged.push(id.to_owned());
         }
@@ -254,6 +288,8 @@ pub async fn plan_in(
         .filter(|e| e.managed_by == ManagedBy::Config && !declared.contains(e.id.as_str()))
         .collect();
     removed.sort_by(|a, b| a.id.cmp(&b.id));
+    let timeout_ms = i64::from(config.platform.session_timeout_seconds) * 1000;
+    let mut guarded = Vec::new();
     for event in removed {
         if prune {
             let (codes, redeemed) = code_counts(conn, &event.id).await?;
@@ -263,13 +299,90 @@ pub async fn plan_in(
                 redeemed,
             });
         } else if event.is_active || !event.is_archived {
+            let holdings = guard::holdings(conn, &event.id, now, timeout_ms).await?;
+            if !holdings.is_empty() && !options.allow_retire {
+                guarded.push((event.id.clone(), holdings));
+            }
             plan.changes.push(Change::RetireEvent {
                 event_id: event.id.clone(),
                 was_active: event.is_active,
+                holdings,
             });
         }
     }
+    if !guarded.is_empty() {
+        plan.destroy_refusals.push(guard::refusal(&guarded));
+    }
     Ok(plan)
+}
+
+/// Warns about batches of a declared event that the file no longer names: their codes
+/// are kept and keep working (removal is not deletion), but nothing manages them any
+/// more, and a new batch beside a vanished one looks like a rename that makes new
+/// codes while the sold ones stay valid.
+fn batch_warnings(
+    id: &str,
+    desired: &EventConfig,
+    batches: &HashMap<(String, String), BatchState>,
+    plan: &mut Plan,
+) {
+    let declared: std::collections::HashSet<&str> =
+        desired.codes.iter().map(|b| b.label.as_str()).collect();
+    let mut gone: Vec<(&str, BatchState)> = batches
+        .iter()
+        .filter(|((event, label), _)| event == id && !declared.contains(label.as_str()))
+        .map(|((_, label), state)| (label.as_str(), *state))
+        .collect();
+    gone.sort_by(|a, b| a.0.cmp(b.0));
+    let new: Vec<&str> = desired
+        .codes
+        .iter()
+        .filter(|b| !batches.contains_key(&(id.to_owned(), b.label.clone())))
+        .map(|b| b.label.as_str())
+        .collect();
+    for (label, state) in gone {
+        let redeemed = state.total - state.unredeemed;
+        let mut warning = format!(
+            "batch `{id}/{label}` is no longer in the file: its {} codes ({redeemed} redeemed) are kept and keep working, but the file no longer manages them (put the batch back to manage them; revoke them in the console to stop them)",
+            state.total
+        );
+        if !new.is_empty() {
+            warning.push_str(&format!(
+                "; if `{}` is a rename of it, the rename makes new codes and leaves these valid: keep the old label instead",
+                new.join("`, `")
+            ));
+        }
+        plan.warnings.push(warning);
+    }
+}
+
+/// Warns when a new end time leaves existing codes expiring before the event ends: a
+/// code's expiry is fixed when it is made (SPEC section 2), so moving the schedule does
+/// not move it.
+async fn expiry_warning(
+    conn: &mut AnyConnection,
+    target: &EventRow,
+    plan: &mut Plan,
+) -> Result<(), StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(expires_at) AS first FROM access_codes \
+         WHERE event_id = $1 AND is_revoked = 0 AND expires_at < $2",
+    )
+    .bind(target.id.as_str())
+    .bind(target.ends_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let n: i64 = row.try_get("n")?;
+    if n > 0 {
+        let first: Option<i64> = row.try_get("first")?;
+        plan.warnings.push(format!(
+            "event `{}` now ends at {}, but {n} of its existing codes expire before that (the first at {}): a code's expiry is fixed when it is made; issue new codes for the new schedule",
+            target.id,
+            format_ms(target.ends_at),
+            format_ms(first.unwrap_or(target.ends_at))
+        ));
+    }
+    Ok(())
 }
 
 fn desired_row(e: &EventConfig, now: i64) -> EventRow {
@@ -440,17 +553,28 @@ impl fmt::Display for Plan {
                         "resume (active)"
                     }
                 )?,
-                Change::RetireEvent { event_id, .. } => writeln!(
-                    f,
-                    "- event {event_id}: removed from the file: deactivate and archive (codes kept; --prune deletes)"
-                )?,
+                Change::RetireEvent {
+                    event_id, holdings, ..
+                } => {
+                    if holdings.is_empty() {
+                        writeln!(
+                            f,
+                            "- event {event_id}: removed from the file: deactivate and archive (codes kept; --prune deletes)"
+                        )?;
+                    } else {
+                        writeln!(
+                            f,
+                            "! DESTROY event {event_id}: removed from the file: deactivate and archive, cutting off {holdings} (needs --allow-retire)"
+                        )?;
+                    }
+                }
                 Change::DeleteEvent {
                     event_id,
                     codes,
                     redeemed,
                 } => writeln!(
                     f,
-                    "- event {event_id}: delete with its {codes} codes ({redeemed} redeemed)"
+                    "! DESTROY event {event_id}: delete with its {codes} codes ({redeemed} redeemed)"
                 )?,
             }
         }
@@ -460,7 +584,10 @@ impl fmt::Display for Plan {
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
         }
-        for error in &self.errors {
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        for error in self.errors.iter().chain(&self.destroy_refusals) {
             writeln!(f, "error: {error}")?;
         }
         let count = |p: fn(&Change) -> bool| self.changes.iter().filter(|c| p(c)).count();

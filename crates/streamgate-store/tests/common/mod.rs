@@ -3,10 +3,13 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use streamgate_core::Config;
 use streamgate_core::env::Env;
 use streamgate_store::Store;
+use streamgate_store::watch::{self, ReloadStatus, WatchOptions};
 pub use streamgate_testkit::TestDb;
 
 /// A migrated store on a test database.
@@ -28,7 +31,105 @@ pub async fn snapshot(store: &Store) -> Vec<String> {
     streamgate_testkit::snapshot(store.pool()).await
 }
 
+/// A snapshot without the audit log, which records every refusal and apply.
+pub fn without_audit(rows: Vec<String>) -> Vec<String> {
+    rows.into_iter()
+        .filter(|r| !r.starts_with("audit_log|"))
+        .collect()
+}
+
 /// One number from a query.
 pub async fn count(store: &Store, sql: &'static str) -> i64 {
     streamgate_testkit::count(store.pool(), sql).await
+}
+
+/// Writes like an editor (new file renamed over the old) or in place.
+pub fn save(path: &Path, text: &str, by_rename: bool) {
+    if by_rename {
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).expect("write temp");
+        std::fs::rename(&tmp, path).expect("rename");
+    } else {
+        std::fs::write(path, text).expect("write");
+    }
+}
+
+/// Waits (up to 20 s) until the reload status satisfies `pred`.
+pub async fn wait_for(
+    status: &Arc<Mutex<ReloadStatus>>,
+    what: &str,
+    pred: impl Fn(&ReloadStatus) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if pred(&status.lock().expect("status")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {:?}",
+            status.lock().expect("status")
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A hot-reload watcher running in a task, as the platform runs it.
+pub struct Watching {
+    /// Its status.
+    pub status: Arc<Mutex<ReloadStatus>>,
+    /// The running configuration.
+    pub config: tokio::sync::watch::Receiver<Arc<Config>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), streamgate_store::StoreError>>,
+}
+
+impl Watching {
+    /// Watches `path` (whose `running` text was applied) with a short debounce and the
+    /// given periodic check.
+    pub async fn start(store: &Store, path: &Path, running: &str, poll: Duration) -> Self {
+        let status = Arc::new(Mutex::new(ReloadStatus::default()));
+        watch::record_apply(&status);
+        let (config_tx, config_rx) = tokio::sync::watch::channel(Arc::new(config(running)));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let options = WatchOptions {
+            path: path.to_path_buf(),
+            env: Env::default(),
+            role: None,
+            debounce: Duration::from_millis(40),
+            poll_interval: poll,
+        };
+        let task = tokio::spawn(watch::run(
+            store.clone(),
+            options,
+            config_tx,
+            status.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        // Let the watches be set up before the test edits anything.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Self {
+            status,
+            config: config_rx,
+            stop,
+            task,
+        }
+    }
+
+    /// Applies and refusals so far.
+    pub fn counts(&self) -> (u64, u64) {
+        let s = self.status.lock().expect("status");
+        (s.applies, s.rejected)
+    }
+
+    /// Stops the watcher and checks it ended cleanly.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .expect("joined")
+            .expect("the watcher ends cleanly");
+    }
 }
