@@ -7,7 +7,8 @@
 // Env: SG_BASE_URL (platform base URL), SG_ADMIN_PASSWORD (required), SG_SCREENSHOTS
 // (directory for full-page PNGs, created if missing), CHROMIUM_PATH (default
 // /usr/bin/chromium), SG_READONLY_EVENT (id of a config-managed event to check the
-// read-only view, default "demo"; set it empty to skip that step).
+// read-only view, default "demo"; set it empty to skip that step), SG_CONFIG_FILE (the
+// watched streamgate.toml: when set, a bad edit is saved and the banner checked).
 // Prints one line per step; exit code 0 only when every step passed.
 
 import fs from 'node:fs/promises';
@@ -21,6 +22,7 @@ const SHOTS = process.env.SG_SCREENSHOTS || path.join(os.tmpdir(), 'streamgate-a
 const READONLY_EVENT = process.env.SG_READONLY_EVENT ?? 'demo';
 const OVERALL_LIMIT_MS = 120_000;
 const CSV_HEADER = 'code,label,status,createdAt,expiresAt';
+const CONFIG_FILE = process.env.SG_CONFIG_FILE || '';
 
 if (!PASSWORD) {
   console.error('SG_ADMIN_PASSWORD is required');
@@ -327,6 +329,35 @@ async function main() {
       assert(await page.locator('#audit-table tbody tr[data-audit-id]').count() > 0, 'audit log is empty after admin actions');
       await shot(page, 'audit');
     });
+
+    if (CONFIG_FILE) {
+      await step('a refused config edit shows a banner on every page until it is undone', async () => {
+        const good = await fs.readFile(CONFIG_FILE, 'utf8');
+        // A typo'd key on line 2: refused, with its line and column.
+        await fs.writeFile(CONFIG_FILE, good.replace('[platform]\n', '[platform]\nlisten_adress = "x"\n'));
+        await page.waitForFunction(async () => {
+          const r = await fetch('/api/admin/config', { credentials: 'same-origin' });
+          return r.ok && (await r.json()).lastError !== null;
+        }, null, { timeout: 15_000, polling: 200 });
+        // The open page learns it by itself, without navigating.
+        await page.locator('#config-banner').waitFor({ state: 'visible', timeout: 15_000 });
+        for (const nav of ['dashboard', 'events', 'codes']) {
+          await page.click(`[data-testid="nav-${nav}"]`);
+          await page.locator('#config-banner').waitFor({ state: 'visible', timeout: 15_000 });
+          const text = await page.textContent('#config-banner');
+          assert(/streamgate\.toml:2:1/.test(text), `banner on ${nav} lacks file:line:col: ${text}`);
+        }
+        assert(await page.locator('#mainnav a[data-nav="config"].nav-alert').count() === 1, 'the Config link is not marked');
+        await shot(page, 'config-refused-banner');
+        await fs.writeFile(CONFIG_FILE, good);
+        await page.waitForFunction(async () => {
+          const r = await fetch('/api/admin/config', { credentials: 'same-origin' });
+          return r.ok && (await r.json()).lastError === null;
+        }, null, { timeout: 15_000, polling: 200 });
+        await page.click('[data-testid="nav-dashboard"]');
+        await page.locator('#config-banner').waitFor({ state: 'hidden', timeout: 10_000 });
+      });
+    }
 
     await step('phone viewport 375x740: event detail fits', async () => {
       await page.setViewportSize({ width: 375, height: 740 });

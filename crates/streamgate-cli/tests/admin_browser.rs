@@ -2,7 +2,8 @@
 //! development secrets and admin password, as a person trying it gets), then Debian's
 //! Chromium driven headless by playwright-core (`tests/browser/admin.mjs`) logs in,
 //! makes an event, generates codes, copies, revokes, exports the CSV, force-releases a
-//! viewer's session, bulk-revokes, and checks the phone layout. Screenshots are kept in
+//! viewer's session, bulk-revokes, sees a refused edit of the watched config file as a
+//! banner on every page, and checks the phone layout. Screenshots are kept in
 //! `target/test-artefacts/admin-console/` (or `$STREAMGATE_ARTEFACTS/admin-console/`).
 //!
 //! Needs `node`, `npm ci --prefix tests/browser` and `/usr/bin/chromium` (`.ci/run`
@@ -27,8 +28,9 @@ fn admin_console_works_in_headless_chromium() {
          ends_at = 2099-01-01T00:00:00Z\n\n[[events.codes]]\nlabel = \"demo\"\ncount = 3\n",
         repo().join("streams").display()
     );
-    std::fs::write(dir.path().join("streamgate.toml"), config).expect("config");
-    let mut up = spawn(dir.path(), &["up", "--no-watch"], &[]);
+    let config_file = dir.path().join("streamgate.toml");
+    std::fs::write(&config_file, config).expect("config");
+    let mut up = spawn(dir.path(), &["up"], &[]);
     up.wait_for("admin        password");
     let base = up.listening("platform");
     let password = up
@@ -47,6 +49,7 @@ fn admin_console_works_in_headless_chromium() {
             ("SG_BASE_URL", OsStr::new(&base)),
             ("SG_ADMIN_PASSWORD", OsStr::new(&password)),
             ("SG_SCREENSHOTS", shots.as_os_str()),
+            ("SG_CONFIG_FILE", config_file.as_os_str()),
         ],
     );
     let log = up.stop();

@@ -27,8 +27,13 @@ struct Running {
 }
 
 fn start(dir: &Path, database_url: &str) -> Running {
+    start_with(dir, database_url, &[])
+}
+
+fn start_with(dir: &Path, database_url: &str, args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_streamgate"))
         .arg("platform")
+        .args(args)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -88,12 +93,24 @@ fn stop(mut running: Running) {
 }
 
 async fn codes(url: &str) -> Vec<String> {
+    codes_where(url, "").await
+}
+
+/// The codes of one event (`event` is a test constant).
+async fn codes_of(url: &str, event: &'static str) -> Vec<String> {
+    codes_where(url, event).await
+}
+
+async fn codes_where(url: &str, event: &str) -> Vec<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url).await.expect("pool");
-    let rows = sqlx::query("SELECT code FROM access_codes ORDER BY created_at, code")
-        .fetch_all(&pool)
-        .await
-        .expect("codes");
+    let rows = sqlx::query(
+        "SELECT code FROM access_codes WHERE $1 = '' OR event_id = $1 ORDER BY created_at, code",
+    )
+    .bind(event)
+    .fetch_all(&pool)
+    .await
+    .expect("codes");
     pool.close().await;
     rows.iter().map(|r| sqlx::Row::get(r, "code")).collect()
 }
@@ -151,6 +168,17 @@ async fn a_bad_edit_shows_on_health_and_a_good_one_applies() {
     wait_for(&running.log, "config change refused");
     let body = health().await;
     assert_eq!(body["config"]["rejected"], 1, "{body}");
+    assert_eq!(
+        body["status"], "degraded",
+        "the file and the running config differ: {body}"
+    );
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("streamgate.toml:"),
+        "{body}"
+    );
     let problem = &body["config"]["lastError"]["problems"][0];
     assert!(
         problem["location"]
@@ -164,6 +192,130 @@ async fn a_bad_edit_shows_on_health_and_a_good_one_applies() {
     let body = health().await;
     assert_eq!(body["config"]["applies"], 2, "{body}");
     assert_eq!(body["config"]["lastError"], Value::Null);
+    assert_eq!(body["status"], "ok", "{body}");
     assert_eq!(codes(&db.url).await.len(), 25);
     stop(running);
+}
+
+async fn validate(base: &str, code: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/api/tokens/validate"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .expect("validate")
+        .status()
+        .as_u16()
+}
+
+async fn health_of(base: &str) -> (u16, Value) {
+    let res = reqwest::get(format!("{base}/health"))
+        .await
+        .expect("health");
+    (res.status().as_u16(), res.json().await.expect("json"))
+}
+
+/// The accident the destroy guard is for, on both databases: `platform --prune` running,
+/// a viewer watching, and the file saved empty (a ConfigMap that came up blank, an editor
+/// that crashed). Nothing is deleted or retired, /health says why it is degraded, and a
+/// restart on the truncated file keeps serving the event instead of retiring it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_save_under_prune_takes_no_viewer_offline() {
+    for db in TestDb::all().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("streamgate.toml");
+        let two = format!(
+            "{}{}",
+            config(),
+            EVENT
+                .replace("\"race\"", "\"second\"")
+                .replace("\"Race\"", "\"Second\"")
+        );
+        std::fs::write(&file, &two).expect("write");
+        let running = start_with(dir.path(), &db.url, &["--prune"]);
+        assert_eq!(codes(&db.url).await.len(), 40, "{}", db.name);
+        let (race, second) = (
+            codes_of(&db.url, "race").await,
+            codes_of(&db.url, "second").await,
+        );
+        assert_eq!(
+            validate(&running.base, &second[0]).await,
+            200,
+            "{}",
+            db.name
+        );
+
+        for blank in ["", "#:schema ./schemas/streamgate.schema.json\n"] {
+            streamgate_testkit::save_atomically(&file, blank);
+            wait_for(&running.log, "config change refused");
+            let (status, body) = health_of(&running.base).await;
+            assert_eq!(
+                status, 200,
+                "{}: degraded is still serving: {body}",
+                db.name
+            );
+            assert_eq!(body["status"], "degraded", "{}: {body}", db.name);
+            assert!(
+                body["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("declares nothing"),
+                "{}: {body}",
+                db.name
+            );
+        }
+        assert_eq!(
+            validate(&running.base, &race[0]).await,
+            200,
+            "{}: codes still work",
+            db.name
+        );
+        assert_eq!(
+            validate(&running.base, &second[1]).await,
+            200,
+            "{}",
+            db.name
+        );
+
+        // A save cut short after the first event: the second has a viewer, so it stays.
+        let cut = two.rfind("\n[[events]]").expect("second event");
+        streamgate_testkit::save_atomically(&file, &two[..cut]);
+        wait_for(&running.log, "config change refused");
+        stop(running);
+
+        // Restarted on the truncated file: the guard refuses the retire, the platform
+        // serves on with the database as it was and says so.
+        let running = start(dir.path(), &db.url);
+        let (status, body) = health_of(&running.base).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("degraded")),
+            "{}: {body}",
+            db.name
+        );
+        assert!(
+            body["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`second`"),
+            "{}: {body}",
+            db.name
+        );
+        assert_eq!(
+            validate(&running.base, &second[2]).await,
+            200,
+            "{}: the second event still plays",
+            db.name
+        );
+        streamgate_testkit::save_atomically(&file, &two);
+        wait_for(&running.log, "config change applied");
+        assert_eq!(
+            health_of(&running.base).await.1["status"],
+            "ok",
+            "{}",
+            db.name
+        );
+        stop(running);
+        db.cleanup().await;
+    }
 }

@@ -204,3 +204,93 @@ async fn apply_watch_survives_bad_edits_applies_good_ones_and_stops_on_sigterm()
     let status = child.wait().expect("wait");
     assert!(status.success(), "SIGTERM is a clean stop, got {status}");
 }
+
+/// Eight processes opening one brand-new SQLite file at the same moment all migrate it
+/// and apply (exactly one apply makes the codes), three rounds in a row.
+#[test]
+fn concurrent_first_starts_on_a_new_sqlite_file_all_succeed() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("streamgate.toml"), config_with(1, 5)).expect("write");
+        let url = format!("sqlite://{}", dir.path().join("data/new.db").display());
+        let children: Vec<Child> = (0..8)
+            .map(|_| {
+                streamgate(dir.path(), &url)
+                    .arg("apply")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let mut made = Vec::new();
+        for child in children {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "round {round}: a concurrent first start failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            made.push(stdout.contains("Applied: 5 code(s) made"));
+        }
+        assert_eq!(
+            made.iter().filter(|m| **m).count(),
+            1,
+            "round {round}: exactly one process made the codes"
+        );
+    }
+}
+
+/// `plan` marks a destroy, exits 1 while it is guarded, and `apply --allow-retire`
+/// carries it out; `apply` alone refuses with the way to do it on purpose.
+#[tokio::test]
+async fn retiring_a_sold_event_needs_allow_retire() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::sqlite();
+    let file = dir.path().join("streamgate.toml");
+    std::fs::write(&file, config_with(2, 3)).expect("write");
+    let run = |args: &[&str]| {
+        streamgate(dir.path(), &db.url)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    assert!(run(&["apply"]).status.success());
+    let pool = pool(&db.url).await;
+    sqlx::query("UPDATE access_codes SET redeemed_at = 1 WHERE event_id = 'event-1'")
+        .execute(&pool)
+        .await
+        .expect("redeem");
+    std::fs::write(&file, config_with(1, 3)).expect("write");
+
+    let plan = run(&["plan"]);
+    let shown = String::from_utf8_lossy(&plan.stdout).into_owned();
+    assert_eq!(plan.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("! DESTROY event event-1") && shown.contains("3 redeemed codes still valid"),
+        "{shown}"
+    );
+    assert_eq!(run(&["plan", "--allow-retire"]).status.code(), Some(2));
+
+    let refused = run(&["apply"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("`event-1`") && stderr.contains("--allow-retire"),
+        "{stderr}"
+    );
+    let active: i64 = sqlx::query_scalar("SELECT is_active FROM events WHERE id = 'event-1'")
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert_eq!(active, 1, "a refused apply changes nothing");
+
+    assert!(run(&["apply", "--allow-retire"]).status.success());
+    let active: i64 = sqlx::query_scalar("SELECT is_active FROM events WHERE id = 'event-1'")
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert_eq!(active, 0);
+    pool.close().await;
+}

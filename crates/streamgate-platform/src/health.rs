@@ -31,6 +31,8 @@ pub struct ConfigError {
     pub at: String,
     /// The whole report.
     pub message: String,
+    /// One line for banners: the first problem with its `file:line:column`.
+    pub summary: String,
     /// Located problems (empty for database errors).
     pub problems: Vec<ConfigProblem>,
 }
@@ -57,8 +59,13 @@ pub struct ConfigStatus {
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct Health {
-    /// `ok`, or `degraded` when the database cannot be reached.
+    /// `ok`, or `degraded` when the database cannot be reached (then 503) or the running
+    /// configuration differs from the file because an edit was refused (still 200: the
+    /// service works, an operator must act).
     pub status: String,
+    /// Why the status is `degraded`.
+    #[oai(nullable)]
+    pub reason: Option<String>,
     /// `ok` or the database error.
     pub database: String,
     /// `sqlite` or `postgres`.
@@ -99,13 +106,17 @@ impl OpsApi {
             Err(e) => (e.to_string(), None),
         };
         let config = config_status(&state);
+        let reason = match (&revocation_seq, &config.last_error) {
+            (None, _) => Some(format!("database: {database}")),
+            (Some(_), Some(error)) => Some(format!(
+                "config: an edit of the file was refused, the last good configuration is running: {}",
+                error.summary
+            )),
+            (Some(_), None) => None,
+        };
         let health = Health {
-            status: if revocation_seq.is_some() {
-                "ok"
-            } else {
-                "degraded"
-            }
-            .into(),
+            status: if reason.is_none() { "ok" } else { "degraded" }.into(),
+            reason,
             database,
             database_kind: match state.store.backend() {
                 streamgate_store::Backend::Sqlite => "sqlite",
@@ -173,6 +184,7 @@ fn config_status(state: &AppState) -> ConfigStatus {
         last_error: s.last_error.as_ref().map(|e| ConfigError {
             at: rfc3339(e.at),
             message: e.message.clone(),
+            summary: e.summary(),
             problems: e
                 .diagnostics
                 .iter()

@@ -80,10 +80,11 @@ impl Store {
                 .max_connections(8)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
-                        // WAL lets readers run beside the one writer; the busy timeout makes
-                        // writers queue instead of failing when another holds the lock.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        // The busy timeout makes writers queue instead of failing when
+                        // another holds the lock (first, so that switching a new file to
+                        // WAL waits too); WAL lets readers run beside the one writer.
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         Ok(())
@@ -100,7 +101,15 @@ impl Store {
             .await
             .map_err(connect_err)?;
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Sqlite => {
+                // sqlx takes no lock around SQLite migrations: two processes opening a
+                // new file at once would both run the first migration. A lock on the
+                // file's directory serialises them across processes (the database file
+                // itself cannot carry it: closing another descriptor of it would drop
+                // SQLite's own POSIX locks).
+                let _turn = migration_lock(&url).await?;
+                SQLITE_MIGRATIONS.run(&pool).await?;
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         Ok(Self {
@@ -145,8 +154,27 @@ impl Store {
     }
 }
 
-/// Turns the accepted spellings into one sqlx understands and makes sure a SQLite
-/// file's directory exists.
+/// An exclusive lock on the directory of the SQLite file `url` names, held until the
+/// returned handle is dropped (`None` for in-memory databases). Waiting for it does not
+/// block the runtime.
+async fn migration_lock(url: &str) -> Result<Option<std::fs::File>, StoreError> {
+    let Some(file) = sqlite_file(url) else {
+        return Ok(None);
+    };
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let handle = tokio::task::spawn_blocking(move || {
+        let handle = std::fs::File::open(&dir)?;
+        handle.lock()?;
+        Ok::<_, std::io::Error>(handle)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    Ok(Some(handle))
+}
+
 /// The file an SQLite URL names (`None` for in-memory databases and other engines):
 /// where `streamgate up` keeps its development secrets, and what `db copy` checks
 /// exists before reading from it.
@@ -168,6 +196,8 @@ fn sqlite_parts(url: &str) -> (&str, &str) {
     rest.split_once('?').unwrap_or((rest, ""))
 }
 
+/// Turns the accepted spellings into one sqlx understands and makes sure a SQLite
+/// file's directory exists.
 fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
     match DatabaseKind::of(url) {
         Some(DatabaseKind::Postgres) => Ok((Backend::Postgres, url.to_owned())),

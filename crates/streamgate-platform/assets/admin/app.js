@@ -478,8 +478,39 @@ function viewHeading(text, ...extra) {
     h('h1', { id: 'view-title', tabindex: '-1', 'data-testid': 'view-title' }, text), ...extra);
 }
 
+/**
+ * A refused config edit means the running configuration is not what the file says:
+ * every page shows it, with the first problem's file:line:column, until it is fixed.
+ */
+async function refreshConfigBanner() {
+  const banner = $('#config-banner');
+  let c;
+  try {
+    c = await get(`${API}/config`);
+  } catch {
+    return;
+  }
+  const err = c && c.lastError;
+  const nav = $('#mainnav a[data-nav="config"]');
+  if (!err) {
+    banner.hidden = true;
+    banner.replaceChildren();
+    nav?.classList.remove('nav-alert');
+    return;
+  }
+  banner.replaceChildren(
+    h('strong', null, 'A change to the configuration was refused. '),
+    'The last good configuration is still running. ',
+    h('span', { class: 'mono break', 'data-testid': 'config-banner-problem' }, err.summary || err.message),
+    ' ',
+    h('a', { href: '#/config' }, 'Details'));
+  banner.hidden = false;
+  nav?.classList.add('nav-alert');
+}
+
 async function route(focusHeading = false) {
   if (!session) return;
+  refreshConfigBanner();
   const { parts, params } = parseHash();
   try {
     switch (parts[0]) {
@@ -1301,7 +1332,11 @@ function outcomeBadge(outcome) {
 // ---------------------------------------------------------------------------------------
 // Boot
 
+/** How often the config banner is re-checked while a page stays open. */
+const CONFIG_BANNER_POLL_MS = 5000;
+
 async function boot() {
+  setInterval(() => { if (session && !document.hidden) refreshConfigBanner(); }, CONFIG_BANNER_POLL_MS);
   $('#login-form').addEventListener('submit', onLogin);
   $('#logout').addEventListener('click', onLogout);
   $('#skip-link').addEventListener('click', (e) => {

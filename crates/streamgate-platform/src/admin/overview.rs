@@ -114,6 +114,8 @@ pub struct ConfigRefusal {
     pub at: String,
     /// The whole report.
     pub message: String,
+    /// One line for the console's banner: the first problem with its place.
+    pub summary: String,
     /// Each problem with its place.
     pub diagnostics: Vec<ConfigDiagnostic>,
 }
@@ -269,6 +271,7 @@ impl OverviewApi {
             .map_err(|_| ApiError::internal())?;
         let last_error = status.last_error.map(|e| ConfigRefusal {
             at: format_ms(to_ms(e.at)),
+            summary: e.summary(),
             message: e.message,
             diagnostics: e
                 .diagnostics
