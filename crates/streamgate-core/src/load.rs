@@ -16,7 +16,7 @@ use crate::env::{CONFIG_VAR, DEV_ASSETS_VAR, Env, PREFIX, SEED_VARS, SeedKind};
 use crate::secrets::{MIN_SIGNING_SECRET_LEN, SecretKind, looks_like_bcrypt};
 use crate::validate::{
     Diagnostic, Finding, KeyPath, Location, Report, Rule, RuleInput, SourceMap, check_rules,
-    check_schema, secret_keys_in_file,
+    check_schema, checkable_events, secret_keys_in_file,
 };
 use crate::{Config, Secret, Secrets};
 
@@ -221,8 +221,10 @@ pub fn load_text_with(
         Ok(FigValue::Dict(_, dict)) => dict,
         _ => Dict::new(),
     };
-    let figment = Figment::from(Layer::new("built-in defaults", defaults))
-        .merge(Layer::new("config file", file_layer))
+    let base = Figment::from(Layer::new("built-in defaults", defaults))
+        .merge(Layer::new("config file", file_layer));
+    let figment = base
+        .clone()
         .merge(Layer::new("STREAMGATE_* environment", prefixed));
     let seed = seed_layer(env, &figment, &mut env_keys, &mut report);
     let figment = figment.merge(Layer::new("seed environment", seed));
@@ -231,38 +233,20 @@ pub fn load_text_with(
     let config = match figment.extract::<Config>() {
         Ok(config) => Some(config),
         Err(errors) => {
-            for error in errors {
-                let mut at = KeyPath::root();
-                for key in &error.path {
-                    at = match key.parse::<usize>() {
-                        Ok(i) => at.index(i),
-                        Err(_) => at.key(key),
-                    };
+            let findings = type_findings(errors, env, &env_keys, schema_failed);
+            for finding in &findings {
+                reported.push(finding.path.clone());
+            }
+            // Deserialisation stops at a table's first bad value, so a second bad
+            // variable would hide behind the first: check each one on its own too.
+            let mut findings = findings;
+            for finding in env_findings_one_by_one(env, &base) {
+                if !reported.contains(&finding.path) {
+                    reported.push(finding.path.clone());
+                    findings.push(finding);
                 }
-                let mut finding = Finding::new(
-                    at.clone(),
-                    Rule::Schema(String::new()),
-                    error.kind.to_string(),
-                );
-                if let figment::error::Kind::UnknownField(field, expected) = &error.kind {
-                    if error.path.last() != Some(field) {
-                        finding.path = at.key(field);
-                    }
-                    finding.message = format!("unknown key `{field}`");
-                    finding.hint = Some(format!("allowed here: {}", expected.join(", ")));
-                }
-                let from_env = env_keys.get(&finding.path);
-                if schema_failed && from_env.is_none() {
-                    // The schema pass already described what is wrong with the file.
-                    continue;
-                }
-                if let Some(var) = from_env {
-                    finding.rule = Rule::Environment;
-                    let unknown = matches!(error.kind, figment::error::Kind::UnknownField(..));
-                    if let Some(raw) = env.get(var).filter(|_| !unknown) {
-                        finding.message = format!("{raw:?}: {}", finding.message);
-                    }
-                }
+            }
+            for finding in findings {
                 report.diagnostics.push(locate(finding, &map, &env_keys));
             }
             None
@@ -279,17 +263,7 @@ pub fn load_text_with(
             partial_platform = figment.extract_inner::<PlatformConfig>("platform").ok();
             partial_hls = figment.extract_inner::<HlsConfig>("hls").ok();
             partial_topology = figment.extract_inner::<TopologyConfig>("topology").ok();
-            partial_events = document
-                .get("events")
-                .and_then(Value::as_array)
-                .map(|events| {
-                    events
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, e)| serde_json::from_value(e.clone()).ok().map(|e| (i, e)))
-                        .collect()
-                })
-                .unwrap_or_default();
+            partial_events = checkable_events(&document, &reported);
             RuleInput {
                 platform: partial_platform.as_ref(),
                 hls: partial_hls.as_ref(),
@@ -331,6 +305,83 @@ pub fn load_text_with(
     }
 }
 
+/// Findings from the typed extraction: unknown keys and wrong types. File problems are
+/// left out when the schema pass already described them; environment problems name
+/// their variable and quote its value.
+fn type_findings(
+    errors: figment::Error,
+    env: &Env,
+    env_keys: &HashMap<KeyPath, String>,
+    schema_failed: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for error in errors {
+        let mut at = KeyPath::root();
+        for key in &error.path {
+            at = match key.parse::<usize>() {
+                Ok(i) => at.index(i),
+                Err(_) => at.key(key),
+            };
+        }
+        let mut finding = Finding::new(
+            at.clone(),
+            Rule::Schema("type".to_owned()),
+            error.kind.to_string(),
+        );
+        if let figment::error::Kind::UnknownField(field, expected) = &error.kind {
+            if error.path.last() != Some(field) {
+                finding.path = at.key(field);
+            }
+            finding.rule = Rule::Schema("additionalProperties".to_owned());
+            finding.message = format!("unknown key `{field}`");
+            finding.hint = Some(format!("allowed here: {}", expected.join(", ")));
+        }
+        let from_env = env_keys.get(&finding.path);
+        if schema_failed && from_env.is_none() {
+            // The schema pass already described what is wrong with the file.
+            continue;
+        }
+        if let Some(var) = from_env {
+            finding.rule = Rule::Environment;
+            let unknown = matches!(error.kind, figment::error::Kind::UnknownField(..));
+            if let Some(raw) = env.get(var).filter(|_| !unknown) {
+                finding.message = format!("{raw:?}: {}", finding.message);
+            }
+        }
+        out.push(finding);
+    }
+    out
+}
+
+/// Each `STREAMGATE_*` variable layered alone over the file and checked, keeping the
+/// problems that are its own.
+fn env_findings_one_by_one(env: &Env, base: &Figment) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, raw) in env.iter() {
+        if !name.starts_with(PREFIX) {
+            continue;
+        }
+        let mut one = Env::default();
+        one.set(name, raw);
+        let mut keys = HashMap::new();
+        let layer = prefixed_layer(&one, &mut keys, &mut Report::default());
+        if keys.is_empty() {
+            continue;
+        }
+        let figment = base
+            .clone()
+            .merge(Layer::new("STREAMGATE_* environment", layer));
+        if let Err(errors) = figment.extract::<Config>() {
+            out.extend(
+                type_findings(errors, &one, &keys, true)
+                    .into_iter()
+                    .filter(|f| keys.contains_key(&f.path)),
+            );
+        }
+    }
+    out
+}
+
 fn parse_document(path: &Path, text: &str) -> Result<(Value, SourceMap), Box<Diagnostic>> {
     let map = SourceMap::new(path, text);
     match toml::from_str::<Value>(text) {
@@ -339,9 +390,10 @@ fn parse_document(path: &Path, text: &str) -> Result<(Value, SourceMap), Box<Dia
             Ok((document, map))
         }
         Err(e) => {
-            let location = e
+            let at = e
                 .span()
-                .map_or_else(|| map.location_of(0), |span| map.location_of(span.start));
+                .map_or(0, |span| opening_of_unclosed(text, e.message(), span.start));
+            let location = map.location_of(at);
             Err(Box::new(Diagnostic {
                 location,
                 path: KeyPath::root(),
@@ -353,9 +405,37 @@ fn parse_document(path: &Path, text: &str) -> Result<(Value, SourceMap), Box<Dia
     }
 }
 
+/// Where the mistake is for an error the parser only notices later: a multi-line
+/// string left open is reported at the end of the file, but the operator must look
+/// where it was opened.
+fn opening_of_unclosed(text: &str, message: &str, at: usize) -> usize {
+    let before = text.get(..at).unwrap_or(text);
+    let opener = if message.contains("multi-line basic string") {
+        "\"\"\""
+    } else if message.contains("multi-line literal string") {
+        "'''"
+    } else {
+        return at;
+    };
+    before.rfind(opener).unwrap_or(at)
+}
+
 /// TOML datetimes arrive as `{"$__toml_private_datetime": "..."}`; the schema and the
-/// typed model both want the RFC 3339 text.
+/// typed model both want the RFC 3339 text. A float with no fraction (`count = 3.0`)
+/// becomes the integer: JSON Schema counts it as one, so editors and schema validators
+/// accept it, and the binary must not refuse what they accept.
 fn datetimes_to_strings(value: &mut Value) {
+    if let Some(f) = value
+        .as_f64()
+        .filter(|f| value.is_f64() && f.fract() == 0.0)
+        && f.abs() < 9.0e15
+    {
+        // Exact: every whole number below 2^53 is a whole f64.
+        #[allow(clippy::cast_possible_truncation)]
+        let whole = f as i64;
+        *value = Value::from(whole);
+        return;
+    }
     match value {
         Value::Object(map) => {
             if let (1, Some(Value::String(text))) = (map.len(), map.get("$__toml_private_datetime"))

@@ -553,3 +553,103 @@ fn every_problem_of_a_file_is_reported_in_one_run() {
     );
     assert!(report.to_string().ends_with("5 problems found"));
 }
+
+#[test]
+fn an_event_with_a_schema_error_still_gets_its_rules_checked() {
+    let text = "[hls]\nstream_root = \"s\"\n[[events]]\nid = \"one\"\ntitle = \"One\"\nstarts_at = 2030-01-02T00:00:00Z\nends_at = 2030-01-01T00:00:00Z\naccess_window_hours = 999\n[[events.codes]]\nlabel = \"x\"\ncount = \"many\"\n";
+    let report =
+        load_text(Path::new("f.toml"), Some(text), &Env::default(), None).expect_err("broken");
+    let lines: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {} [{}]", d.location, d.path, d.rule))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "f.toml:7:11 events[0].ends_at [rule schedule]",
+            "f.toml:8:23 events[0].access_window_hours [schema /$defs/EventConfig/properties/access_window_hours/maximum]",
+            "f.toml:11:9 events[0].codes[0].count [schema /$defs/CodeBatchConfig/properties/count/type]",
+        ],
+        "{report}"
+    );
+}
+
+#[test]
+fn every_bad_environment_variable_is_reported_in_one_run() {
+    let mut env = Env::default();
+    for (name, value) in [
+        ("STREAMGATE_PLATFORM__SESSION_TIMEOUT_SECONDS", "abc"),
+        ("STREAMGATE_PLATFORM__HEARTBEAT_INTERVAL_SECONDS", "-5"),
+        ("STREAMGATE_HLS__UPSTREAM_TIMEOUT_SECONDS", "soon"),
+        ("STREAMGATE_HLS__BOGUS", "1"),
+        ("PORT", "xyz"),
+    ] {
+        env.set(name, value);
+    }
+    let report = load_text(Path::new("f.toml"), Some(BASE), &env, None).expect_err("broken");
+    let mut vars: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} [{}]", d.location, d.rule))
+        .collect();
+    vars.sort();
+    assert_eq!(
+        vars,
+        [
+            "environment variable PORT [environment]",
+            "environment variable STREAMGATE_HLS__BOGUS [environment]",
+            "environment variable STREAMGATE_HLS__UPSTREAM_TIMEOUT_SECONDS [environment]",
+            "environment variable STREAMGATE_PLATFORM__HEARTBEAT_INTERVAL_SECONDS [environment]",
+            "environment variable STREAMGATE_PLATFORM__SESSION_TIMEOUT_SECONDS [environment]",
+        ],
+        "{report}"
+    );
+}
+
+#[test]
+fn syntax_errors_point_at_the_mistake_and_every_rule_is_named() {
+    for (text, at) in [
+        ("a = \"x\nb = 1\n", "f.toml:1:"),
+        ("a = \"\"\"never closed\nb = 1\nc = 2\n", "f.toml:1:5"),
+        ("a = '''never closed\nb = 1\n", "f.toml:1:5"),
+        ("[platform\nlisten = \"x\"\n", "f.toml:1:"),
+    ] {
+        let report =
+            load_text(Path::new("f.toml"), Some(text), &Env::default(), None).expect_err("broken");
+        let shown = report.to_string();
+        assert!(
+            shown.starts_with(&format!("error: {at}")),
+            "{text:?}: {shown}"
+        );
+    }
+    // A rule tag is never empty (`[schema ]`), whichever pass found the problem.
+    let mut env = Env::default();
+    env.set("STREAMGATE_PLATFORM__SESSION_TIMEOUT_SECONDS", "abc");
+    let text = format!("{BASE}\n[[events.codes]]\nlabel = \"t\"\ncount = 1\nextra = 1\n");
+    let report = load_text(Path::new("f.toml"), Some(&text), &env, None).expect_err("broken");
+    for d in &report.diagnostics {
+        let rule = d.rule.to_string();
+        assert!(
+            !rule.trim().is_empty() && !rule.ends_with(' '),
+            "unnamed rule in {report}"
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_is_reported_with_its_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("f.toml");
+    std::fs::write(&path, b"[platform]\napp_name = \"Caf\xe9\"\n").expect("write");
+    let options = streamgate_core::LoadOptions {
+        config_path: Some(path.clone()),
+        ..Default::default()
+    };
+    let report = streamgate_core::load(&options).expect_err("not UTF-8");
+    let shown = report.to_string();
+    assert!(
+        shown.contains(&format!("{}:2:16", path.display())) && shown.contains("0xE9"),
+        "{shown}"
+    );
+}

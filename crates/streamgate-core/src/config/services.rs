@@ -13,11 +13,16 @@ use url::Url;
 
 use crate::Slug;
 
+/// What a listen address looks like (`0.0.0.0:3000`, `[::1]:4000`), so that editors and
+/// schema validators refuse a port above 65535 or a host name as the binary does.
+const SOCKET_ADDR_PATTERN: &str = r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\[[0-9A-Fa-f:.]+\]):(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)$";
+
 /// `[platform]`: the service that turns tickets into playback tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlatformConfig {
     /// Address and port the platform listens on.
+    #[schemars(pattern(SOCKET_ADDR_PATTERN))]
     pub listen: SocketAddr,
     /// Base URL browsers use to reach the platform; also the default CORS origin of the HLS server.
     pub public_url: Url,
@@ -98,6 +103,7 @@ impl Default for RateLimits {
 #[serde(deny_unknown_fields, default)]
 pub struct HlsConfig {
     /// Address and port the HLS server listens on (`PORT` replaces the port).
+    #[schemars(pattern(SOCKET_ADDR_PATTERN))]
     pub listen: SocketAddr,
     /// Base URL of the HLS server as browsers see it; the platform hands it to players.
     pub public_url: Url,

@@ -7,12 +7,14 @@
 //! locations. Keeping "what is wrong" apart from "where it is" is what lets the same
 //! rules report on file values, environment values and defaults alike.
 
+mod partial;
 mod path;
 mod rules;
 mod schema;
 mod source_map;
 mod text;
 
+pub use partial::checkable_events;
 pub use path::{KeyPath, Segment};
 pub use rules::{Finding, RuleInput, check_rules, parse_origin, secret_keys_in_file};
 pub use schema::check_schema;

@@ -32,7 +32,7 @@ pub fn check_schema(document: &Value, skip: &[KeyPath]) -> Vec<Finding> {
             // Only a bug in our own types can get here; say so instead of panicking.
             return vec![Finding::new(
                 KeyPath::root(),
-                Rule::Schema(String::new()),
+                Rule::Schema("compile".to_owned()),
                 format!("internal error: the generated schema does not compile: {e}"),
             )];
         }
