@@ -79,6 +79,17 @@ pub async fn insert(
     new: &NewCodes<'_>,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Vec<(String, String)>, StoreError> {
+    insert_into(conn, "access_codes", new, progress).await
+}
+
+/// [`insert`] into `table`, which has `access_codes`' columns and a unique `code` (the
+/// reconciler's staging table, see `reconcile::staging`).
+pub(crate) async fn insert_into(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    new: &NewCodes<'_>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Vec<(String, String)>, StoreError> {
     let mut made = Vec::with_capacity(usize::try_from(new.count).unwrap_or(0));
     let created_at = now_ms();
     let mut remaining = new.count;
@@ -94,8 +105,8 @@ pub async fn insert(
                 )
             })
             .collect();
-        let mut sql = String::from(
-            "INSERT INTO access_codes (id, code, event_id, label, batch, is_suspended, expires_at, created_at) VALUES ",
+        let mut sql = format!(
+            "INSERT INTO {table} (id, code, event_id, label, batch, is_suspended, expires_at, created_at) VALUES "
         );
         for i in 0..n {
             let b = i * 8;

@@ -148,6 +148,28 @@ impl Store {
         })
     }
 
+    /// [`Self::begin_write`] on a connection the caller already holds (one that keeps a
+    /// temporary table the transaction reads).
+    pub async fn begin_write_on(
+        &self,
+        conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    ) -> Result<WriteTx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                let begin = sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE");
+                WriteTx {
+                    tx: sqlx::Transaction::begin(conn, Some(begin)).await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: sqlx::Transaction::begin(conn, None).await?,
+                _turn: None,
+            },
+        })
+    }
+
     /// Closes every connection (the SQLite WAL is checkpointed on the last close).
     pub async fn close(&self) {
         self.pool.close().await;

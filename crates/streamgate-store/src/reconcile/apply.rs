@@ -4,6 +4,7 @@ use sqlx::{AnyConnection, Row};
 use streamgate_core::Config;
 
 use super::plan::{Change, Plan, PlanOptions, plan_in};
+use super::staging;
 use crate::codes::{self, NewCodes};
 use crate::events;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
@@ -55,17 +56,31 @@ pub async fn apply(
     config: &Config,
     mut options: ApplyOptions<'_>,
 ) -> Result<ApplyReport, StoreError> {
-    let mut tx = store.begin_write().await?;
+    let plan_options = PlanOptions {
+        prune: options.prune,
+        allow_retire: options.allow_retire,
+    };
+    // Many codes on SQLite: make them first without the write lock (see `staging`).
+    let mut staged = false;
+    let mut tx = if store.backend() == Backend::Sqlite {
+        let ahead = super::plan::plan(store, config, plan_options).await?;
+        if ahead.is_refused() || ahead.codes_to_make() < staging::STAGE_FROM {
+            store.begin_write().await?
+        } else {
+            let mut conn = store.pool().acquire().await?;
+            staging::stage(&mut conn, &ahead, &mut options.progress).await?;
+            staged = true;
+            store.begin_write_on(conn).await?
+        }
+    } else {
+        store.begin_write().await?
+    };
     if store.backend() == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(APPLY_LOCK)
             .execute(&mut *tx)
             .await?;
     }
-    let plan_options = PlanOptions {
-        prune: options.prune,
-        allow_retire: options.allow_retire,
-    };
     let plan = plan_in(&mut tx, config, plan_options).await?;
     if !plan.errors.is_empty() {
         return Err(StoreError::Plan(plan.errors));
@@ -106,7 +121,7 @@ pub async fn apply(
                 suspended,
                 expires_at,
             } => {
-                let new = NewCodes {
+                let mut new = NewCodes {
                     event_id,
                     label: Some(batch),
                     batch: Some(batch),
@@ -114,6 +129,11 @@ pub async fn apply(
                     expires_at: *expires_at,
                     count: to - from,
                 };
+                if staged {
+                    let moved = staging::promote(&mut tx, &new).await?;
+                    made_so_far += moved;
+                    new.count -= moved.min(new.count);
+                }
                 let base = made_so_far;
                 let mut report = |n: u64| {
                     if let Some(progress) = options.progress.as_mut() {
@@ -184,6 +204,9 @@ pub async fn apply(
             },
         )
         .await?;
+    }
+    if staged {
+        staging::finish(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(ApplyReport {
