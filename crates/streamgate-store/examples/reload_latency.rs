@@ -28,7 +28,10 @@ fn config(text: &str) -> streamgate_core::Config {
 
 #[tokio::main]
 async fn main() {
-    let edits: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let edits: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("streamgate.toml");
     let first = text("Edit 0");
@@ -49,9 +52,15 @@ async fn main() {
         poll_interval: watch::DEFAULT_POLL_INTERVAL,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(watch::run(store.clone(), options, config_tx, status, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(watch::run(
+        store.clone(),
+        options,
+        config_tx,
+        status,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut took = Vec::new();
     for n in 1..=edits {

@@ -158,11 +158,11 @@ async fn truncated_and_slow_saves_never_retire_a_sold_event() {
         {
             use std::io::Write;
             let mut file = std::fs::File::create(&path).expect("truncate");
-            file.write_all(TWO_EVENTS[..cut].as_bytes())
+            file.write_all(&TWO_EVENTS.as_bytes()[..cut])
                 .expect("first half");
             file.sync_all().expect("sync");
             tokio::time::sleep(Duration::from_millis(1200)).await;
-            file.write_all(TWO_EVENTS[cut..].as_bytes())
+            file.write_all(&TWO_EVENTS.as_bytes()[cut..])
                 .expect("second half");
         }
         wait_for(&w.status, "the whole file to clear the error", |s| {

@@ -15,6 +15,7 @@
 mod apply;
 mod guard;
 mod plan;
+mod show;
 mod staging;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};

@@ -3,8 +3,10 @@
 //! [`load`], either returns a configuration that every later stage can trust or a
 //! [`Report`] of every problem with its location. Nothing half-checked escapes.
 
+mod env_layer;
+mod syntax;
+
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::value::{Dict, Map, Value as FigValue};
@@ -12,13 +14,15 @@ use figment::{Figment, Metadata, Profile, Provider};
 use serde_json::Value;
 
 use crate::config::{EventConfig, HlsConfig, PlatformConfig, TopologyConfig};
-use crate::env::{CONFIG_VAR, DEV_ASSETS_VAR, Env, PREFIX, SEED_VARS, SeedKind};
+use crate::env::{CONFIG_VAR, Env, PREFIX};
 use crate::secrets::{MIN_SIGNING_SECRET_LEN, SecretKind, looks_like_bcrypt};
 use crate::validate::{
     Diagnostic, Finding, KeyPath, Location, Report, Rule, RuleInput, SourceMap, check_rules,
     check_schema, checkable_events, secret_keys_in_file,
 };
 use crate::{Config, Secret, Secrets};
+use env_layer::{env_findings_one_by_one, prefixed_layer, seed_layer};
+use syntax::parse_document;
 
 /// Which services a process runs; decides which settings and secrets are required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -308,7 +312,7 @@ pub fn load_text_with(
 /// Findings from the typed extraction: unknown keys and wrong types. File problems are
 /// left out when the schema pass already described them; environment problems name
 /// their variable and quote its value.
-fn type_findings(
+pub(super) fn type_findings(
     errors: figment::Error,
     env: &Env,
     env_keys: &HashMap<KeyPath, String>,
@@ -353,103 +357,6 @@ fn type_findings(
     out
 }
 
-/// Each `STREAMGATE_*` variable layered alone over the file and checked, keeping the
-/// problems that are its own.
-fn env_findings_one_by_one(env: &Env, base: &Figment) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (name, raw) in env.iter() {
-        if !name.starts_with(PREFIX) {
-            continue;
-        }
-        let mut one = Env::default();
-        one.set(name, raw);
-        let mut keys = HashMap::new();
-        let layer = prefixed_layer(&one, &mut keys, &mut Report::default());
-        if keys.is_empty() {
-            continue;
-        }
-        let figment = base
-            .clone()
-            .merge(Layer::new("STREAMGATE_* environment", layer));
-        if let Err(errors) = figment.extract::<Config>() {
-            out.extend(
-                type_findings(errors, &one, &keys, true)
-                    .into_iter()
-                    .filter(|f| keys.contains_key(&f.path)),
-            );
-        }
-    }
-    out
-}
-
-fn parse_document(path: &Path, text: &str) -> Result<(Value, SourceMap), Box<Diagnostic>> {
-    let map = SourceMap::new(path, text);
-    match toml::from_str::<Value>(text) {
-        Ok(mut document) => {
-            datetimes_to_strings(&mut document);
-            Ok((document, map))
-        }
-        Err(e) => {
-            let at = e
-                .span()
-                .map_or(0, |span| opening_of_unclosed(text, e.message(), span.start));
-            let location = map.location_of(at);
-            Err(Box::new(Diagnostic {
-                location,
-                path: KeyPath::root(),
-                message: e.message().trim().to_owned(),
-                rule: Rule::Syntax,
-                hint: None,
-            }))
-        }
-    }
-}
-
-/// Where the mistake is for an error the parser only notices later: a multi-line
-/// string left open is reported at the end of the file, but the operator must look
-/// where it was opened.
-fn opening_of_unclosed(text: &str, message: &str, at: usize) -> usize {
-    let before = text.get(..at).unwrap_or(text);
-    let opener = if message.contains("multi-line basic string") {
-        "\"\"\""
-    } else if message.contains("multi-line literal string") {
-        "'''"
-    } else {
-        return at;
-    };
-    before.rfind(opener).unwrap_or(at)
-}
-
-/// TOML datetimes arrive as `{"$__toml_private_datetime": "..."}`; the schema and the
-/// typed model both want the RFC 3339 text. A float with no fraction (`count = 3.0`)
-/// becomes the integer: JSON Schema counts it as one, so editors and schema validators
-/// accept it, and the binary must not refuse what they accept.
-fn datetimes_to_strings(value: &mut Value) {
-    if let Some(f) = value
-        .as_f64()
-        .filter(|f| value.is_f64() && f.fract() == 0.0)
-        && f.abs() < 9.0e15
-    {
-        // Exact: every whole number below 2^53 is a whole f64.
-        #[allow(clippy::cast_possible_truncation)]
-        let whole = f as i64;
-        *value = Value::from(whole);
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            if let (1, Some(Value::String(text))) = (map.len(), map.get("$__toml_private_datetime"))
-            {
-                *value = Value::String(text.clone());
-                return;
-            }
-            map.values_mut().for_each(datetimes_to_strings);
-        }
-        Value::Array(items) => items.iter_mut().for_each(datetimes_to_strings),
-        _ => {}
-    }
-}
-
 fn locate(finding: Finding, map: &SourceMap, env_keys: &HashMap<KeyPath, String>) -> Diagnostic {
     let location = match env_keys.get(&finding.path) {
         Some(var) => Location::Env { var: var.clone() },
@@ -465,152 +372,6 @@ fn locate(finding: Finding, map: &SourceMap, env_keys: &HashMap<KeyPath, String>
         rule: finding.rule,
         hint: finding.hint,
     }
-}
-
-/// Names of secret variables, which never become config keys.
-fn is_secret_var(name: &str) -> bool {
-    let bare = name.strip_prefix(PREFIX).unwrap_or(name);
-    let bare = bare.strip_suffix("_FILE").unwrap_or(bare);
-    SecretKind::ALL.iter().any(|k| k.var() == bare)
-}
-
-fn prefixed_layer(env: &Env, env_keys: &mut HashMap<KeyPath, String>, report: &mut Report) -> Dict {
-    let mut root = Dict::new();
-    for (name, raw) in env.iter() {
-        let Some(rest) = name.strip_prefix(PREFIX) else {
-            continue;
-        };
-        if name == CONFIG_VAR || name == DEV_ASSETS_VAR || is_secret_var(name) || raw.is_empty() {
-            continue;
-        }
-        let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
-        if keys.iter().any(String::is_empty) {
-            report.diagnostics.push(Diagnostic {
-                location: Location::Env {
-                    var: name.to_owned(),
-                },
-                path: KeyPath::root(),
-                message: "empty key segment; nested keys are separated by exactly two underscores"
-                    .to_owned(),
-                rule: Rule::Environment,
-                hint: Some("e.g. STREAMGATE_PLATFORM__RATE_LIMITS__REFRESH_PER_HOUR=20".to_owned()),
-            });
-            continue;
-        }
-        let path = keys.iter().fold(KeyPath::root(), |p, k| p.key(k));
-        env_keys.insert(path, name.to_owned());
-        let value = if looks_textual(&keys) {
-            FigValue::from(raw.to_owned())
-        } else {
-            raw.parse::<FigValue>()
-                .unwrap_or_else(|never| match never {})
-        };
-        insert_nested(&mut root, &keys, value);
-    }
-    root
-}
-
-/// Keys whose values are text even when they look like numbers or booleans.
-fn looks_textual(keys: &[String]) -> bool {
-    let defaults = serde_json::to_value(Config::default()).unwrap_or(Value::Null);
-    let mut node = &defaults;
-    for key in keys {
-        match node.get(key) {
-            Some(next) => node = next,
-            None => {
-                let last = keys.last().map(String::as_str).unwrap_or_default();
-                return matches!(
-                    last,
-                    "platform_url"
-                        | "edge_id"
-                        | "stream_root"
-                        | "upstream_origin"
-                        | "segment_cache_root"
-                        | "cors_allowed_origin"
-                        | "redis_url"
-                );
-            }
-        }
-    }
-    node.is_string()
-}
-
-fn insert_nested(dict: &mut Dict, keys: &[String], value: FigValue) {
-    match keys {
-        [] => {}
-        [last] => {
-            dict.insert(last.clone(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = dict
-                .entry(first.clone())
-                .or_insert_with(|| FigValue::from(Dict::new()));
-            if !matches!(entry, FigValue::Dict(..)) {
-                *entry = FigValue::from(Dict::new());
-            }
-            if let FigValue::Dict(_, inner) = entry {
-                insert_nested(inner, rest, value);
-            }
-        }
-    }
-}
-
-fn seed_layer(
-    env: &Env,
-    so_far: &Figment,
-    env_keys: &mut HashMap<KeyPath, String>,
-    report: &mut Report,
-) -> Dict {
-    let mut root = Dict::new();
-    for seed in SEED_VARS {
-        let Some(raw) = env.get(seed.name) else {
-            continue;
-        };
-        let raw = raw.trim();
-        let keys: Vec<String> = seed.key.split('.').map(str::to_owned).collect();
-        let bad = |what: &str| Diagnostic {
-            location: Location::Env {
-                var: seed.name.to_owned(),
-            },
-            path: KeyPath::dotted(seed.key),
-            message: format!("{raw:?} is not {what}"),
-            rule: Rule::Environment,
-            hint: None,
-        };
-        let value = match seed.kind {
-            SeedKind::Text => FigValue::from(raw.to_owned()),
-            SeedKind::Integer => match raw.parse::<u64>() {
-                Ok(n) => FigValue::from(n),
-                Err(_) => {
-                    report.diagnostics.push(bad("a whole number"));
-                    continue;
-                }
-            },
-            SeedKind::Number => match raw.parse::<f64>() {
-                Ok(n) if n.is_finite() => FigValue::from(n),
-                _ => {
-                    report.diagnostics.push(bad("a number"));
-                    continue;
-                }
-            },
-            SeedKind::Port => match raw.parse::<u16>() {
-                Ok(port) => {
-                    let mut listen = so_far
-                        .extract_inner::<SocketAddr>(seed.key)
-                        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], port)));
-                    listen.set_port(port);
-                    FigValue::from(listen.to_string())
-                }
-                Err(_) => {
-                    report.diagnostics.push(bad("a port number (0-65535)"));
-                    continue;
-                }
-            },
-        };
-        env_keys.insert(KeyPath::dotted(seed.key), seed.name.to_owned());
-        insert_nested(&mut root, &keys, value);
-    }
-    root
 }
 
 fn load_secrets(
@@ -735,13 +496,13 @@ fn secret_problem(kind: SecretKind, value: &str) -> Option<String> {
 }
 
 /// A figment provider that names its layer, so type errors say where a value came from.
-struct Layer {
+pub(super) struct Layer {
     name: &'static str,
     dict: Dict,
 }
 
 impl Layer {
-    fn new(name: &'static str, dict: Dict) -> Self {
+    pub(super) fn new(name: &'static str, dict: Dict) -> Self {
         Self { name, dict }
     }
 }
