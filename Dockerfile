@@ -57,7 +57,10 @@ RUN mkdir -p /app/data /app/cache \
 VOLUME ["/app/data"]
 
 USER streamgate:streamgate
-# 3000: platform (`platform.listen`), 4000: HLS server (`hls.listen`, or PORT).
+# 3000: platform (`platform.listen`), 4000: HLS server (`hls.listen`, or PORT). Named
+# here so that `up` on development secrets, which otherwise keeps to 127.0.0.1, is
+# reachable through the container's published ports.
+ENV STREAMGATE_PLATFORM__LISTEN=0.0.0.0:3000 STREAMGATE_HLS__LISTEN=0.0.0.0:4000
 EXPOSE 3000 4000
 
 # The platform's /health answers 200 when its database is reachable, 503 when not.

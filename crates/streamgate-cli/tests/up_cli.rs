@@ -191,3 +191,63 @@ fn hls_without_content_refuses_to_start() {
     );
     assert!(err.contains("did not start"), "{err}");
 }
+
+#[test]
+fn up_without_a_config_says_so_and_how_to_make_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_streamgate"))
+        .arg("up")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("there is no streamgate.toml in") && stderr.contains("--config"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing was made: {stderr}"
+    );
+}
+
+#[test]
+fn a_second_up_in_the_same_folder_stops_before_the_database() {
+    let free = |_: u8| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port()
+    };
+    let (p, h) = (free(0), free(1));
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = config()
+        .replacen("127.0.0.1:0", &format!("127.0.0.1:{p}"), 1)
+        .replacen("127.0.0.1:0", &format!("127.0.0.1:{h}"), 1);
+    std::fs::write(dir.path().join("streamgate.toml"), text).expect("write");
+    let mut first = spawn(dir.path(), &["up", "--no-watch"], &[]);
+    first.wait_for("codes of demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_streamgate"))
+        .args(["up", "--no-watch"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{p}"))
+            && stderr.contains("is another StreamGate already running here?"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("configuration applied"),
+        "it touched the database: {stderr}"
+    );
+    first.stop();
+}

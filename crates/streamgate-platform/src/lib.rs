@@ -69,7 +69,7 @@ pub enum PlatformError {
     #[error(transparent)]
     Redis(#[from] ratelimit::RedisError),
     /// The listen address cannot be bound, or serving failed.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}{}", if source.kind() == std::io::ErrorKind::AddrInUse { " (is another StreamGate already running here?)" } else { "" })]
     Listen {
         /// The address.
         addr: SocketAddr,
@@ -114,6 +114,13 @@ impl Platform {
             .as_ref()
             .ok_or(PlatformError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
         let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        // The port first: a second instance on the same address (a second `up` in the
+        // same folder) stops here, before it opens or changes the database.
+        let addr = config.platform.listen;
+        let acceptor = TcpListener::bind(addr)
+            .into_acceptor()
+            .await
+            .map_err(|source| PlatformError::Listen { addr, source })?;
         let store = Store::connect(&config.platform.database_url).await?;
         let reload: StatusHandle = Arc::new(Mutex::new(ReloadStatus::default()));
         let applied = reconcile::apply(
@@ -154,11 +161,6 @@ impl Platform {
             Some(url) => RateLimiter::redis(url).await?,
             None => RateLimiter::in_memory(),
         };
-        let addr = config.platform.listen;
-        let acceptor = TcpListener::bind(addr)
-            .into_acceptor()
-            .await
-            .map_err(|source| PlatformError::Listen { addr, source })?;
         let bound = acceptor
             .local_addr()
             .first()

@@ -29,6 +29,11 @@ pub struct UpArgs {
     /// Do not watch streamgate.toml for changes.
     #[arg(long)]
     no_watch: bool,
+    /// Listen on this address (both services) instead of the configured one. With
+    /// development secrets `up` listens on 127.0.0.1 unless this, the file or the
+    /// environment names an address (`--host 0.0.0.0` opens it to the network).
+    #[arg(long, value_name = "IP")]
+    host: Option<std::net::IpAddr>,
 }
 
 /// The file development secrets are kept in, inside the data directory.
@@ -44,6 +49,14 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         role: Some(Role::Up),
         require_secrets,
     };
+    let (path, explicit) = streamgate_core::load::config_path(&options(&env, false));
+    if !explicit && !path.exists() {
+        let here = std::env::current_dir().unwrap_or_default();
+        bail!(
+            "there is no streamgate.toml in {}: `up` serves the events it declares. Run it in a StreamGate checkout (which has the demo event), pass --config FILE, or write one (every key: `streamgate schema --markdown`)",
+            here.display()
+        );
+    }
     // First without secrets, to learn where the data directory is and which secrets
     // the environment already gives.
     let first = load_or_report(&options(&env, false))?;
@@ -73,7 +86,8 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
             dev.path.display()
         );
     }
-    let loaded = load_or_report(&options(&env, true))?;
+    let mut loaded = load_or_report(&options(&env, true))?;
+    let loopback_only = listen_where(&mut loaded, args.host, !missing.is_empty());
     let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
         let signal = shutdown_signal();
@@ -116,6 +130,13 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
             &store,
         )
         .await;
+        if loopback_only {
+            eprintln!(
+                "  Listening on 127.0.0.1 only: development secrets and a printed admin password are for this machine.
+  To open it to the network use --host 0.0.0.0 (or set platform.listen / hls.listen), with your own secrets.
+"
+            );
+        }
         signal.await;
         eprintln!("stopping (in-flight requests get up to 10 s)...");
         // The HLS server first: its waiting revocation request then goes away before
@@ -124,6 +145,50 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         platform.stop().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Decides the listen addresses: `--host` wins; with development secrets, addresses
+/// nobody chose (not in the file, not in the environment) become 127.0.0.1, so a trial
+/// does not show the console and its printed password to the local network. Returns
+/// whether that happened.
+fn listen_where(loaded: &mut Loaded, host: Option<std::net::IpAddr>, dev_secrets: bool) -> bool {
+    if let Some(ip) = host {
+        loaded.config.platform.listen.set_ip(ip);
+        loaded.config.hls.listen.set_ip(ip);
+        return false;
+    }
+    if !dev_secrets {
+        return false;
+    }
+    let file: Option<toml::Table> = loaded
+        .source
+        .found
+        .then(|| std::fs::read_to_string(&loaded.source.path).ok())
+        .flatten()
+        .and_then(|text| text.parse().ok());
+    let chosen = |section: &str| {
+        let in_file = file
+            .as_ref()
+            .and_then(|t| t.get(section))
+            .and_then(|s| s.get("listen"))
+            .is_some();
+        let in_env = loaded
+            .env_overrides
+            .iter()
+            .any(|(key, _)| key.to_string() == format!("{section}.listen"));
+        in_file || in_env
+    };
+    let mut changed = false;
+    let localhost = std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST);
+    if !chosen("platform") && loaded.config.platform.listen.ip().is_unspecified() {
+        loaded.config.platform.listen.set_ip(localhost);
+        changed = true;
+    }
+    if !chosen("hls") && loaded.config.hls.listen.ip().is_unspecified() {
+        loaded.config.hls.listen.set_ip(localhost);
+        changed = true;
+    }
+    changed
 }
 
 fn load_or_report(options: &LoadOptions) -> anyhow::Result<Loaded> {
@@ -301,4 +366,65 @@ async fn banner(
         ));
     }
     eprintln!("{out}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(file: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Loaded) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("streamgate.toml");
+        std::fs::write(&path, file).expect("write");
+        let mut vars = Env::default();
+        for (k, v) in env {
+            vars.set(*k, *v);
+        }
+        let options = LoadOptions {
+            config_path: Some(path),
+            env: vars,
+            role: None,
+            require_secrets: false,
+        };
+        let loaded = load(&options).unwrap_or_else(|r| panic!("{r}"));
+        (dir, loaded)
+    }
+
+    const NO_LISTEN: &str = "[hls]\nstream_root = \"streams\"\n";
+
+    #[test]
+    fn development_secrets_keep_unchosen_addresses_on_loopback() {
+        let (_dir, mut l) = loaded(NO_LISTEN, &[]);
+        assert!(listen_where(&mut l, None, true));
+        assert_eq!(l.config.platform.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(l.config.hls.listen.to_string(), "127.0.0.1:4000");
+
+        // Real secrets: the defaults stand.
+        let (_dir, mut l) = loaded(NO_LISTEN, &[]);
+        assert!(!listen_where(&mut l, None, false));
+        assert_eq!(l.config.platform.listen.to_string(), "0.0.0.0:3000");
+    }
+
+    #[test]
+    fn an_address_named_in_the_file_the_environment_or_the_flag_is_kept() {
+        let file = "[platform]\nlisten = \"0.0.0.0:3000\"\n[hls]\nstream_root = \"streams\"\n";
+        let (_dir, mut l) = loaded(file, &[]);
+        listen_where(&mut l, None, true);
+        assert_eq!(l.config.platform.listen.to_string(), "0.0.0.0:3000");
+        assert_eq!(l.config.hls.listen.to_string(), "127.0.0.1:4000");
+
+        let (_dir, mut l) = loaded(NO_LISTEN, &[("STREAMGATE_HLS__LISTEN", "0.0.0.0:4100")]);
+        listen_where(&mut l, None, true);
+        assert_eq!(l.config.hls.listen.to_string(), "0.0.0.0:4100");
+        assert_eq!(l.config.platform.listen.to_string(), "127.0.0.1:3000");
+
+        let (_dir, mut l) = loaded(NO_LISTEN, &[]);
+        assert!(!listen_where(
+            &mut l,
+            Some("0.0.0.0".parse().expect("ip")),
+            true
+        ));
+        assert_eq!(l.config.platform.listen.to_string(), "0.0.0.0:3000");
+        assert_eq!(l.config.hls.listen.to_string(), "0.0.0.0:4000");
+    }
 }
