@@ -120,7 +120,8 @@ impl HlsServer {
             .playback_signing_secret
             .as_ref()
             .ok_or(HlsError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
-        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?
+            .with_leeway(hls.clock_skew_seconds);
         let internal_key = secrets
             .internal_api_key
             .clone()

@@ -113,7 +113,8 @@ impl Platform {
             .playback_signing_secret
             .as_ref()
             .ok_or(PlatformError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
-        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?
+            .with_leeway(config.hls.clock_skew_seconds);
         let store = Store::connect(&config.platform.database_url).await?;
         let report = reconcile::apply(
             &store,

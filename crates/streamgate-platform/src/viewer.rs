@@ -383,6 +383,7 @@ fn issue(
         sp: Claims::stream_prefix(event_id),
         iat: now,
         exp,
+        nbf: None,
         probe: false,
     };
     let token = state.keys.sign(&claims).map_err(|e| {

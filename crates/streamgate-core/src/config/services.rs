@@ -137,6 +137,10 @@ pub struct HlsConfig {
     /// Defaults to the origin of `platform.public_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors_allowed_origin: Option<String>,
+    /// How many seconds a playback token's `iat` or `nbf` may lie in the future (clock
+    /// skew between platform and edges); a token minted further ahead is refused (403).
+    #[schemars(range(max = 600))]
+    pub clock_skew_seconds: u32,
 }
 
 impl Default for HlsConfig {
@@ -155,6 +159,7 @@ impl Default for HlsConfig {
             revocation_poll_interval_ms: 30_000,
             revocation_push: true,
             cors_allowed_origin: None,
+            clock_skew_seconds: crate::jwt::DEFAULT_LEEWAY_SECONDS,
         }
     }
 }
