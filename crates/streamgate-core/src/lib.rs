@@ -9,6 +9,7 @@
 
 pub mod code;
 pub mod config;
+pub mod csv;
 pub mod env;
 pub mod jwt;
 pub mod load;
