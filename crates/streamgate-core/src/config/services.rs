@@ -81,6 +81,11 @@ pub struct RateLimits {
     /// Admin login attempts per minute per client address.
     #[schemars(range(min = 1))]
     pub admin_login_per_minute: u32,
+    /// Event status lookups (`GET /api/events/{id}/status`) per minute per client
+    /// address. The pre-event screen polls every 30 s, so 60 leaves room for many tabs
+    /// behind one address; a failed lookup also counts against `validate_per_minute`.
+    #[schemars(range(min = 1))]
+    pub status_per_minute: u32,
 }
 
 impl Default for RateLimits {
@@ -89,6 +94,7 @@ impl Default for RateLimits {
             validate_per_minute: 5,
             refresh_per_hour: 12,
             admin_login_per_minute: 10,
+            status_per_minute: 60,
         }
     }
 }
