@@ -13,6 +13,7 @@ pub mod csv;
 pub mod env;
 pub mod jwt;
 pub mod load;
+pub mod redact;
 pub mod reference;
 pub mod secrets;
 pub mod slug;

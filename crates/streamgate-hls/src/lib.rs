@@ -532,10 +532,12 @@ fn json_error(status: poem::http::StatusCode) -> poem::Response {
         .body(format!("{{\"error\":\"{message}\"}}"))
 }
 
-/// One access-log line, with `__token` stripped from the query: stream requests at
-/// info, the rest (health checks, metrics scrapes) at debug.
+/// One access-log line, with every credential-named parameter (`__token` under any
+/// spelling) dropped from the query and JWT-looking text replaced anywhere in it
+/// ([`streamgate_core::redact`]): stream requests at info, the rest (health checks,
+/// metrics scrapes) at debug.
 fn access_log(method: &Method, uri: &poem::http::Uri, status: u16, took: Duration) {
-    let path = uri.path();
+    let path = streamgate_core::redact::redact_text(uri.path());
     let ms = took.as_secs_f64() * 1000.0;
     let query = uri.query().and_then(playlist::redact_query);
     let sep = if query.is_some() { "?" } else { "" };
