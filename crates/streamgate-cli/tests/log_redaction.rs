@@ -67,9 +67,15 @@ async fn send_every_spelling(platform: &str, hls: &str, token: &str, code: &str)
     let mut urls = Vec::new();
     for name in SPELLINGS {
         for value in [token, encoded.as_str()] {
-            urls.push(format!("{hls}/streams/demo/index.m3u8?{name}={value}&_HLS_msn=1"));
-            urls.push(format!("{hls}/streams/demo/360p/index.m3u8?a=1&{name}={value}"));
-            urls.push(format!("{platform}/api/events/demo/status?code={code}&{name}={value}"));
+            urls.push(format!(
+                "{hls}/streams/demo/index.m3u8?{name}={value}&_HLS_msn=1"
+            ));
+            urls.push(format!(
+                "{hls}/streams/demo/360p/index.m3u8?a=1&{name}={value}"
+            ));
+            urls.push(format!(
+                "{platform}/api/events/demo/status?code={code}&{name}={value}"
+            ));
         }
     }
     urls.push(format!("{hls}/streams/demo/{token}/index.m3u8"));
@@ -89,7 +95,9 @@ async fn send_every_spelling(platform: &str, hls: &str, token: &str, code: &str)
             .await
             .expect("hls");
         client
-            .post(format!("{platform}/api/playback/heartbeat?access_token={bearer}"))
+            .post(format!(
+                "{platform}/api/playback/heartbeat?access_token={bearer}"
+            ))
             .bearer_auth(bearer)
             .json(&json!({}))
             .send()
@@ -141,7 +149,10 @@ async fn no_spelling_of_a_token_or_code_reaches_either_log() {
         .json()
         .await
         .expect("json");
-    let token = redeemed["playbackToken"].as_str().expect("token").to_owned();
+    let token = redeemed["playbackToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let played = reqwest::get(format!("{hls_url}/streams/demo/index.m3u8?__token={token}"))
         .await
         .expect("play");
@@ -169,7 +180,10 @@ async fn no_spelling_of_a_token_or_code_reaches_either_log() {
         hls_log.join("\n")
     );
     assert!(
-        access(&platform_log, "streamgate::access: GET /api/events/demo/status") > SPELLINGS.len(),
+        access(
+            &platform_log,
+            "streamgate::access: GET /api/events/demo/status"
+        ) > SPELLINGS.len(),
         "platform access log:\n{}",
         platform_log.join("\n")
     );

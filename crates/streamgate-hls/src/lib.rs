@@ -24,6 +24,7 @@ pub mod playlist;
 pub mod revocation;
 pub mod serve;
 pub mod server;
+pub mod shared;
 pub mod source;
 pub mod state;
 pub mod sync;
@@ -106,6 +107,7 @@ pub struct HlsServer {
     cors_origin: String,
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
+    shared_reports: tokio::sync::mpsc::Receiver<shared::Report>,
 }
 
 impl HlsServer {
@@ -183,8 +185,15 @@ impl HlsServer {
             .await
             .map_err(|source| HlsError::Listen { addr, source })?;
         let bound = listener.local_addr().unwrap_or(addr);
+        let (shared, shared_reports) = shared::SharedTokens::new(
+            hls.shared_token,
+            Duration::from_secs(u64::from(hls.shared_token_window_seconds)),
+            sync.edge_id.clone(),
+        );
         let state = Arc::new(HlsState {
             gate: Gate::new(keys, revocations),
+            shared,
+            trusted_proxies: hls.trusted_proxies.clone(),
             source,
             files: files::FileCache::new(FILE_MEMORY_BYTES),
             sync: Arc::new(SyncStatus::default()),
@@ -201,6 +210,7 @@ impl HlsServer {
             cors_origin,
             listener,
             addr: bound,
+            shared_reports,
         })
     }
 
@@ -245,6 +255,12 @@ impl HlsServer {
         if let Some(cache) = self.state.source.cache().cloned() {
             tasks.push(tokio::spawn(sweep_cache(cache, stop_rx.clone())));
         }
+        // Ends by itself when the state (and with it the report queue's sender) goes.
+        tokio::spawn(shared::send_reports(
+            self.shared_reports,
+            self.sync.platform_url.clone(),
+            self.sync.key.clone(),
+        ));
         let first_sync = Instant::now();
         while !self.state.sync.synced() && first_sync.elapsed() < self.first_sync_wait {
             tokio::time::sleep(Duration::from_millis(20)).await;
