@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         sp: Claims::stream_prefix("demo"),
         iat: now,
         exp: now + 3600,
+        nbf: None,
         probe: false,
     };
     let valid = keys.sign(&claims).expect("sign");

@@ -6,6 +6,7 @@
 //! and the process environment is read exactly once and passed down.
 
 mod commands;
+mod logging;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

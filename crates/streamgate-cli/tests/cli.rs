@@ -168,8 +168,11 @@ fn hash_password_reads_stdin_and_prints_a_cost_12_bcrypt_hash() {
     assert!(!bcrypt::verify("correct horse battery\n", &hash).expect("verify"));
     let ok = streamgate(&root())
         .args(["validate", "--role", "platform"])
-        .env("PLAYBACK_SIGNING_SECRET", "x".repeat(32))
-        .env("INTERNAL_API_KEY", "y".repeat(16))
+        .env(
+            "PLAYBACK_SIGNING_SECRET",
+            "hash-test-signing-0123456789abcdef",
+        )
+        .env("INTERNAL_API_KEY", "hash-test-internal-0123")
         .env("ADMIN_PASSWORD_HASH", &hash)
         .output()
         .expect("run");
@@ -216,5 +219,77 @@ fn readme_shows_what_validate_really_prints() {
         text(&out.stderr),
         block,
         "README example differs from real output"
+    );
+}
+
+/// Secrets that pass a length check but are worth a handful of guesses, per variable.
+fn poor_secrets() -> Vec<(&'static str, String, &'static str)> {
+    let mut cases = Vec::new();
+    for var in [
+        "PLAYBACK_SIGNING_SECRET",
+        "PLAYBACK_SIGNING_SECRET_PREVIOUS",
+        "INTERNAL_API_KEY",
+    ] {
+        cases.push((var, " ".repeat(40), "is only whitespace"));
+        cases.push((var, "z".repeat(40), "is one character repeated"));
+        cases.push((var, "abc".repeat(14), "has only 3 distinct characters"));
+    }
+    cases.push(("INTERNAL_API_KEY", " ".repeat(20), "is only whitespace"));
+    cases
+}
+
+fn with_secrets(mut cmd: Command, var: &str, value: &str) -> Command {
+    for (name, good) in [
+        (
+            "PLAYBACK_SIGNING_SECRET",
+            "cli-test-signing-secret-0123456789abcdef",
+        ),
+        ("INTERNAL_API_KEY", "cli-test-internal-key-0123"),
+        (
+            "ADMIN_PASSWORD_HASH",
+            "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
+        ),
+    ] {
+        cmd.env(name, if name == var { value } else { good });
+    }
+    if var == "PLAYBACK_SIGNING_SECRET_PREVIOUS" {
+        cmd.env(var, value);
+    }
+    cmd
+}
+
+#[test]
+fn validate_and_both_services_refuse_poor_secrets_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("streamgate.toml"),
+        "[platform]\nlisten = \"127.0.0.1:0\"\ndatabase_url = \"sqlite://never-created.db\"\n\
+         [hls]\nlisten = \"127.0.0.1:0\"\nupstream_origin = \"http://127.0.0.1:9\"\n",
+    )
+    .expect("write");
+    for (var, value, why) in poor_secrets() {
+        for args in [
+            &["validate", "--role", "platform"][..],
+            &["validate", "--role", "hls"],
+            &["platform", "--no-watch"],
+            &["hls"],
+        ] {
+            let mut cmd = with_secrets(streamgate(dir.path()), var, &value);
+            let out = cmd.args(args).output().expect("run");
+            let err = text(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{args:?} {var}={value:?}: {err}"
+            );
+            assert!(
+                err.contains(&format!("{var} {why}")) && err.contains("easy to guess"),
+                "{args:?} {var}={value:?}:\n{err}"
+            );
+        }
+    }
+    assert!(
+        !dir.path().join("never-created.db").exists(),
+        "the platform refused before it touched the database"
     );
 }

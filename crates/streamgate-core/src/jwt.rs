@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::secrets::{MIN_SIGNING_SECRET_LEN, Secret};
+use crate::secrets::{MIN_SIGNING_SECRET_LEN, Secret, SecretKind, secret_problem};
 
 /// Why a token was not made or not accepted. The HLS server answers every variant with
 /// the same 403, so the distinction is for logs and tests only.
@@ -18,6 +18,12 @@ pub enum JwtError {
     /// The signing secret is shorter than the 32 characters SPEC section 1 requires.
     #[error("PLAYBACK_SIGNING_SECRET must be at least {MIN_SIGNING_SECRET_LEN} characters")]
     ShortSecret,
+    /// Long enough but guessable: whitespace only, one repeated character, or too few
+    /// distinct characters ([`crate::secrets::secret_problem`]).
+    #[error(
+        "PLAYBACK_SIGNING_SECRET is easy to guess (whitespace, one repeated character or too few distinct characters)"
+    )]
+    PoorSecret,
     /// Not three base64url parts, bad JSON, or claims missing.
     #[error("malformed token")]
     Malformed,
@@ -33,6 +39,10 @@ pub enum JwtError {
     /// `sp` is not the stream prefix of `eid`.
     #[error("stream path claim does not match the event")]
     PathMismatch,
+    /// `nbf` or `iat` lies further in the future than the clock-skew leeway (RFC 7519
+    /// 4.1.5): a token minted ahead of time must not open the stream early.
+    #[error("token not valid yet")]
+    NotYetValid,
     /// Signing failed (never expected with HMAC; kept so no panic is possible).
     #[error("cannot sign token: {0}")]
     Sign(String),
@@ -53,6 +63,10 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, Unix seconds.
     pub exp: i64,
+    /// Not before, Unix seconds. StreamGate never sets it, but a token that carries one
+    /// is refused until then (give or take the leeway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// A probe token: HEAD requests only (the platform's liveness probe).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub probe: bool,
@@ -77,6 +91,9 @@ impl Key {
         if secret.expose().chars().count() < MIN_SIGNING_SECRET_LEN {
             return Err(JwtError::ShortSecret);
         }
+        if secret_problem(SecretKind::PlaybackSigningSecret, secret.expose()).is_some() {
+            return Err(JwtError::PoorSecret);
+        }
         Ok(Self {
             kid: key_id(bytes),
             encoding: EncodingKey::from_secret(bytes),
@@ -92,11 +109,16 @@ fn key_id(secret: &[u8]) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How far in the future `nbf` and `iat` may lie by default: the clocks of a platform
+/// and its edges drift by seconds, not minutes.
+pub const DEFAULT_LEEWAY_SECONDS: u32 = 60;
+
 /// The signing key and, during a rotation, the previous one (verification only).
 pub struct PlaybackKeys {
     current: Key,
     previous: Option<Key>,
     validation: Validation,
+    leeway: i64,
 }
 
 impl std::fmt::Debug for PlaybackKeys {
@@ -120,7 +142,15 @@ impl PlaybackKeys {
             current: Key::new(current)?,
             previous: previous.map(Key::new).transpose()?,
             validation,
+            leeway: i64::from(DEFAULT_LEEWAY_SECONDS),
         })
+    }
+
+    /// The same keys with another clock-skew leeway for `nbf` and `iat`
+    /// (`hls.clock_skew_seconds`). Expiry has none: `exp` is the platform's promise.
+    pub fn with_leeway(mut self, seconds: u32) -> Self {
+        self.leeway = i64::from(seconds);
+        self
     }
 
     /// The `kid` new tokens carry.
@@ -137,7 +167,8 @@ impl PlaybackKeys {
     }
 
     /// Checks algorithm, signature (current key, or the previous one during rotation),
-    /// expiry, required claims and that `sp` belongs to `eid`.
+    /// expiry, `nbf`/`iat` not in the future, required claims and that `sp` belongs to
+    /// `eid`.
     pub fn verify(&self, token: &str) -> Result<Claims, JwtError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
         if header.alg != Algorithm::HS256 {
@@ -162,6 +193,7 @@ impl PlaybackKeys {
                     if claims.sp != Claims::stream_prefix(&claims.eid) {
                         return Err(JwtError::PathMismatch);
                     }
+                    self.check_not_before(&claims)?;
                     return Ok(claims);
                 }
                 Err(e) => {
@@ -176,6 +208,15 @@ impl PlaybackKeys {
             }
         }
         Err(last)
+    }
+
+    /// Refuses a token whose `nbf` or `iat` lies beyond now plus the leeway.
+    fn check_not_before(&self, claims: &Claims) -> Result<(), JwtError> {
+        let latest = time::OffsetDateTime::now_utc().unix_timestamp() + self.leeway;
+        if claims.iat > latest || claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(JwtError::NotYetValid);
+        }
+        Ok(())
     }
 }
 
@@ -199,6 +240,7 @@ mod tests {
             sp: Claims::stream_prefix("demo"),
             iat: now(),
             exp,
+            nbf: None,
             probe: false,
         }
     }
@@ -219,10 +261,19 @@ mod tests {
     }
 
     #[test]
-    fn short_secrets_are_refused() {
+    fn short_and_poor_secrets_are_refused() {
         assert!(matches!(
             PlaybackKeys::new(&Secret::new("short"), None),
             Err(JwtError::ShortSecret)
+        ));
+        let spaces = Secret::new(" ".repeat(40));
+        assert!(matches!(
+            PlaybackKeys::new(&spaces, None),
+            Err(JwtError::PoorSecret)
+        ));
+        assert!(matches!(
+            PlaybackKeys::new(&Secret::new(SECRET), Some(&spaces)),
+            Err(JwtError::PoorSecret)
         ));
     }
 
@@ -286,5 +337,36 @@ mod tests {
         assert_ne!(rotated.current_kid(), old.current_kid());
         let after = keys(SECRET, None);
         assert_eq!(after.verify(&token), Err(JwtError::BadSignature));
+    }
+
+    #[test]
+    fn nbf_and_iat_in_the_future_are_refused_beyond_the_leeway() {
+        let k = keys(SECRET, None);
+        let sign = |iat: i64, nbf: Option<i64>| {
+            let mut c = claims(now() + 7200);
+            c.iat = iat;
+            c.nbf = nbf;
+            k.sign(&c).expect("sign")
+        };
+        let refused = [
+            ("nbf an hour ahead", sign(now(), Some(now() + 3600))),
+            ("nbf two minutes ahead", sign(now(), Some(now() + 120))),
+            ("iat a day ahead", sign(now() + 86_400, None)),
+            ("iat two minutes ahead", sign(now() + 120, None)),
+        ];
+        for (what, token) in &refused {
+            assert_eq!(k.verify(token), Err(JwtError::NotYetValid), "{what}");
+        }
+        // Inside the 60 s leeway: a few seconds of clock skew between services.
+        assert!(k.verify(&sign(now() + 10, Some(now() + 10))).is_ok());
+        assert!(k.verify(&sign(now() - 60, Some(now() - 60))).is_ok());
+        // The leeway is configurable; with none, ten seconds ahead is too early.
+        let strict = keys(SECRET, None).with_leeway(0);
+        let mut c = claims(now() + 7200);
+        c.iat = now() + 10;
+        assert_eq!(
+            strict.verify(&strict.sign(&c).expect("sign")),
+            Err(JwtError::NotYetValid)
+        );
     }
 }

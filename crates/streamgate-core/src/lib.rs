@@ -9,9 +9,11 @@
 
 pub mod code;
 pub mod config;
+pub mod csv;
 pub mod env;
 pub mod jwt;
 pub mod load;
+pub mod redact;
 pub mod reference;
 pub mod secrets;
 pub mod slug;

@@ -121,6 +121,58 @@ impl SecretKind {
 /// guessable and the seed refuses them too.
 pub const MIN_SIGNING_SECRET_LEN: usize = 32;
 
+/// Minimum length of `INTERNAL_API_KEY`: shorter keys can be guessed over the network.
+pub const MIN_INTERNAL_API_KEY_LEN: usize = 16;
+
+/// Fewest distinct characters a signing secret or API key may have. A generated secret
+/// (`streamgate gen-secret`, `openssl rand -base64 32` or `-hex 16`) has well over this;
+/// `aaaa...`, `abab...`, `12121212...` or a string of spaces have fewer, and pass a
+/// length check while being worth a handful of guesses.
+pub const MIN_DISTINCT_CHARS: usize = 8;
+
+/// What is wrong with `value` as the secret `kind`, as a message naming the variable,
+/// or `None` when it is usable. Checked when the environment is loaded, so `validate`
+/// reports it and no service starts with it. Length comes first: a short value gets
+/// the short-value message, whatever else is wrong with it.
+pub fn secret_problem(kind: SecretKind, value: &str) -> Option<String> {
+    let var = kind.var();
+    let min_len = match kind {
+        SecretKind::PlaybackSigningSecret | SecretKind::PlaybackSigningSecretPrevious => {
+            MIN_SIGNING_SECRET_LEN
+        }
+        SecretKind::InternalApiKey => MIN_INTERNAL_API_KEY_LEN,
+        SecretKind::AdminPasswordHash => {
+            return (!looks_like_bcrypt(value)).then(|| {
+                "ADMIN_PASSWORD_HASH is not a bcrypt hash (if it lost its `$` parts, the shell expanded them: quote it or use ADMIN_PASSWORD_HASH_FILE)".to_owned()
+            });
+        }
+    };
+    let n = value.chars().count();
+    if n < min_len {
+        return Some(format!(
+            "{var} is {n} characters long; at least {min_len} are required"
+        ));
+    }
+    weakness(value).map(|why| format!("{var} {why}: it is easy to guess whatever its length"))
+}
+
+/// Why a long-enough value is still a poor secret, if it is.
+fn weakness(value: &str) -> Option<String> {
+    if value.chars().all(char::is_whitespace) {
+        return Some("is only whitespace".to_owned());
+    }
+    let mut distinct: Vec<char> = value.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    match distinct.len() {
+        1 => Some("is one character repeated".to_owned()),
+        n if n < MIN_DISTINCT_CHARS => Some(format!(
+            "has only {n} distinct characters (at least {MIN_DISTINCT_CHARS} are required)"
+        )),
+        _ => None,
+    }
+}
+
 /// A fresh random secret: base64 of 32 bytes from the operating system's CSPRNG, the
 /// same shape as the seed's `openssl rand -base64 32`.
 pub fn generate_secret() -> Result<String, rand::rand_core::OsError> {
@@ -194,5 +246,68 @@ mod tests {
         // What a shell makes of an unquoted hash: `$2b`, `$12` and the rest expanded away.
         assert!(!looks_like_bcrypt(".FzHqKn5A2n3MpGkbP0U7Q67rJFEyxGq"));
         assert!(!looks_like_bcrypt("password"));
+    }
+
+    #[test]
+    fn poor_secrets_are_refused_for_every_kind_with_a_clear_message() {
+        let signing_kinds = [
+            SecretKind::PlaybackSigningSecret,
+            SecretKind::PlaybackSigningSecretPrevious,
+        ];
+        let cases: [(&str, String, &str); 5] = [
+            ("spaces", " ".repeat(40), "is only whitespace"),
+            (
+                "tabs and newlines",
+                "\t\n ".repeat(14),
+                "is only whitespace",
+            ),
+            ("one character", "a".repeat(40), "is one character repeated"),
+            (
+                "two characters",
+                "ab".repeat(20),
+                "has only 2 distinct characters",
+            ),
+            (
+                "seven characters",
+                "abcdefg".repeat(6),
+                "has only 7 distinct characters",
+            ),
+        ];
+        for kind in signing_kinds
+            .into_iter()
+            .chain([SecretKind::InternalApiKey])
+        {
+            for (what, value, expected) in &cases {
+                let message = secret_problem(kind, value)
+                    .unwrap_or_else(|| panic!("{} accepted {what}", kind.var()));
+                assert!(
+                    message.starts_with(kind.var()) && message.contains(expected),
+                    "{what}: {message}"
+                );
+            }
+            // A short value is reported as short, not as weak.
+            let short = secret_problem(kind, "x").expect("short refused");
+            assert!(short.contains("1 characters long"), "{short}");
+        }
+        // The quality rule is not a length rule in disguise: exactly 20 spaces, the
+        // issue's example, is refused for INTERNAL_API_KEY.
+        assert!(secret_problem(SecretKind::InternalApiKey, &" ".repeat(20)).is_some());
+    }
+
+    #[test]
+    fn real_secrets_pass_the_quality_rules() {
+        let generated = generate_secret().expect("os rng");
+        for kind in SecretKind::ALL.into_iter().take(3) {
+            assert_eq!(secret_problem(kind, &generated), None);
+            // `openssl rand -hex 16`: 16 distinct characters at most.
+            assert_eq!(
+                secret_problem(kind, "9f86d081884c7d659a2feaa0c55ad015"),
+                None
+            );
+            assert_eq!(
+                secret_problem(kind, "dev-secret-change-me-in-production-32chars"),
+                None
+            );
+        }
     }
 }

@@ -147,9 +147,18 @@ fn every_seed_variable_lands_on_its_key() {
 fn every_secret_comes_from_its_variable_its_prefixed_twin_or_a_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let values = [
-        (SecretKind::PlaybackSigningSecret, "s".repeat(40)),
-        (SecretKind::PlaybackSigningSecretPrevious, "p".repeat(40)),
-        (SecretKind::InternalApiKey, "k".repeat(24)),
+        (
+            SecretKind::PlaybackSigningSecret,
+            "signing-0123456789abcdef-0123456789".to_owned(),
+        ),
+        (
+            SecretKind::PlaybackSigningSecretPrevious,
+            "previous-0123456789abcdef-0123456789".to_owned(),
+        ),
+        (
+            SecretKind::InternalApiKey,
+            "internal-0123456789abcdef".to_owned(),
+        ),
         (
             SecretKind::AdminPasswordHash,
             "$2b$12$LJ3m4ys3Lk0TSwMBQWJJF.FzHqKn5A2n3MpGkbP0U7Q67rJFEyxGq".to_owned(),

@@ -50,6 +50,7 @@ fn gate(c: &mut Criterion) {
         sp: Claims::stream_prefix("demo"),
         iat: now,
         exp: now + 3600,
+        nbf: None,
         probe: false,
     };
     let token = keys().sign(&claims).expect("sign");

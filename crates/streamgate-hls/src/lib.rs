@@ -24,6 +24,7 @@ pub mod playlist;
 pub mod revocation;
 pub mod serve;
 pub mod server;
+pub mod shared;
 pub mod source;
 pub mod state;
 pub mod sync;
@@ -106,6 +107,7 @@ pub struct HlsServer {
     cors_origin: String,
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
+    shared_reports: tokio::sync::mpsc::Receiver<shared::Report>,
 }
 
 impl HlsServer {
@@ -120,7 +122,8 @@ impl HlsServer {
             .playback_signing_secret
             .as_ref()
             .ok_or(HlsError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
-        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?
+            .with_leeway(hls.clock_skew_seconds);
         let internal_key = secrets
             .internal_api_key
             .clone()
@@ -182,8 +185,15 @@ impl HlsServer {
             .await
             .map_err(|source| HlsError::Listen { addr, source })?;
         let bound = listener.local_addr().unwrap_or(addr);
+        let (shared, shared_reports) = shared::SharedTokens::new(
+            hls.shared_token,
+            Duration::from_secs(u64::from(hls.shared_token_window_seconds)),
+            sync.edge_id.clone(),
+        );
         let state = Arc::new(HlsState {
             gate: Gate::new(keys, revocations),
+            shared,
+            trusted_proxies: hls.trusted_proxies.clone(),
             source,
             files: files::FileCache::new(FILE_MEMORY_BYTES),
             sync: Arc::new(SyncStatus::default()),
@@ -200,6 +210,7 @@ impl HlsServer {
             cors_origin,
             listener,
             addr: bound,
+            shared_reports,
         })
     }
 
@@ -244,6 +255,12 @@ impl HlsServer {
         if let Some(cache) = self.state.source.cache().cloned() {
             tasks.push(tokio::spawn(sweep_cache(cache, stop_rx.clone())));
         }
+        // Ends by itself when the state (and with it the report queue's sender) goes.
+        tokio::spawn(shared::send_reports(
+            self.shared_reports,
+            self.sync.platform_url.clone(),
+            self.sync.key.clone(),
+        ));
         let first_sync = Instant::now();
         while !self.state.sync.synced() && first_sync.elapsed() < self.first_sync_wait {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -531,10 +548,12 @@ fn json_error(status: poem::http::StatusCode) -> poem::Response {
         .body(format!("{{\"error\":\"{message}\"}}"))
 }
 
-/// One access-log line, with `__token` stripped from the query: stream requests at
-/// info, the rest (health checks, metrics scrapes) at debug.
+/// One access-log line, with every credential-named parameter (`__token` under any
+/// spelling) dropped from the query and JWT-looking text replaced anywhere in it
+/// ([`streamgate_core::redact`]): stream requests at info, the rest (health checks,
+/// metrics scrapes) at debug.
 fn access_log(method: &Method, uri: &poem::http::Uri, status: u16, took: Duration) {
-    let path = uri.path();
+    let path = streamgate_core::redact::redact_text(uri.path());
     let ms = took.as_secs_f64() * 1000.0;
     let query = uri.query().and_then(playlist::redact_query);
     let sep = if query.is_some() { "?" } else { "" };

@@ -8,7 +8,7 @@ use crate::cache::CacheStats;
 use crate::sync::SyncSnapshot;
 
 /// Request outcomes, fixed so the label set is bounded.
-pub const OUTCOMES: [&str; 10] = [
+pub const OUTCOMES: [&str; 11] = [
     "ok",
     "not_modified",
     "unauthorized",
@@ -17,6 +17,7 @@ pub const OUTCOMES: [&str; 10] = [
     "denied_path",
     "denied_probe",
     "denied_revoked",
+    "denied_shared",
     "not_found",
     "upstream_error",
 ];

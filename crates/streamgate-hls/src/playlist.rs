@@ -130,13 +130,10 @@ fn is_absolute(uri: &str) -> bool {
     }
 }
 
-/// The query string without `__token`, for logs. `None` when nothing is left.
+/// The query string without `__token` under any spelling (and without other
+/// credentials), for logs. `None` when nothing is left. See [`streamgate_core::redact`].
 pub fn redact_query(query: &str) -> Option<String> {
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && p.split('=').next() != Some(TOKEN_PARAM))
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("&"))
+    streamgate_core::redact::redact_query(query)
 }
 
 /// The `__token` value of a query string, if any.

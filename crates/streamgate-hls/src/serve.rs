@@ -18,6 +18,7 @@ use poem::{Body, FromRequest, IntoResponse, Request, Response, handler};
 use crate::files::{self, Loaded};
 use crate::path::{MediaKind, StreamPath};
 use crate::playlist;
+use crate::shared;
 use crate::source::{Content, SourceError};
 use crate::state::HlsState;
 
@@ -69,18 +70,31 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         return json_error(StatusCode::NOT_FOUND, "Not found");
     };
     let is_head = req.method() == Method::HEAD;
-    if let Err(denied) = state
+    let verified = match state
         .gate
         .check(token, is_head, &path, req.method().as_str())
     {
-        tracing::debug!("refused {} {path}: {denied}", req.method());
-        state.metrics.request(match denied.label() {
-            "expired" => "denied_expired",
-            "path" => "denied_path",
-            "probe" => "denied_probe",
-            "revoked" => "denied_revoked",
-            _ => "denied_invalid",
-        });
+        Ok(verified) => verified,
+        Err(denied) => {
+            tracing::debug!("refused {} {path}: {denied}", req.method());
+            state.metrics.request(match denied.label() {
+                "expired" => "denied_expired",
+                "path" => "denied_path",
+                "probe" => "denied_probe",
+                "revoked" => "denied_revoked",
+                _ => "denied_invalid",
+            });
+            return json_error(StatusCode::FORBIDDEN, "Access denied");
+        }
+    };
+    if let Some(addr) = shared::client_addr(req, &state.trusted_proxies)
+        && state
+            .shared
+            .observe(&verified.claims, addr, std::time::Instant::now())
+            == shared::Verdict::Refuse
+    {
+        tracing::debug!("refused {} {path}: token shared", req.method());
+        state.metrics.request("denied_shared");
         return json_error(StatusCode::FORBIDDEN, "Access denied");
     }
     let content = match state.source.get(&path).await {

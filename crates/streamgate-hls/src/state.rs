@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use streamgate_core::Secret;
+use streamgate_core::config::TrustedProxy;
 
 use crate::files::FileCache;
 use crate::gate::Gate;
 use crate::metrics::Metrics;
+use crate::shared::SharedTokens;
 use crate::source::Source;
 use crate::sync::SyncStatus;
 
@@ -17,6 +19,10 @@ use crate::sync::SyncStatus;
 pub struct HlsState {
     /// Token checks and the revocation sets.
     pub gate: Gate,
+    /// Which addresses use each session's token (shared-token detection).
+    pub shared: SharedTokens,
+    /// `hls.trusted_proxies`: whose `X-Forwarded-For` names the viewer.
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// Local files, upstream and the segment cache.
     pub source: Source,
     /// Recently served files, in memory.

@@ -95,6 +95,14 @@ async fn every_refusal_is_one_vague_403() {
     let probe = sign(&probe);
     cases.push(("probe token on GET", probe.clone()));
     cases.push(("garbage", "not-a-token".into()));
+    // RFC 7519 4.1.5: a token minted for later does not open the stream now.
+    let mut not_yet = claims("demo");
+    not_yet.nbf = Some(now() + 3600);
+    cases.push(("nbf an hour ahead", sign(&not_yet)));
+    let mut from_tomorrow = claims("demo");
+    from_tomorrow.iat = now() + 86_400;
+    from_tomorrow.exp = now() + 90_000;
+    cases.push(("iat a day ahead", sign(&from_tomorrow)));
 
     for (what, token) in cases {
         let resp = reqwest::Client::new()

@@ -17,6 +17,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme};
 use streamgate_store::logs::{self, LogEntry, Since};
+use streamgate_store::sessions::{self, SharedReport};
 use streamgate_store::{format_ms, now_ms};
 
 use crate::client_ip::client_ip_text;
@@ -97,6 +98,34 @@ pub struct RevocationFeed {
     pub server_time: String,
 }
 
+/// An edge's report: one session's token is in use from several addresses at once.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct SharedTokenReport {
+    /// The session (the token's `sid`).
+    #[oai(validator(max_length = 200))]
+    pub session_id: String,
+    /// Its event (the token's `eid`).
+    #[oai(validator(max_length = 200))]
+    pub event_id: String,
+    /// The client addresses seen, the session's own first.
+    #[oai(validator(max_items = 8, min_items = 2))]
+    pub addresses: Vec<String>,
+    /// Whether the edge refused the later address (`hls.shared_token = "refuse"`).
+    #[oai(default)]
+    pub refused: bool,
+    /// The reporting edge's id.
+    #[oai(validator(max_length = 200))]
+    pub edge: Option<String>,
+}
+
+/// Whether the report was recorded on a session.
+#[derive(Debug, Object)]
+pub struct SharedTokenRecorded {
+    /// `false` when the session is unknown (it may have been deleted with its event).
+    pub recorded: bool,
+}
+
 /// HLS edge to platform endpoints.
 pub struct InternalApi;
 
@@ -167,6 +196,62 @@ impl InternalApi {
             .unwrap_or_else(|| ip.clone());
         logs::record_edge_sync(&state.store, &edge_id, next, &ip).await?;
         Ok(Json(feed(entries, next)))
+    }
+
+    /// An HLS edge saw one session's playback token used from two client addresses at
+    /// the same time: the session is marked "token shared" in the console, an audit
+    /// entry is written and `streamgate_shared_tokens_total` counts it.
+    #[oai(
+        path = "/api/internal/shared-tokens",
+        method = "post",
+        operation_id = "reportSharedToken"
+    )]
+    async fn shared_token(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        key: InternalKey,
+        body: Json<SharedTokenReport>,
+    ) -> Result<Json<SharedTokenRecorded>, ApiError> {
+        check_key(&state, &key.0.key)?;
+        let report = body.0;
+        let addresses: Vec<String> = report
+            .addresses
+            .iter()
+            .map(|a| a.parse::<std::net::IpAddr>().map(|ip| ip.to_string()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ApiError::bad_request("addresses must be IP addresses"))?;
+        let edge = report
+            .edge
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| client_ip_text(req, &state));
+        let actor = format!("edge:{edge}");
+        let recorded = sessions::mark_shared(
+            &state.store,
+            SharedReport {
+                session_id: &report.session_id,
+                event_id: &report.event_id,
+                addresses: &addresses.join(", "),
+                actor: &actor,
+                refused: report.refused,
+            },
+        )
+        .await?;
+        if recorded {
+            state.metrics.shared_token(report.refused);
+            tracing::warn!(
+                "{actor} saw the token of session {} ({}) used from {} at once{}",
+                report.session_id,
+                report.event_id,
+                addresses.join(" and "),
+                if report.refused {
+                    "; the later address was refused"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok(Json(SharedTokenRecorded { recorded }))
     }
 }
 

@@ -113,7 +113,8 @@ impl Platform {
             .playback_signing_secret
             .as_ref()
             .ok_or(PlatformError::MissingSecret("PLAYBACK_SIGNING_SECRET"))?;
-        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?;
+        let keys = PlaybackKeys::new(signing, secrets.playback_signing_secret_previous.as_ref())?
+            .with_leeway(config.hls.clock_skew_seconds);
         // The port first: a second instance on the same address (a second `up` in the
         // same folder) stops here, before it opens or changes the database.
         let addr = config.platform.listen;
@@ -377,6 +378,8 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 let route = route_name(req.uri().path());
                 let is_docs = req.uri().path().starts_with("/docs");
                 let started = Instant::now();
+                let logged = tracing::enabled!(target: "streamgate::access", tracing::Level::DEBUG)
+                    .then(|| (req.method().clone(), req.uri().clone()));
                 let result = match body_too_large(&req) {
                     Some(err) => Err(err),
                     // The API's nest at "/" claims the bare "/" too: the portal's page
@@ -395,6 +398,9 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                     Err(err) if err.is_from_response() => err.into_response(),
                     Err(err) => error::json_error(err).await,
                 };
+                if let Some((method, uri)) = logged {
+                    access_log(&method, &uri, resp.status().as_u16(), started.elapsed());
+                }
                 let headers = resp.headers_mut();
                 headers.insert(
                     "x-content-type-options",
@@ -418,6 +424,19 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
                 Ok(resp)
             }
         })
+}
+
+/// One access-log line at debug: access codes (`?code=`), tokens under any parameter
+/// name and anything JWT-looking are left out ([`streamgate_core::redact`]).
+fn access_log(method: &Method, uri: &poem::http::Uri, status: u16, took: std::time::Duration) {
+    let path = streamgate_core::redact::redact_text(uri.path());
+    let query = uri
+        .query()
+        .and_then(streamgate_core::redact::redact_query)
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let ms = took.as_secs_f64() * 1000.0;
+    tracing::debug!(target: "streamgate::access", "{method} {path}{query} {status} {ms:.1}ms");
 }
 
 /// 413 for a declared body over [`MAX_BODY_BYTES`], 411 for a chunked body (whose

@@ -47,6 +47,8 @@ struct Histogram {
 pub struct Metrics {
     redemptions: [AtomicU64; OUTCOMES.len()],
     latency: Mutex<[Histogram; ROUTES.len()]>,
+    /// Shared-token reports from HLS edges: [reported only, refused].
+    shared_tokens: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -55,6 +57,11 @@ impl Metrics {
         if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
             self.redemptions[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts one edge report of a token used from two addresses at once.
+    pub fn shared_token(&self, refused: bool) {
+        self.shared_tokens[usize::from(refused)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records how long a request on `route` took.
@@ -79,6 +86,17 @@ impl Metrics {
     /// The text exposition, with the gauges read at scrape time.
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
+        out.push_str(
+            "# HELP streamgate_shared_tokens_total Playback tokens an HLS edge saw from two addresses at once.\n",
+        );
+        out.push_str("# TYPE streamgate_shared_tokens_total counter\n");
+        for (i, action) in ["reported", "refused"].iter().enumerate() {
+            let n = self.shared_tokens[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "streamgate_shared_tokens_total{{action=\"{action}\"}} {n}"
+            );
+        }
         out.push_str("# HELP streamgate_redemptions_total Access-code redemptions by outcome.\n");
         out.push_str("# TYPE streamgate_redemptions_total counter\n");
         for (i, outcome) in OUTCOMES.iter().enumerate() {

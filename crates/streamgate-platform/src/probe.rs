@@ -59,6 +59,7 @@ impl Prober {
             sp: Claims::stream_prefix(event_id),
             iat: now,
             exp: now + 10,
+            nbf: None,
             probe: true,
         };
         let token = keys.sign(&claims).ok()?;

@@ -77,13 +77,7 @@ impl RateLimiter {
         if limit.max == 0 {
             return Ok(());
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let window = limit.window.as_secs().max(1);
-        let index = now / window;
-        let retry_after = (index + 1) * window - now;
+        let (index, window, retry_after) = window_of(limit);
         let count = match &self.redis {
             Some(redis) => match redis_hit(redis.clone(), limit.name, key, index, window).await {
                 Ok(count) => count,
@@ -103,6 +97,41 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `key` is already over `limit` in the current window, without counting
+    /// a hit: for a check that must happen before work whose failures are what counts
+    /// (a status lookup that would answer 200 must not run once failures used the budget).
+    pub async fn check(&self, limit: Limit, key: &str) -> Result<(), Exceeded> {
+        if limit.max == 0 {
+            return Ok(());
+        }
+        let (index, _, retry_after) = window_of(limit);
+        let count = match &self.redis {
+            Some(redis) => match redis_count(redis.clone(), limit.name, key, index).await {
+                Ok(count) => count,
+                Err(e) => {
+                    tracing::warn!(
+                        "Redis rate limit unavailable, counting in memory on this instance: {e}"
+                    );
+                    self.memory_count(limit.name, key, index)
+                }
+            },
+            None => self.memory_count(limit.name, key, index),
+        };
+        if count >= u64::from(limit.max) {
+            Err(Exceeded { retry_after })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn memory_count(&self, name: &str, key: &str, index: u64) -> u64 {
+        let Ok(map) = self.memory.lock() else {
+            return 0;
+        };
+        map.get(&(format!("{name}:{key}"), index))
+            .map_or(0, |n| u64::from(*n))
+    }
+
     fn memory_hit(&self, name: &str, key: &str, index: u64) -> u64 {
         let Ok(mut map) = self.memory.lock() else {
             return 0;
@@ -116,6 +145,28 @@ impl RateLimiter {
         *n = n.saturating_add(1);
         u64::from(*n)
     }
+}
+
+/// The current window's index, its length and the seconds until it ends.
+fn window_of(limit: Limit) -> (u64, u64, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let window = limit.window.as_secs().max(1);
+    let index = now / window;
+    (index, window, (index + 1) * window - now)
+}
+
+async fn redis_count(
+    mut conn: redis::aio::ConnectionManager,
+    name: &str,
+    key: &str,
+    index: u64,
+) -> Result<u64, redis::RedisError> {
+    let key = format!("streamgate:rl:{name}:{key}:{index}");
+    let count: Option<u64> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+    Ok(count.unwrap_or(0))
 }
 
 async fn redis_hit(

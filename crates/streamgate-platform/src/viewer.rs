@@ -316,8 +316,10 @@ impl ViewerApi {
     }
 
     /// Whether the event has started, is live, has ended, or is available as a
-    /// recording. Needs a code of that event; not rate limited (the pre-event screen
-    /// polls it).
+    /// recording. Needs a code of that event. Limited per address
+    /// (`status_per_minute`, generous for the pre-event screen's 30 s poll), and a
+    /// failed lookup counts against the validate limit, so it is no faster an oracle
+    /// for guessing codes than redeeming them.
     #[oai(
         path = "/api/events/:id/status",
         method = "get",
@@ -326,35 +328,73 @@ impl ViewerApi {
     async fn status(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         id: Path<String>,
         code: Query<Option<String>>,
     ) -> Result<Json<EventStatus>, ApiError> {
-        let mut conn = state
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(streamgate_store::StoreError::from)?;
-        let Some(event) = streamgate_store::events::get(&mut conn, &id.0).await? else {
-            return Err(ApiError::not_found("Event not found"));
+        let ip = client_ip_text(req, &state);
+        let limits = &state.config().platform.rate_limits;
+        let status_limit = Limit {
+            name: "status",
+            max: limits.status_per_minute,
+            window: Duration::from_secs(60),
         };
-        let code = code
-            .0
-            .as_deref()
-            .and_then(|c| AccessCode::parse(c).ok())
-            .ok_or_else(|| ApiError::unauthorized(CODE_REQUIRED))?;
-        if !streamgate_store::codes::belongs_to(&mut conn, code.as_str(), &event.id).await? {
-            return Err(ApiError::unauthorized(INVALID_CODE));
+        let validate_limit = Limit {
+            name: "validate",
+            max: limits.validate_per_minute,
+            window: Duration::from_secs(60),
+        };
+        state
+            .limiter
+            .hit(status_limit, &ip)
+            .await
+            .map_err(|e| ApiError::too_many(e.retry_after))?;
+        // Checked before the lookup: once failures used the budget, a right guess must
+        // not be told apart from a wrong one.
+        state
+            .limiter
+            .check(validate_limit, &ip)
+            .await
+            .map_err(|e| ApiError::too_many(e.retry_after))?;
+        match lookup_status(&state, &id.0, code.0.as_deref()).await {
+            Err(e) if matches!(e, ApiError::Unauthorized(_)) => {
+                let _ = state.limiter.hit(validate_limit, &ip).await;
+                Err(e)
+            }
+            other => other,
         }
-        drop(conn);
-        let status = event_status(&state, &event).await;
-        Ok(Json(EventStatus {
-            event_id: event.id.clone(),
-            status: status.into(),
-            starts_at: format_ms(event.starts_at),
-            ends_at: format_ms(event.ends_at),
-        }))
     }
+}
+
+/// The status endpoint's work once the limits let the request through.
+async fn lookup_status(
+    state: &AppState,
+    id: &str,
+    code: Option<&str>,
+) -> Result<Json<EventStatus>, ApiError> {
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(streamgate_store::StoreError::from)?;
+    let Some(event) = streamgate_store::events::get(&mut conn, id).await? else {
+        return Err(ApiError::not_found("Event not found"));
+    };
+    let code = code
+        .and_then(|c| AccessCode::parse(c).ok())
+        .ok_or_else(|| ApiError::unauthorized(CODE_REQUIRED))?;
+    if !streamgate_store::codes::belongs_to(&mut conn, code.as_str(), &event.id).await? {
+        return Err(ApiError::unauthorized(INVALID_CODE));
+    }
+    drop(conn);
+    let status = event_status(state, &event).await;
+    Ok(Json(EventStatus {
+        event_id: event.id.clone(),
+        status: status.into(),
+        starts_at: format_ms(event.starts_at),
+        ends_at: format_ms(event.ends_at),
+    }))
 }
 
 /// Verifies a playback token (401 for anything wrong with it).
@@ -383,6 +423,7 @@ fn issue(
         sp: Claims::stream_prefix(event_id),
         iat: now,
         exp,
+        nbf: None,
         probe: false,
     };
     let token = state.keys.sign(&claims).map_err(|e| {

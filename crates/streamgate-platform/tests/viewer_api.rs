@@ -413,7 +413,7 @@ async fn event_status_needs_a_code_of_that_event_and_follows_the_schedule() {
             body["status"], "ended",
             "{n}: past its window, HLS unreachable"
         );
-        // Not rate limited: many polls in a row all answer.
+        // Generous for the 30 s poll: many polls in a row all answer (60 a minute).
         for _ in 0..20 {
             assert_eq!(
                 app.get(&format!("/api/events/live/status?code={live}"), &[])

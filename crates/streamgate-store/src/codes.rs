@@ -4,6 +4,7 @@ use std::io::Write;
 
 use sqlx::{AnyConnection, Row};
 use streamgate_core::AccessCode;
+use streamgate_core::csv::safe_cell;
 
 use crate::{StoreError, format_ms, now_ms};
 
@@ -154,6 +155,7 @@ pub(crate) async fn insert_into(
 }
 
 /// Writes an event's codes as CSV: `code,label,status,createdAt,expiresAt`.
+/// Every cell passes through [`safe_cell`], so a label cannot become a spreadsheet formula.
 /// `session_timeout_ms` decides which sessions still count as live.
 pub async fn export_csv(
     conn: &mut AnyConnection,
@@ -189,14 +191,17 @@ pub async fn export_csv(
         let code: String = row.try_get("code")?;
         let label: Option<String> = row.try_get("label")?;
         let created_at: i64 = row.try_get("created_at")?;
+        let (created_at, expires_at) = (format_ms(created_at), format_ms(expires_at));
+        let cells = [
+            code.as_str(),
+            label.as_deref().unwrap_or(""),
+            status.as_str(),
+            &created_at,
+            &expires_at,
+        ];
+        // Labels are typed by people: no cell may become a spreadsheet formula.
         writer
-            .write_record([
-                code.as_str(),
-                label.as_deref().unwrap_or(""),
-                status.as_str(),
-                &format_ms(created_at),
-                &format_ms(expires_at),
-            ])
+            .write_record(cells.map(safe_cell).iter().map(|c| c.as_bytes()))
             .map_err(csv_err)?;
     }
     writer.flush()?;

@@ -85,6 +85,8 @@ const TABLES: &[Table] = &[
             ("last_heartbeat", Int),
             ("ended_at", Int),
             ("end_reason", Text),
+            ("shared_at", Int),
+            ("shared_addresses", Text),
         ],
         identity: false,
     },

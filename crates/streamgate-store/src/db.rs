@@ -234,6 +234,7 @@ fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
             {
                 std::fs::create_dir_all(dir)?;
             }
+            private_file(Path::new(path))?;
             let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
             if !params.iter().any(|p| p.starts_with("mode=")) {
                 params.push("mode=rwc");
@@ -245,6 +246,51 @@ fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
         }
         None => Err(StoreError::UnsupportedUrl(mask_password(url))),
     }
+}
+
+/// Makes sure the SQLite file exists and only its owner can read it: it holds every
+/// access code in clear. SQLite gives the `-wal` and `-shm` files it makes later the
+/// database file's mode, so creating this one 0600 covers all three. A file left
+/// readable by others by an older version is tightened (with a warning), and so are
+/// its `-wal` and `-shm` if they exist.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e.into()),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                Ok(()) => tracing::warn!(
+                    "{} was readable by other users; it holds access codes in clear and is now 0600",
+                    file.display()
+                ),
+                Err(e) => tracing::warn!(
+                    "{} is readable by other users and could not be made 0600: {e}",
+                    file.display()
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Elsewhere there are no Unix modes to set; the directory's ACLs decide.
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// The URL with its password replaced, for messages and logs.
@@ -285,5 +331,39 @@ mod tests {
             mask_password("postgres://u:secret@h/db"),
             "postgres://u:***@h/db"
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_sqlite_file_and_its_wal_and_shm_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p).expect("exists").permissions().mode() & 0o777
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("data/streamgate.db");
+        let store = Store::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("connect");
+        // A write, so that the WAL and its index certainly exist while the pool is open.
+        sqlx::query("CREATE TABLE probe (x BIGINT)")
+            .execute(store.pool())
+            .await
+            .expect("write");
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+        store.close().await;
+
+        // A file an older version left world-readable is tightened on the next start.
+        let old = dir.path().join("old.db");
+        std::fs::write(&old, b"").expect("write");
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let store = Store::connect(&format!("sqlite://{}", old.display()))
+            .await
+            .expect("connect");
+        assert_eq!(mode(&old), 0o600);
+        store.close().await;
     }
 }

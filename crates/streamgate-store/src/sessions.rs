@@ -439,12 +439,17 @@ pub struct OpenSession {
     pub started_at: i64,
     /// Last heartbeat, Unix ms.
     pub last_heartbeat: i64,
+    /// When an HLS edge first saw this session's token from two addresses at once.
+    pub shared_at: Option<i64>,
+    /// The addresses of the last such report, comma-separated.
+    pub shared_addresses: Option<String>,
 }
 
 /// The sessions of `event_id` that have not ended, newest heartbeat first.
 pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSession>, StoreError> {
     let rows = sqlx::query(
-        "SELECT s.id, s.code_id, c.code, c.label, s.client_ip, s.user_agent, s.started_at, s.last_heartbeat \
+        "SELECT s.id, s.code_id, c.code, c.label, s.client_ip, s.user_agent, s.started_at, s.last_heartbeat, \
+                s.shared_at, s.shared_addresses \
          FROM sessions s JOIN access_codes c ON c.id = s.code_id \
          WHERE s.event_id = $1 AND s.ended_at IS NULL ORDER BY s.last_heartbeat DESC, s.id",
     )
@@ -462,7 +467,62 @@ pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSes
                 user_agent: row.try_get("user_agent")?,
                 started_at: row.try_get("started_at")?,
                 last_heartbeat: row.try_get("last_heartbeat")?,
+                shared_at: row.try_get("shared_at")?,
+                shared_addresses: row.try_get("shared_addresses")?,
             })
         })
         .collect()
+}
+
+/// An HLS edge's report that one session's token is in use from several addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedReport<'a> {
+    /// The session (the JWT's `sid`).
+    pub session_id: &'a str,
+    /// Its event (the JWT's `eid`); a report naming another event is ignored.
+    pub event_id: &'a str,
+    /// The addresses seen, comma-separated.
+    pub addresses: &'a str,
+    /// Who reported it: `edge:<id>`.
+    pub actor: &'a str,
+    /// Whether the edge refused the later address (`hls.shared_token = "refuse"`).
+    pub refused: bool,
+}
+
+/// Marks the session as shared (the first report's time is kept) and writes an audit
+/// entry, in one transaction. `false` when no such session exists.
+pub async fn mark_shared(store: &Store, report: SharedReport<'_>) -> Result<bool, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let updated = sqlx::query(
+        "UPDATE sessions SET shared_at = COALESCE(shared_at, $1), shared_addresses = $2 \
+         WHERE id = $3 AND event_id = $4",
+    )
+    .bind(now_ms())
+    .bind(report.addresses)
+    .bind(report.session_id)
+    .bind(report.event_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(false);
+    }
+    let detail = format!("token seen from {} at once", report.addresses);
+    crate::logs::append_audit(
+        &mut tx,
+        crate::logs::Audit {
+            actor: report.actor,
+            action: "session.token_shared",
+            target: Some(report.session_id),
+            outcome: if report.refused {
+                "refused"
+            } else {
+                "reported"
+            },
+            detail: Some(&detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }

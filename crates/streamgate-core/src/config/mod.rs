@@ -13,7 +13,7 @@ pub use events::{
     CodeBatchConfig, DEFAULT_ACCESS_WINDOW_HOURS, EventConfig, MAX_ACCESS_WINDOW_HOURS,
     MAX_BATCH_COUNT,
 };
-pub use services::{HlsConfig, PlatformConfig, RateLimits, TrustedProxy};
+pub use services::{HlsConfig, PlatformConfig, RateLimits, SharedTokenMode, TrustedProxy};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

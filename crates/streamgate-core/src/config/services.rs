@@ -86,6 +86,11 @@ pub struct RateLimits {
     /// Admin login attempts per minute per client address.
     #[schemars(range(min = 1))]
     pub admin_login_per_minute: u32,
+    /// Event status lookups (`GET /api/events/{id}/status`) per minute per client
+    /// address. The pre-event screen polls every 30 s, so 60 leaves room for many tabs
+    /// behind one address; a failed lookup also counts against `validate_per_minute`.
+    #[schemars(range(min = 1))]
+    pub status_per_minute: u32,
 }
 
 impl Default for RateLimits {
@@ -94,6 +99,7 @@ impl Default for RateLimits {
             validate_per_minute: 5,
             refresh_per_hour: 12,
             admin_login_per_minute: 10,
+            status_per_minute: 60,
         }
     }
 }
@@ -143,6 +149,33 @@ pub struct HlsConfig {
     /// Defaults to the origin of `platform.public_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors_allowed_origin: Option<String>,
+    /// How many seconds a playback token's `iat` or `nbf` may lie in the future (clock
+    /// skew between platform and edges); a token minted further ahead is refused (403).
+    #[schemars(range(max = 600))]
+    pub clock_skew_seconds: u32,
+    /// What to do when one session's token is used from two client addresses at once
+    /// (a shared `?__token=` URL): `report` it to the platform (console, audit log,
+    /// metric), or also `refuse` the later address with the usual 403.
+    pub shared_token: SharedTokenMode,
+    /// How long an address counts as still playing after its last request, in
+    /// seconds. A viewer whose address changes is taken over by the new address once
+    /// the old one has been quiet this long.
+    #[schemars(range(min = 5, max = 3_600))]
+    pub shared_token_window_seconds: u32,
+    /// Reverse proxies or CDN nodes (addresses or CIDR ranges) in front of this edge
+    /// whose `X-Forwarded-For` is believed when telling viewers' addresses apart.
+    pub trusted_proxies: Vec<TrustedProxy>,
+}
+
+/// `hls.shared_token`: the answer to a playback token seen from two addresses at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedTokenMode {
+    /// Report it to the platform and keep serving both.
+    #[default]
+    Report,
+    /// Report it and refuse the later address (403 `Access denied`).
+    Refuse,
 }
 
 impl Default for HlsConfig {
@@ -161,6 +194,10 @@ impl Default for HlsConfig {
             revocation_poll_interval_ms: 30_000,
             revocation_push: true,
             cors_allowed_origin: None,
+            clock_skew_seconds: crate::jwt::DEFAULT_LEEWAY_SECONDS,
+            shared_token: SharedTokenMode::Report,
+            shared_token_window_seconds: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }

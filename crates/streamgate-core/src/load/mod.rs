@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::config::{EventConfig, HlsConfig, PlatformConfig, TopologyConfig};
 use crate::env::{CONFIG_VAR, Env, PREFIX};
-use crate::secrets::{MIN_SIGNING_SECRET_LEN, SecretKind, looks_like_bcrypt};
+use crate::secrets::{SecretKind, secret_problem};
 use crate::validate::{
     Diagnostic, Finding, KeyPath, Location, Report, Rule, RuleInput, SourceMap, check_rules,
     check_schema, checkable_events, secret_keys_in_file,
@@ -474,24 +474,6 @@ fn read_secret(env: &Env, kind: SecretKind) -> Result<Option<(Secret, String)>, 
             rule: Rule::Secret("file"),
             hint: None,
         })),
-    }
-}
-
-fn secret_problem(kind: SecretKind, value: &str) -> Option<String> {
-    match kind {
-        SecretKind::PlaybackSigningSecret | SecretKind::PlaybackSigningSecretPrevious => {
-            let n = value.chars().count();
-            (n < MIN_SIGNING_SECRET_LEN).then(|| {
-                format!("{} is {n} characters long; at least {MIN_SIGNING_SECRET_LEN} are required", kind.var())
-            })
-        }
-        SecretKind::InternalApiKey => {
-            let n = value.chars().count();
-            (n < 16).then(|| format!("INTERNAL_API_KEY is {n} characters long; at least 16 are required"))
-        }
-        SecretKind::AdminPasswordHash => (!looks_like_bcrypt(value)).then(|| {
-            "ADMIN_PASSWORD_HASH is not a bcrypt hash (if it lost its `$` parts, the shell expanded them: quote it or use ADMIN_PASSWORD_HASH_FILE)".to_owned()
-        }),
     }
 }
 

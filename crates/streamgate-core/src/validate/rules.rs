@@ -61,7 +61,11 @@ const SECRET_MARKERS: &[&str] = &[
 ];
 
 /// Schema keys that contain a marker word but hold no secret.
-const NOT_SECRETS: &[&str] = &["playback_token_ttl_seconds"];
+const NOT_SECRETS: &[&str] = &[
+    "playback_token_ttl_seconds",
+    "shared_token",
+    "shared_token_window_seconds",
+];
 
 /// Finds keys in the file that look like secrets, wherever they are, and says which
 /// environment variable to use instead.

@@ -58,6 +58,7 @@ pub fn claims(event: &str) -> Claims {
         sp: Claims::stream_prefix(event),
         iat: now(),
         exp: now() + 60,
+        nbf: None,
         probe: false,
     }
 }

@@ -1130,7 +1130,8 @@ async function renderEventDetail(id) {
           h('td', { class: 'ua', title: s.userAgent || '', 'data-label': 'Device' }, s.userAgent || '—'),
           h('td', { 'data-label': 'Started' }, fmtTime(s.startedAt)),
           h('td', { 'data-label': 'Heartbeat' }, fmtTime(s.lastHeartbeat), h('span', { class: 'muted small' }, ` ${relTime(s.lastHeartbeat)}`)),
-          h('td', { 'data-col': 'status' }, s.stale ? badge('Stale', 'warn') : badge('Live', 'live')),
+          h('td', { 'data-col': 'status' }, s.stale ? badge('Stale', 'warn') : badge('Live', 'live'),
+            s.tokenSharedAt ? h('span', { class: 'token-shared', title: `Seen from ${s.sharedAddresses || 'two addresses'} at once since ${fmtTime(s.tokenSharedAt)}` }, ' ', badge('Token shared', 'warn')) : null),
           h('td', { class: 'row-actions' },
             h('button', { type: 'button', class: 'btn btn-small btn-danger-outline release-session', 'data-testid': 'release-session', 'data-focus-key': `rel-${s.id}`, 'aria-label': `Force release session of code ${s.code}`, onclick: () => releaseSession(s) }, 'Force release'))))));
     replaceKeepingFocus(sessionsArea, tableWrap('Live sessions table', table),

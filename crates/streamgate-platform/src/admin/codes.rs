@@ -209,6 +209,13 @@ pub struct AdminViewerSession {
     pub last_heartbeat: String,
     /// No heartbeat within the session timeout: the code may be used elsewhere.
     pub stale: bool,
+    /// When an HLS edge first saw this session's token from two addresses at once
+    /// (RFC 3339); the console shows "token shared".
+    #[oai(nullable)]
+    pub token_shared_at: Option<String>,
+    /// The addresses of the last such report.
+    #[oai(nullable)]
+    pub shared_addresses: Option<String>,
 }
 
 /// An event's open sessions.
@@ -477,6 +484,8 @@ impl CodesApi {
                 user_agent: s.user_agent,
                 started_at: format_ms(s.started_at),
                 last_heartbeat: format_ms(s.last_heartbeat),
+                token_shared_at: s.shared_at.map(format_ms),
+                shared_addresses: s.shared_addresses,
             })
             .collect();
         Ok(Json(SessionList { items }))
