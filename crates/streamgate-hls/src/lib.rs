@@ -12,12 +12,14 @@
 //! Modules: the stream route ([`serve`]) and the typed endpoints ([`api`]), and what
 //! they use: [`path`] (parsing request paths safely), [`gate`] (tokens), [`revocation`]
 //! and [`sync`] (who may no longer watch), [`source`] and [`cache`] (content),
-//! [`playlist`] (query-token rewriting), [`metrics`] and [`state`].
+//! [`playlist`] (query-token and origin-URI rewriting), [`live`] (encoder restarts,
+//! LL-HLS directives), [`upstream`] (origin requests), [`metrics`] and [`state`].
 
 pub mod api;
 pub mod cache;
 pub mod files;
 pub mod gate;
+pub mod live;
 pub mod metrics;
 pub mod path;
 pub mod playlist;
@@ -27,6 +29,7 @@ pub mod server;
 pub mod source;
 pub mod state;
 pub mod sync;
+pub mod upstream;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -154,7 +157,14 @@ impl HlsServer {
                 local: hls.stream_root.clone(),
                 upstream: hls.upstream_origin.clone(),
                 event_urls,
+                event_ends: config
+                    .events
+                    .iter()
+                    .map(|e| (e.id.as_str().to_owned(), e.ends_at.get()))
+                    .collect(),
                 timeout: Duration::from_secs(hls.upstream_timeout_seconds.max(1)),
+                blocking_timeout: Duration::from_secs(hls.blocking_reload_timeout_seconds),
+                public_url: Some(hls.public_url.clone()),
             },
             cache,
         )
