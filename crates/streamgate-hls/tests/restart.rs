@@ -31,8 +31,8 @@ fn ffmpeg_available() -> bool {
 /// A live encoder: one-second segments into `<dir>/index.m3u8`, the whole event kept
 /// in the playlist (as with `record`), picture from `source` (a lavfi graph), so two
 /// runs with different sources write different bytes under the same names.
-fn encoder(dir: &Path, source: &str) -> Child {
-    Command::new("ffmpeg")
+fn encoder(dir: &Path, source: &str) -> Encoder {
+    let child = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
         .args(["-f", "lavfi", "-i", source])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"])
@@ -42,12 +42,28 @@ fn encoder(dir: &Path, source: &str) -> Child {
         .arg(dir.join("index.m3u8"))
         .stdout(Stdio::null())
         .spawn()
-        .expect("start ffmpeg")
+        .expect("start ffmpeg");
+    Encoder(Some(child))
+}
+
+/// A running ffmpeg, killed if a failing test drops it.
+struct Encoder(Option<Child>);
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Stops the encoder: `clean` as an operator would (SIGINT: ffmpeg finishes the
 /// playlist with `#EXT-X-ENDLIST`), otherwise as a crash (SIGKILL).
-fn stop(mut child: Child, clean: bool) {
+fn stop(mut encoder: Encoder, clean: bool) {
+    let Some(mut child) = encoder.0.take() else {
+        return;
+    };
     let signal = if clean { "-INT" } else { "-KILL" };
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
