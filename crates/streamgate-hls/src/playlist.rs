@@ -347,6 +347,106 @@ mod tests {
         assert!(!is_complete("#EXTM3U\n#EXTINF:4,\na.ts\n"));
     }
 
+    /// A hand-made playlist with every URI-carrying tag of the HLS spec (and some
+    /// traps), as the origin might send it.
+    const EVERY_URI: &str = "#EXTM3U\n#EXT-X-VERSION:9\n\
+#EXT-X-CONTENT-STEERING:SERVER-URI=\"steering.json\",PATHWAY-ID=\"CDN-A\"\n\
+#EXT-X-SESSION-DATA:DATA-ID=\"com.example.lyrics\",URI=\"lyrics.json\"\n\
+#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI=\"keys/session.key\",KEYFORMAT=\"identity\"\n\
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",URI=\"subs/en.m3u8\"\n\
+#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS=\"avc1.64001f,mp4a.40.2\",SUBTITLES=\"subs\"\n\
+360p/index.m3u8\n\
+#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"http://origin.test/live/ev/360p/iframes.m3u8\"\n\
+#EXT-X-STREAM-INF:BANDWIDTH=1600000\r\n\
+http://origin.test/live/ev/720p/index.m3u8\r\n\
+#EXT-X-STREAM-INF:BANDWIDTH=1\n\
+https://cdn.example.com/other.m3u8\n\
+#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,CAN-SKIP-UNTIL=12.0\n\
+#EXT-X-PART-INF:PART-TARGET=0.5\n\
+#EXT-X-MEDIA-SEQUENCE:10\n\
+#EXT-X-KEY:METHOD=AES-128,URI=\"https://hls.example.com/streams/ev/keys/k1.key\",IV=0x01\n\
+#EXT-X-MAP:URI=\"http://origin.test/live/ev/360p/init.mp4\",BYTERANGE=\"720@0\"\n\
+#EXT-X-PROGRAM-DATE-TIME:2026-12-01T20:00:00.000Z\n\
+#EXT-X-DATERANGE:ID=\"ad1\",CLASS=\"com.apple.hls.interstitial\",START-DATE=\"2026-12-01T20:00:10.000Z\",X-ASSET-URI=\"ads/ad1.m3u8\",X-RESTRICT=\"SKIP,JUMP\"\n\
+#EXT-X-DATERANGE:ID=\"ad2\",CLASS=\"com.apple.hls.interstitial\",START-DATE=\"2026-12-01T20:00:20.000Z\",X-ASSET-LIST=\"http://origin.test/live/ev/ads/list.json\",X-URI=\"not-a-uri\"\n\
+#EXTINF:4.00000,\n\
+seg10.m4s\n\
+#EXTINF:4.00000,title with URI=\"x\"\n\
+http://origin.test/live/ev/360p/seg%2011.m4s?v=1&__token=leak\n\
+#EXT-X-PART:DURATION=0.5,URI=\"seg12.0.m4s\",INDEPENDENT=YES\n\
+#EXT-X-PART:DURATION=0.5,URI=\"//origin.test/live/ev/360p/seg12.1.m4s\"\n\
+#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg12.2.m4s\"\n\
+#EXT-X-RENDITION-REPORT:URI=\"../720p/index.m3u8\",LAST-MSN=12,LAST-PART=1\n\
+#EXT-X-RENDITION-REPORT:URI=\"http://origin.test/other/x.m3u8\",LAST-MSN=12\n\
+#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://key-id\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n\
+# a comment, URI=\"c.ts\"\n";
+
+    fn origin_map(url: &Url) -> Option<StreamPath> {
+        let rest = url.as_str().split('?').next()?.strip_prefix("http://origin.test/live/ev/")?;
+        StreamPath::parse(&format!("/streams/ev/{rest}"))
+    }
+
+    #[test]
+    fn every_uri_attribute_is_rewritten_byte_for_byte() {
+        let playlist = StreamPath::parse("/streams/ev/360p/live.m3u8").expect("path");
+        let public = Url::parse("https://hls.example.com/").expect("url");
+        let rewriter = Rewriter {
+            token: Some("T.K"),
+            origin: Some((&playlist, &origin_map)),
+            public_url: Some(&public),
+        };
+        let expected = "#EXTM3U\n#EXT-X-VERSION:9\n\
+#EXT-X-CONTENT-STEERING:SERVER-URI=\"steering.json?__token=T.K\",PATHWAY-ID=\"CDN-A\"\n\
+#EXT-X-SESSION-DATA:DATA-ID=\"com.example.lyrics\",URI=\"lyrics.json?__token=T.K\"\n\
+#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI=\"keys/session.key?__token=T.K\",KEYFORMAT=\"identity\"\n\
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",URI=\"subs/en.m3u8?__token=T.K\"\n\
+#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS=\"avc1.64001f,mp4a.40.2\",SUBTITLES=\"subs\"\n\
+360p/index.m3u8?__token=T.K\n\
+#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"iframes.m3u8?__token=T.K\"\n\
+#EXT-X-STREAM-INF:BANDWIDTH=1600000\r\n\
+../720p/index.m3u8?__token=T.K\r\n\
+#EXT-X-STREAM-INF:BANDWIDTH=1\n\
+https://cdn.example.com/other.m3u8\n\
+#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,CAN-SKIP-UNTIL=12.0\n\
+#EXT-X-PART-INF:PART-TARGET=0.5\n\
+#EXT-X-MEDIA-SEQUENCE:10\n\
+#EXT-X-KEY:METHOD=AES-128,URI=\"https://hls.example.com/streams/ev/keys/k1.key?__token=T.K\",IV=0x01\n\
+#EXT-X-MAP:URI=\"init.mp4?__token=T.K\",BYTERANGE=\"720@0\"\n\
+#EXT-X-PROGRAM-DATE-TIME:2026-12-01T20:00:00.000Z\n\
+#EXT-X-DATERANGE:ID=\"ad1\",CLASS=\"com.apple.hls.interstitial\",START-DATE=\"2026-12-01T20:00:10.000Z\",X-ASSET-URI=\"ads/ad1.m3u8?__token=T.K\",X-RESTRICT=\"SKIP,JUMP\"\n\
+#EXT-X-DATERANGE:ID=\"ad2\",CLASS=\"com.apple.hls.interstitial\",START-DATE=\"2026-12-01T20:00:20.000Z\",X-ASSET-LIST=\"../ads/list.json?__token=T.K\",X-URI=\"not-a-uri\"\n\
+#EXTINF:4.00000,\n\
+seg10.m4s?__token=T.K\n\
+#EXTINF:4.00000,title with URI=\"x\"\n\
+seg%2011.m4s?v=1&__token=T.K\n\
+#EXT-X-PART:DURATION=0.5,URI=\"seg12.0.m4s?__token=T.K\",INDEPENDENT=YES\n\
+#EXT-X-PART:DURATION=0.5,URI=\"seg12.1.m4s?__token=T.K\"\n\
+#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg12.2.m4s?__token=T.K\"\n\
+#EXT-X-RENDITION-REPORT:URI=\"../720p/index.m3u8?__token=T.K\",LAST-MSN=12,LAST-PART=1\n\
+#EXT-X-RENDITION-REPORT:URI=\"http://origin.test/other/x.m3u8\",LAST-MSN=12\n\
+#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://key-id\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n\
+# a comment, URI=\"c.ts\"\n";
+        assert_eq!(rewriter.rewrite(EVERY_URI), expected);
+
+        // With a header token only the origin's own URIs change.
+        let header = Rewriter {
+            token: None,
+            ..rewriter
+        };
+        let expected = EVERY_URI
+            .replace("http://origin.test/live/ev/360p/iframes.m3u8", "iframes.m3u8")
+            .replace("http://origin.test/live/ev/720p/index.m3u8", "../720p/index.m3u8")
+            .replace("http://origin.test/live/ev/360p/init.mp4", "init.mp4")
+            .replace("http://origin.test/live/ev/ads/list.json", "../ads/list.json")
+            .replace(
+                "http://origin.test/live/ev/360p/seg%2011.m4s?v=1&__token=leak",
+                "seg%2011.m4s?v=1",
+            )
+            .replace("//origin.test/live/ev/360p/seg12.1.m4s", "seg12.1.m4s");
+        assert_eq!(header.rewrite(EVERY_URI), expected);
+        assert!(!header.touches("#EXTM3U\n#EXTINF:4,\na.ts\n"));
+    }
+
     #[test]
     fn an_old_token_is_replaced_not_doubled() {
         assert_eq!(

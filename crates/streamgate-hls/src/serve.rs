@@ -183,7 +183,16 @@ fn playlist_response(
             }
         },
     };
-    let map = |url: &url::Url| state.source.origin_path(path.event_id(), url);
+    let map = |url: &url::Url| {
+        let mapped = state.source.origin_path(path.event_id(), url);
+        if mapped.is_none() && state.source.is_origin_host(url) {
+            tracing::warn!(
+                "{path} names a file on the origin outside event {}; it is passed unchanged",
+                path.event_id()
+            );
+        }
+        mapped
+    };
     let rewriter = playlist::Rewriter {
         token,
         origin: Some((path, &map)),

@@ -329,6 +329,11 @@ impl Origin {
                     path: path.clone(),
                     query: query.clone(),
                     authorization: req.headers().contains_key("authorization"),
+                    user_agent: req
+                        .headers()
+                        .get("user-agent")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
                 });
                 total.fetch_add(1, Ordering::SeqCst);
                 *hits.lock().expect("hits").entry(path.clone()).or_default() += 1;
@@ -406,6 +411,7 @@ pub struct OriginRequest {
     pub path: String,
     pub query: Option<String>,
     pub authorization: bool,
+    pub user_agent: Option<String>,
 }
 
 /// A file as nginx serves it: `ETag` ("mtime-length") and `Last-Modified`, 304 for a
