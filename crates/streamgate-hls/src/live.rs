@@ -106,17 +106,30 @@ pub fn restarted(before: &MediaFacts, now: &MediaFacts) -> bool {
     went_back || new_discontinuity || live_again
 }
 
-/// Playlists seen per `<event>/<path>` and segments named by live playlists.
+/// Playlists seen per `<event>/<path>` (with when their download finished) and
+/// segments named by live playlists.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    playlists: Mutex<HashMap<String, MediaFacts>>,
+    playlists: Mutex<HashMap<String, (MediaFacts, Instant)>>,
     live_segments: Mutex<HashMap<String, Instant>>,
 }
 
 impl Tracker {
-    /// Records a playlist fetched from the origin; `segments` are the event paths its
-    /// segment URIs name. Returns whether the playlist restarted since it was last seen.
-    pub fn observe(&self, playlist: &StreamPath, facts: MediaFacts, segments: &[StreamPath]) -> bool {
+    /// Records a playlist fetched from the origin (the download began at `started`);
+    /// `segments` are the event paths its segment URIs name. Returns whether the
+    /// playlist restarted since it was last seen.
+    ///
+    /// Only downloads that began after the last recorded one finished are compared:
+    /// the origin's playlist only moves forward between restarts, so such a download
+    /// is never older, while two overlapping downloads (a held blocking reload and an
+    /// ordinary one) may finish in either order and must not look like a restart.
+    pub fn observe(
+        &self,
+        playlist: &StreamPath,
+        facts: MediaFacts,
+        segments: &[StreamPath],
+        started: Instant,
+    ) -> bool {
         if facts.master {
             return false;
         }
@@ -135,8 +148,10 @@ impl Tracker {
             seen.clear();
         }
         let k = key(playlist);
-        let restart = seen.get(&k).is_some_and(|before| restarted(before, &facts));
-        seen.insert(k, facts);
+        let restart = seen
+            .get(&k)
+            .is_some_and(|(before, finished)| started >= *finished && restarted(before, &facts));
+        seen.insert(k, (facts, Instant::now()));
         restart
     }
 
@@ -281,23 +296,45 @@ mod tests {
     #[test]
     fn restarts_are_seen_and_a_moving_window_is_not() {
         let r = |a: &str, b: &str| restarted(&facts(a), &facts(b));
-        assert!(!r(&live(0, &["i0.ts", "i1.ts"]), &live(0, &["i0.ts", "i1.ts", "i2.ts"])));
+        assert!(!r(
+            &live(0, &["i0.ts", "i1.ts"]),
+            &live(0, &["i0.ts", "i1.ts", "i2.ts"])
+        ));
         assert!(!r(&live(3, &["i3.ts"]), &live(4, &["i4.ts"])));
         // A crash: numbering starts again.
-        assert!(r(&live(0, &["i0.ts", "i1.ts", "i2.ts"]), &live(0, &["i0.ts"])));
+        assert!(r(
+            &live(0, &["i0.ts", "i1.ts", "i2.ts"]),
+            &live(0, &["i0.ts"])
+        ));
         assert!(r(&live(40, &["i40.ts"]), &live(0, &["i0.ts"])));
         // A clean stop, then the encoder is back.
         let ended = format!("{}#EXT-X-ENDLIST\n", live(0, &["i0.ts", "i1.ts"]));
         assert!(r(&ended, &live(0, &["i0.ts", "i1.ts", "i2.ts"])));
         // A new discontinuity sequence without the window moving.
-        let d1 = live(5, &["x.ts"]).replace("#EXTM3U\n", "#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n");
+        let d1 =
+            live(5, &["x.ts"]).replace("#EXTM3U\n", "#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n");
         assert!(r(&live(5, &["x.ts"]), &d1));
     }
 
     #[test]
+    fn overlapping_downloads_finishing_out_of_order_are_no_restart() {
+        let t = Tracker::default();
+        let p = StreamPath::parse("/streams/ev/index.m3u8").expect("path");
+        let begun = Instant::now();
+        assert!(!t.observe(&p, facts(&live(0, &["a", "b", "c"])), &[], begun));
+        // Began before the one above finished: older content, not a restart.
+        assert!(!t.observe(&p, facts(&live(0, &["a", "b"])), &[], begun));
+        assert!(t.observe(&p, facts(&live(0, &["a"])), &[], Instant::now()));
+    }
+
+    #[test]
     fn only_the_delivery_directives_reach_the_origin() {
-        let d = Directives::from_query(Some("__token=abc&_HLS_skip=YES&x=1&_HLS_part=2&_HLS_msn=9"));
-        assert_eq!(d.query().as_deref(), Some("_HLS_msn=9&_HLS_part=2&_HLS_skip=YES"));
+        let d =
+            Directives::from_query(Some("__token=abc&_HLS_skip=YES&x=1&_HLS_part=2&_HLS_msn=9"));
+        assert_eq!(
+            d.query().as_deref(),
+            Some("_HLS_msn=9&_HLS_part=2&_HLS_skip=YES")
+        );
         assert!(d.is_blocking());
         let bad = Directives::from_query(Some("_HLS_msn=x&_HLS_part=1&_HLS_skip=maybe"));
         assert_eq!(bad, Directives::default());

@@ -103,8 +103,7 @@ impl Rewriter<'_> {
         };
         let mut rest = &line[colon + 1..];
         out.push_str(&line[..=colon]);
-        loop {
-            let Some(eq) = rest.find('=') else { break };
+        while let Some(eq) = rest.find('=') {
             let name = &rest[..eq];
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
                 break;
@@ -175,9 +174,9 @@ impl Rewriter<'_> {
             });
         }
         if let (Some(token), Some(public)) = (self.token, self.public_url)
-            && absolute.iter().any(|u| {
-                u.origin() == public.origin() && u.path().starts_with(public.path())
-            })
+            && absolute
+                .iter()
+                .any(|u| u.origin() == public.origin() && u.path().starts_with(public.path()))
         {
             return Cow::Owned(append_token(uri, token));
         }
@@ -382,7 +381,11 @@ http://origin.test/live/ev/360p/seg%2011.m4s?v=1&__token=leak\n\
 # a comment, URI=\"c.ts\"\n";
 
     fn origin_map(url: &Url) -> Option<StreamPath> {
-        let rest = url.as_str().split('?').next()?.strip_prefix("http://origin.test/live/ev/")?;
+        let rest = url
+            .as_str()
+            .split('?')
+            .next()?
+            .strip_prefix("http://origin.test/live/ev/")?;
         StreamPath::parse(&format!("/streams/ev/{rest}"))
     }
 
@@ -434,10 +437,19 @@ seg%2011.m4s?v=1&__token=T.K\n\
             ..rewriter
         };
         let expected = EVERY_URI
-            .replace("http://origin.test/live/ev/360p/iframes.m3u8", "iframes.m3u8")
-            .replace("http://origin.test/live/ev/720p/index.m3u8", "../720p/index.m3u8")
+            .replace(
+                "http://origin.test/live/ev/360p/iframes.m3u8",
+                "iframes.m3u8",
+            )
+            .replace(
+                "http://origin.test/live/ev/720p/index.m3u8",
+                "../720p/index.m3u8",
+            )
             .replace("http://origin.test/live/ev/360p/init.mp4", "init.mp4")
-            .replace("http://origin.test/live/ev/ads/list.json", "../ads/list.json")
+            .replace(
+                "http://origin.test/live/ev/ads/list.json",
+                "../ads/list.json",
+            )
             .replace(
                 "http://origin.test/live/ev/360p/seg%2011.m4s?v=1&__token=leak",
                 "seg%2011.m4s?v=1",

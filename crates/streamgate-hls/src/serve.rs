@@ -122,9 +122,7 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         }
     };
     let mut resp = match kind {
-        MediaKind::Playlist => {
-            playlist_response(state, &path, content, via_query.then_some(token))
-        }
+        MediaKind::Playlist => playlist_response(state, &path, content, via_query.then_some(token)),
         MediaKind::Segment(content_type) => {
             let mut resp = segment_response(state, req, content, content_type).await;
             if resp.status().is_success() {

@@ -36,10 +36,10 @@ use url::Url;
 
 use crate::cache::{Hit, SegmentCache, Validators};
 use crate::live::{self, Directives, EventWindows, Tracker};
-use crate::path::{MediaKind, STREAMS_PREFIX, StreamPath};
-use crate::upstream::{Fetched, Upstream};
+use crate::path::{MediaKind, StreamPath};
+use crate::upstream::{Fetched, Origins, Upstream};
 
-pub use crate::upstream::MAX_UPSTREAM_BYTES;
+pub use crate::upstream::{MAX_UPSTREAM_BYTES, dir_url};
 
 /// How long the origin's confirmation of a cached live segment is trusted: a
 /// re-validation per segment per second at most, however many viewers ask.
@@ -89,23 +89,13 @@ impl Mode {
     }
 }
 
-/// An event's own upstream (`[[events]] stream_url`).
-#[derive(Debug, Clone)]
-struct EventUpstream {
-    /// Directory URL the event's paths are resolved against.
-    base: Url,
-    /// The file `stream_url` named, served for `index.m3u8` when it is not one.
-    master: Option<Url>,
-}
-
 type Flight = Arc<OnceCell<Result<Content, SourceError>>>;
 
 /// Finds content for stream paths.
 #[derive(Debug)]
 pub struct Source {
     local: Option<PathBuf>,
-    upstream: Option<Url>,
-    events: HashMap<String, EventUpstream>,
+    origins: Origins,
     cache: Option<Arc<SegmentCache>>,
     client: Upstream,
     blocking: Duration,
@@ -150,15 +140,9 @@ impl Source {
             None => None,
         };
         let blocking = options.blocking_timeout.max(options.timeout);
-        let events = options
-            .event_urls
-            .into_iter()
-            .map(|(id, url)| (id, event_upstream(url)))
-            .collect();
         Ok(Self {
             local,
-            upstream: options.upstream.map(dir_url),
-            events,
+            origins: Origins::new(options.upstream, options.event_urls),
             cache,
             client: Upstream::new(options.timeout, blocking)?,
             blocking,
@@ -172,10 +156,10 @@ impl Source {
 
     /// The content mode.
     pub fn mode(&self) -> Mode {
-        match (&self.local, &self.upstream) {
-            (Some(_), None) => Mode::Local,
+        match (&self.local, self.origins.has_upstream()) {
+            (Some(_), false) => Mode::Local,
             (None, _) => Mode::Proxy,
-            (Some(_), Some(_)) => Mode::Hybrid,
+            (Some(_), true) => Mode::Hybrid,
         }
     }
 
@@ -280,7 +264,12 @@ impl Source {
         }
         let query = directives.query();
         url.set_query(query.as_deref());
-        let key = format!("{}/{}?{}", path.event_id(), path.relative(), query.unwrap_or_default());
+        let key = format!(
+            "{}/{}?{}",
+            path.event_id(),
+            path.relative(),
+            query.unwrap_or_default()
+        );
         let held = directives.is_blocking();
         let result = self
             .single_flight(key, || self.fetch_playlist(path, url, held))
@@ -303,6 +292,7 @@ impl Source {
         url: Url,
         held: bool,
     ) -> Result<Content, SourceError> {
+        let started = Instant::now();
         let Fetched::Body(bytes, validators) = self.client.get(url.clone(), None, held).await?
         else {
             return Err(SourceError::Upstream("unasked 304".into()));
@@ -317,7 +307,7 @@ impl Source {
             .iter()
             .filter_map(|uri| self.origin_path(path.event_id(), &url.join(uri).ok()?))
             .collect();
-        let restarted = self.tracker.observe(path, facts, &segments);
+        let restarted = self.tracker.observe(path, facts, &segments, started);
         let Some(cache) = self.cache.clone() else {
             return Ok(Content::Bytes(bytes));
         };
@@ -454,98 +444,21 @@ impl Source {
         canonical.is_file().then_some(canonical)
     }
 
-    /// The directory URL an event's paths are resolved against upstream.
-    fn event_base(&self, event_id: &str) -> Option<Url> {
-        if let Some(event) = self.events.get(event_id) {
-            return Some(event.base.clone());
-        }
-        self.upstream.as_ref()?.join(&format!("{event_id}/")).ok()
-    }
-
     /// The event path an absolute origin URL names (under the event's upstream
     /// directory), so that a playlist naming the origin can be sent through the gate.
     pub fn origin_path(&self, event_id: &str, url: &Url) -> Option<StreamPath> {
-        let base = self.event_base(event_id)?;
-        if url.scheme() != base.scheme()
-            || url.host_str() != base.host_str()
-            || url.port_or_known_default() != base.port_or_known_default()
-        {
-            return None;
-        }
-        let rest = url.path().strip_prefix(base.path())?;
-        StreamPath::parse(&format!("{STREAMS_PREFIX}{event_id}/{rest}"))
+        self.origins.origin_path(event_id, url)
     }
 
-    /// Whether `url` is on one of the origins this server proxies (for a warning when
-    /// a playlist names a file there outside the event).
+    /// Whether `url` is on one of the origins this server proxies.
     pub fn is_origin_host(&self, url: &Url) -> bool {
-        self.upstream
-            .iter()
-            .chain(self.events.values().map(|e| &e.base))
-            .any(|b| b.origin() == url.origin())
+        self.origins.is_origin_host(url)
     }
 
     /// The upstream URL of `path`, when this event has an upstream.
     pub fn upstream_url(&self, path: &StreamPath) -> Option<Url> {
-        if let Some(event) = self.events.get(path.event_id()) {
-            if let Some(master) = &event.master
-                && path.relative() == "index.m3u8"
-            {
-                return Some(master.clone());
-            }
-            return event.base.join(&encode_relative(path)).ok();
-        }
-        let base = self.upstream.as_ref()?;
-        base.join(&format!("{}/{}", path.event_id(), encode_relative(path)))
-            .ok()
+        self.origins.upstream_url(path)
     }
-}
-
-/// A directory URL (ending in `/`) so that `join` appends instead of replacing.
-pub(crate) fn dir_url(mut url: Url) -> Url {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url
-}
-
-/// `stream_url` either names a directory (`.../`) or a master playlist, whose
-/// directory holds the rest.
-fn event_upstream(url: Url) -> EventUpstream {
-    if url.path().ends_with('/') {
-        return EventUpstream {
-            base: url,
-            master: None,
-        };
-    }
-    let base = url.join("./").unwrap_or_else(|_| url.clone());
-    EventUpstream {
-        base,
-        master: Some(url),
-    }
-}
-
-/// The relative path, percent-encoded again for a URL.
-fn encode_relative(path: &StreamPath) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'%')
-        .add(b'/');
-    path.relative()
-        .split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! (`ETag`, `Last-Modified`, length), conditional re-validation of what the cache
 //! holds, and two time bounds, one for ordinary requests (`upstream_timeout_seconds`)
 //! and a longer one for LL-HLS blocking playlist reloads, which an origin may hold for
-//! three target durations (`blocking_reload_timeout_seconds`).
+//! three target durations (`blocking_reload_timeout_seconds`). [`Origins`] maps
+//! stream paths to origin URLs and back.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,6 +14,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use crate::cache::Validators;
+use crate::path::{STREAMS_PREFIX, StreamPath};
 use crate::source::SourceError;
 
 /// Largest upstream body accepted (a segment is a few MB; this bounds memory).
@@ -106,6 +109,133 @@ impl Upstream {
         };
         Ok(Fetched::Body(Bytes::from(body), validators))
     }
+}
+
+/// Where the origin is: `UPSTREAM_ORIGIN/<event>/` or an event's own `stream_url`.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    upstream: Option<Url>,
+    events: HashMap<String, EventUpstream>,
+}
+
+/// An event's own upstream (`[[events]] stream_url`).
+#[derive(Debug, Clone)]
+struct EventUpstream {
+    /// Directory URL the event's paths are resolved against.
+    base: Url,
+    /// The file `stream_url` named, served for `index.m3u8` when it is not one.
+    master: Option<Url>,
+}
+
+impl Origins {
+    /// The origins of `upstream` and of the events that name their own.
+    pub fn new(upstream: Option<Url>, event_urls: Vec<(String, Url)>) -> Self {
+        Self {
+            upstream: upstream.map(dir_url),
+            events: event_urls
+                .into_iter()
+                .map(|(id, url)| (id, event_upstream(url)))
+                .collect(),
+        }
+    }
+
+    /// Whether there is a shared upstream origin (proxy or hybrid mode).
+    pub fn has_upstream(&self) -> bool {
+        self.upstream.is_some()
+    }
+
+    /// The directory URL an event's paths are resolved against upstream.
+    fn event_base(&self, event_id: &str) -> Option<Url> {
+        if let Some(event) = self.events.get(event_id) {
+            return Some(event.base.clone());
+        }
+        self.upstream.as_ref()?.join(&format!("{event_id}/")).ok()
+    }
+
+    /// The event path an absolute origin URL names (under the event's upstream
+    /// directory), so that a playlist naming the origin can be sent through the gate.
+    pub fn origin_path(&self, event_id: &str, url: &Url) -> Option<StreamPath> {
+        let base = self.event_base(event_id)?;
+        if url.scheme() != base.scheme()
+            || url.host_str() != base.host_str()
+            || url.port_or_known_default() != base.port_or_known_default()
+        {
+            return None;
+        }
+        let rest = url.path().strip_prefix(base.path())?;
+        StreamPath::parse(&format!("{STREAMS_PREFIX}{event_id}/{rest}"))
+    }
+
+    /// Whether `url` is on one of the origins this server proxies (for a warning when
+    /// a playlist names a file there outside the event).
+    pub fn is_origin_host(&self, url: &Url) -> bool {
+        self.upstream
+            .iter()
+            .chain(self.events.values().map(|e| &e.base))
+            .any(|b| b.origin() == url.origin())
+    }
+
+    /// The upstream URL of `path`, when this event has an upstream.
+    pub fn upstream_url(&self, path: &StreamPath) -> Option<Url> {
+        if let Some(event) = self.events.get(path.event_id()) {
+            if let Some(master) = &event.master
+                && path.relative() == "index.m3u8"
+            {
+                return Some(master.clone());
+            }
+            return event.base.join(&encode_relative(path)).ok();
+        }
+        let base = self.upstream.as_ref()?;
+        base.join(&format!("{}/{}", path.event_id(), encode_relative(path)))
+            .ok()
+    }
+}
+
+/// A directory URL (ending in `/`) so that `join` appends instead of replacing.
+pub fn dir_url(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// `stream_url` either names a directory (`.../`) or a master playlist, whose
+/// directory holds the rest.
+fn event_upstream(url: Url) -> EventUpstream {
+    if url.path().ends_with('/') {
+        return EventUpstream {
+            base: url,
+            master: None,
+        };
+    }
+    let base = url.join("./").unwrap_or_else(|_| url.clone());
+    EventUpstream {
+        base,
+        master: Some(url),
+    }
+}
+
+/// The relative path, percent-encoded again for a URL.
+fn encode_relative(path: &StreamPath) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'%')
+        .add(b'/');
+    path.relative()
+        .split('/')
+        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn validators(headers: &HeaderMap) -> Validators {

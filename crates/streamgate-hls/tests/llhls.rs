@@ -147,6 +147,9 @@ async fn local_blocking_reloads_wait_for_the_segment_or_the_bound() {
     let (status, body) = fetch(&hls.url("/streams/ll/index.m3u8?_HLS_msn=9"), &token).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("p2.1.m4s"));
-    assert!(started.elapsed() >= Duration::from_secs(2), "it waited for the bound");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "it waited for the bound"
+    );
     hls.stop().await;
 }

@@ -35,7 +35,14 @@ fn encoder(dir: &Path, source: &str) -> Encoder {
     let child = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
         .args(["-f", "lavfi", "-i", source])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+        ])
         .args(["-g", "10", "-keyint_min", "10", "-sc_threshold", "0"])
         .args(["-f", "hls", "-hls_time", "1", "-hls_list_size", "0"])
         .args(["-hls_flags", "temp_file"])
@@ -133,7 +140,10 @@ async fn restart_case(hybrid: bool, clean: bool) {
     let (status, body) = fetch(&playlist_url, &token).await;
     assert_eq!(status, 200);
     assert_eq!(String::from_utf8_lossy(&body), gap);
-    assert_eq!(fetch(&hls.url("/streams/live/index0.ts"), &token).await.0, 200);
+    assert_eq!(
+        fetch(&hls.url("/streams/live/index0.ts"), &token).await.0,
+        200
+    );
 
     // Run 2 reuses the names.
     let second = encoder(&dir, "color=c=red:size=160x120:rate=10");
@@ -164,15 +174,23 @@ async fn restart_case(hybrid: bool, clean: bool) {
         let now = std::fs::read(dir.join(name)).expect("origin segment");
         let (status, bytes) = fetch(&hls.url(&format!("/streams/live/{name}")), &token).await;
         assert_eq!(status, 200);
-        assert_eq!(bytes.as_ref(), now.as_slice(), "{name} is the origin's new one");
+        assert_eq!(
+            bytes.as_ref(),
+            now.as_slice(),
+            "{name} is the origin's new one"
+        );
         assert_ne!(&bytes, old_bytes, "{name} is not the first run's");
     }
     assert!(segments(&served).contains(&"index0.ts".to_owned()));
     stop(second, false);
     // The viewer never reached the origin itself: every origin request came from
     // StreamGate, without the viewer's token.
-    assert!(origin.requests().iter().all(|r| !r.authorization
-        && r.query.as_deref().is_none_or(|q| !q.contains("__token"))));
+    assert!(
+        origin
+            .requests()
+            .iter()
+            .all(|r| !r.authorization && r.query.as_deref().is_none_or(|q| !q.contains("__token")))
+    );
     hls.stop().await;
     origin.stop().await;
 }
@@ -213,12 +231,36 @@ async fn a_live_segment_replaced_at_the_origin_is_validated_not_replayed() {
     std::fs::write(dir.join("index0.ts"), b"first run").expect("write");
     let origin = Origin::start(upstream.path().to_owned(), Duration::ZERO).await;
     let cache = tempfile::tempdir().expect("tmp");
-    let hls = hls(&proxy_section(&origin.base, cache.path(), ""), LIVE_EVENT, None).await;
+    let hls = hls(
+        &proxy_section(&origin.base, cache.path(), ""),
+        LIVE_EVENT,
+        None,
+    )
+    .await;
     let token = sign(&claims("live"));
     let seg = hls.url("/streams/live/index0.ts");
-    assert_eq!(fetch(&hls.url("/streams/live/index.m3u8"), &token).await.0, 200);
-    let (status, body) = fetch(&seg, &token).await;
-    assert_eq!((status, body.as_ref()), (200, b"first run".as_slice()));
+    assert_eq!(
+        fetch(&hls.url("/streams/live/index.m3u8"), &token).await.0,
+        200
+    );
+    let resp = reqwest::Client::new()
+        .get(&seg)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    // A live segment may be replaced under its name: the browser must re-validate.
+    assert_eq!(resp.headers()["cache-control"], "private, no-cache");
+    let etag = resp.headers()["etag"].clone();
+    assert_eq!(resp.bytes().await.expect("body").as_ref(), b"first run");
+    let again = reqwest::Client::new()
+        .get(&seg)
+        .bearer_auth(&token)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.status(), 304, "unchanged: no body again");
     std::fs::write(dir.join("index0.ts"), b"second run").expect("write");
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -257,7 +299,12 @@ async fn a_recording_stays_cached_and_plays_with_the_origin_down() {
     let token = sign(&claims("demo"));
     let files = ["360p/index.m3u8", "360p/seg_000.ts", "360p/seg_001.ts"];
     for f in files {
-        assert_eq!(fetch(&hls.url(&format!("/streams/demo/{f}")), &token).await.0, 200);
+        assert_eq!(
+            fetch(&hls.url(&format!("/streams/demo/{f}")), &token)
+                .await
+                .0,
+            200
+        );
     }
     origin.down.store(true, Ordering::SeqCst);
     let asked = origin.total.load(Ordering::SeqCst);
@@ -273,7 +320,11 @@ async fn a_recording_stays_cached_and_plays_with_the_origin_down() {
             assert_eq!(resp.headers()["cache-control"], "private, max-age=3600");
         }
     }
-    assert_eq!(origin.total.load(Ordering::SeqCst), asked, "nothing was asked");
+    assert_eq!(
+        origin.total.load(Ordering::SeqCst),
+        asked,
+        "nothing was asked"
+    );
     hls.stop().await;
     origin.stop().await;
 }

@@ -111,7 +111,10 @@ async fn origin_absolute_uris_go_through_the_gate_and_the_player_never_reaches_t
         let input = if query_mode {
             format!("{playlist}?__token={token}")
         } else {
-            args.extend(["-headers".into(), format!("Authorization: Bearer {token}\r\n")]);
+            args.extend([
+                "-headers".into(),
+                format!("Authorization: Bearer {token}\r\n"),
+            ]);
             playlist.clone()
         };
         args.extend(["-i".into(), input]);
@@ -119,14 +122,19 @@ async fn origin_absolute_uris_go_through_the_gate_and_the_player_never_reaches_t
         let (ok, log) = ffmpeg(args).await;
         assert!(ok, "the player failed:\n{log}");
         for i in 0..4 {
-            assert!(log.contains(&format!("index{i}.ts")), "index{i}.ts unplayed:\n{log}");
+            assert!(
+                log.contains(&format!("index{i}.ts")),
+                "index{i}.ts unplayed:\n{log}"
+            );
         }
     }
     let requests = origin.requests();
     assert!(!requests.is_empty());
     for r in &requests {
         assert!(
-            r.user_agent.as_deref().is_none_or(|ua| !ua.contains("Lavf")),
+            r.user_agent
+                .as_deref()
+                .is_none_or(|ua| !ua.contains("Lavf")),
             "the player reached the origin: {r:?}"
         );
         assert!(!r.authorization && r.query.is_none(), "{r:?}");
@@ -206,7 +214,9 @@ async fn a_key_uri_under_the_public_url_gets_the_token_and_plays() {
     let url = format!("{}?__token={token}", hls.url("/streams/enc/index.m3u8"));
     let rewritten = get_text(&url).await;
     assert!(
-        rewritten.contains(&format!("URI=\"{public}/streams/enc/k.key?__token={token}\"")),
+        rewritten.contains(&format!(
+            "URI=\"{public}/streams/enc/k.key?__token={token}\""
+        )),
         "{rewritten}"
     );
     assert!(rewritten.contains("URI=\"https://other.example/data.json\""));
@@ -261,7 +271,11 @@ async fn json_documents_are_served_through_the_gate_and_never_cached() {
         let body: serde_json::Value = resp.json().await.expect("json");
         assert_eq!(body["VERSION"], 1);
     }
-    assert_eq!(origin.hits("ev/steering.json"), 2, "a steering manifest changes");
+    assert_eq!(
+        origin.hits("ev/steering.json"),
+        2,
+        "a steering manifest changes"
+    );
     hls.stop().await;
     origin.stop().await;
 }
