@@ -256,12 +256,14 @@ impl Source {
         mut url: Url,
         directives: &Directives,
     ) -> Result<Content, SourceError> {
-        let cached = self.cache.as_ref().and_then(|c| c.lookup_entry(path));
-        if let Some(hit) = &cached
-            && self.windows.is_over(path.event_id())
+        // A recording's playlist is a cache lookup (counted); a live event's cached
+        // copy is only a fallback (not counted: it is not what is served).
+        if self.windows.is_over(path.event_id())
+            && let Some(hit) = self.cache.as_ref().and_then(|c| c.lookup_entry(path))
         {
-            return Ok(Content::File(hit.file.clone()));
+            return Ok(Content::File(hit.file));
         }
+        let cached = self.cache.as_ref().and_then(|c| c.peek(path));
         let query = directives.query();
         url.set_query(query.as_deref());
         let key = format!(
