@@ -139,7 +139,11 @@ impl Source {
             })?),
             None => None,
         };
-        let blocking = options.blocking_timeout.max(options.timeout);
+        let blocking = if options.blocking_timeout.is_zero() {
+            options.timeout
+        } else {
+            options.blocking_timeout
+        };
         Ok(Self {
             local,
             origins: Origins::new(options.upstream, options.event_urls),

@@ -48,7 +48,7 @@ impl Upstream {
         };
         Ok(Self {
             client: build(timeout)?,
-            blocking: build(blocking.max(timeout))?,
+            blocking: build(blocking)?,
         })
     }
 
