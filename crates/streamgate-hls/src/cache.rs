@@ -249,9 +249,17 @@ impl SegmentCache {
         }
         index.touch(&key);
         drop(index);
+        let file = path.under(&self.root);
+        // Gone from disk (an operator cleaned up, or an event's entries were dropped
+        // while this one was being stored): a miss, not a 404.
+        if !file.is_file() {
+            self.lock().remove(&key);
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(Hit {
-            file: path.under(&self.root),
+            file,
             validators,
             validated,
         })
@@ -259,13 +267,16 @@ impl SegmentCache {
 
     /// The entry for `path` as it is, without counting a lookup or marking it used.
     pub fn peek(&self, path: &StreamPath) -> Option<Hit> {
-        let index = self.lock();
-        let e = index.entries.get(&Self::key(path))?;
-        Some(Hit {
-            file: path.under(&self.root),
-            validators: e.validators.clone(),
-            validated: e.validated,
-        })
+        let hit = {
+            let index = self.lock();
+            let e = index.entries.get(&Self::key(path))?;
+            Hit {
+                file: path.under(&self.root),
+                validators: e.validators.clone(),
+                validated: e.validated,
+            }
+        };
+        hit.file.is_file().then_some(hit)
     }
 
     /// Notes that the origin confirmed the entry for `path` is still its current object.
@@ -491,6 +502,17 @@ mod tests {
         assert_eq!(cache.clear_event("e"), 1);
         assert!(cache.lookup(&p("e/x/a.ts")).is_none());
         assert!(!dir.path().join("e").exists());
+    }
+
+    #[test]
+    fn a_file_deleted_behind_the_cache_is_a_miss() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cache = SegmentCache::open(dir.path(), 1000, Duration::from_secs(3600)).expect("open");
+        cache.store(&p("e/a.ts"), b"x").expect("a");
+        std::fs::remove_file(dir.path().join("e/a.ts")).expect("rm");
+        assert!(cache.peek(&p("e/a.ts")).is_none());
+        assert!(cache.lookup(&p("e/a.ts")).is_none());
+        assert_eq!(cache.stats().entries, 0);
     }
 
     #[test]
