@@ -121,25 +121,7 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
             return json_error(StatusCode::BAD_GATEWAY, "Stream source unavailable");
         }
     };
-    let mut resp = match kind {
-        MediaKind::Playlist => playlist_response(state, &path, content, via_query.then_some(token)),
-        MediaKind::Segment(content_type) => {
-            let mut resp = segment_response(state, req, content, content_type).await;
-            if resp.status().is_success() {
-                resp.headers_mut().insert(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(segment_cache_control(state, &path)),
-                );
-            }
-            resp
-        }
-        MediaKind::Document(content_type) => {
-            let mut resp = segment_response(state, req, content, content_type).await;
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp
-        }
-    };
+    let mut resp = respond(state, req, &path, kind, content, via_query.then_some(token)).await;
     let outcome = match resp.status() {
         StatusCode::OK | StatusCode::PARTIAL_CONTENT => "ok",
         StatusCode::NOT_MODIFIED => "not_modified",
@@ -159,6 +141,36 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         resp.set_body(Body::empty());
     }
     resp
+}
+
+/// The response for found content, by kind.
+async fn respond(
+    state: &HlsState,
+    req: &Request,
+    path: &StreamPath,
+    kind: MediaKind,
+    content: Content,
+    query_token: Option<&str>,
+) -> Response {
+    match kind {
+        MediaKind::Playlist => playlist_response(state, path, content, query_token),
+        MediaKind::Segment(content_type) => {
+            let mut resp = segment_response(state, req, content, content_type).await;
+            if resp.status().is_success() {
+                resp.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static(segment_cache_control(state, path)),
+                );
+            }
+            resp
+        }
+        MediaKind::Document(content_type) => {
+            let mut resp = segment_response(state, req, content, content_type).await;
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+    }
 }
 
 fn playlist_response(
