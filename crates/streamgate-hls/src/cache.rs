@@ -17,7 +17,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::path::StreamPath;
 
@@ -37,11 +37,43 @@ pub enum CacheError {
     },
 }
 
-#[derive(Debug, Clone, Copy)]
+/// What the origin said about the object a cache entry holds, so that the entry can
+/// be re-validated (`If-None-Match` / `If-Modified-Since`) instead of trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The origin's `ETag`.
+    pub etag: Option<String>,
+    /// The origin's `Last-Modified`.
+    pub last_modified: Option<String>,
+    /// The body's length.
+    pub len: u64,
+}
+
+impl Validators {
+    /// Whether the origin gave anything a conditional request can carry.
+    pub fn usable(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+}
+
+/// A cache entry as [`SegmentCache::lookup_entry`] finds it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The file.
+    pub file: PathBuf,
+    /// The origin's validators, when known (not after a restart of this server).
+    pub validators: Option<Validators>,
+    /// When the origin last confirmed (or gave) this content.
+    pub validated: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
 struct Entry {
     size: u64,
     created: SystemTime,
     tick: u64,
+    validators: Option<Validators>,
+    validated: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -63,7 +95,13 @@ impl Index {
         }
     }
 
-    fn insert(&mut self, key: String, size: u64, created: SystemTime) {
+    fn insert(
+        &mut self,
+        key: String,
+        size: u64,
+        created: SystemTime,
+        validators: Option<Validators>,
+    ) {
         self.remove(&key);
         self.tick += 1;
         let tick = self.tick;
@@ -74,6 +112,8 @@ impl Index {
                 size,
                 created,
                 tick,
+                validated: validators.as_ref().map(|_| Instant::now()),
+                validators,
             },
         );
         self.bytes += size;
@@ -152,7 +192,7 @@ impl SegmentCache {
         {
             let mut index = cache.lock();
             for (key, size, modified) in found {
-                index.insert(key, size, modified);
+                index.insert(key, size, modified, None);
             }
         }
         cache.remove_expired();
@@ -177,14 +217,22 @@ impl SegmentCache {
 
     /// The cached file for `path`, if present and young enough (marks it recently used).
     pub fn lookup(&self, path: &StreamPath) -> Option<PathBuf> {
+        self.lookup_entry(path).map(|hit| hit.file)
+    }
+
+    /// [`Self::lookup`] with what is known about the entry's origin object.
+    pub fn lookup_entry(&self, path: &StreamPath) -> Option<Hit> {
         let key = Self::key(path);
         let mut index = self.lock();
-        let fresh = match index.entries.get(&key) {
-            Some(e) => e
-                .created
-                .elapsed()
-                .map(|a| a <= self.max_age)
-                .unwrap_or(true),
+        let (fresh, validators, validated) = match index.entries.get(&key) {
+            Some(e) => (
+                e.created
+                    .elapsed()
+                    .map(|a| a <= self.max_age)
+                    .unwrap_or(true),
+                e.validators.clone(),
+                e.validated,
+            ),
             None => {
                 drop(index);
                 self.misses.fetch_add(1, Ordering::Relaxed);
@@ -201,13 +249,63 @@ impl SegmentCache {
         }
         index.touch(&key);
         drop(index);
+        let file = path.under(&self.root);
+        // Gone from disk (an operator cleaned up, or an event's entries were dropped
+        // while this one was being stored): a miss, not a 404.
+        if !file.is_file() {
+            self.lock().remove(&key);
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(path.under(&self.root))
+        Some(Hit {
+            file,
+            validators,
+            validated,
+        })
+    }
+
+    /// The entry for `path` as it is, without counting a lookup or marking it used.
+    pub fn peek(&self, path: &StreamPath) -> Option<Hit> {
+        let hit = {
+            let index = self.lock();
+            let e = index.entries.get(&Self::key(path))?;
+            Hit {
+                file: path.under(&self.root),
+                validators: e.validators.clone(),
+                validated: e.validated,
+            }
+        };
+        hit.file.is_file().then_some(hit)
+    }
+
+    /// Notes that the origin confirmed the entry for `path` is still its current object.
+    pub fn mark_validated(&self, path: &StreamPath) {
+        if let Some(e) = self.lock().entries.get_mut(&Self::key(path)) {
+            e.validated = Some(Instant::now());
+        }
+    }
+
+    /// Drops the entry for `path` (the origin no longer has it).
+    pub fn remove(&self, path: &StreamPath) {
+        if self.lock().remove(&Self::key(path)).is_some() {
+            let _ = std::fs::remove_file(path.under(&self.root));
+        }
     }
 
     /// Stores a complete download. Returns the file's path, or `None` when it could not
     /// be written (the caller serves `bytes` from memory).
     pub fn store(&self, path: &StreamPath, bytes: &[u8]) -> Option<PathBuf> {
+        self.store_with(path, bytes, None)
+    }
+
+    /// [`Self::store`], keeping the origin's validators for later re-validation.
+    pub fn store_with(
+        &self,
+        path: &StreamPath,
+        bytes: &[u8],
+        validators: Option<Validators>,
+    ) -> Option<PathBuf> {
         let size = bytes.len() as u64;
         if size > self.max_bytes {
             return None;
@@ -216,7 +314,8 @@ impl SegmentCache {
         match write_atomically(&dest, bytes) {
             Ok(()) => {
                 self.evict_to_fit(size);
-                self.lock().insert(Self::key(path), size, SystemTime::now());
+                self.lock()
+                    .insert(Self::key(path), size, SystemTime::now(), validators);
                 Some(dest)
             }
             Err(e) => {
@@ -403,6 +502,17 @@ mod tests {
         assert_eq!(cache.clear_event("e"), 1);
         assert!(cache.lookup(&p("e/x/a.ts")).is_none());
         assert!(!dir.path().join("e").exists());
+    }
+
+    #[test]
+    fn a_file_deleted_behind_the_cache_is_a_miss() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cache = SegmentCache::open(dir.path(), 1000, Duration::from_secs(3600)).expect("open");
+        cache.store(&p("e/a.ts"), b"x").expect("a");
+        std::fs::remove_file(dir.path().join("e/a.ts")).expect("rm");
+        assert!(cache.peek(&p("e/a.ts")).is_none());
+        assert!(cache.lookup(&p("e/a.ts")).is_none());
+        assert_eq!(cache.stats().entries, 0);
     }
 
     #[test]

@@ -12,12 +12,14 @@
 //! Modules: the stream route ([`serve`]) and the typed endpoints ([`api`]), and what
 //! they use: [`path`] (parsing request paths safely), [`gate`] (tokens), [`revocation`]
 //! and [`sync`] (who may no longer watch), [`source`] and [`cache`] (content),
-//! [`playlist`] (query-token rewriting), [`metrics`] and [`state`].
+//! [`playlist`] (query-token and origin-URI rewriting), [`live`] (encoder restarts,
+//! LL-HLS directives), [`upstream`] (origin requests), [`metrics`] and [`state`].
 
 pub mod api;
 pub mod cache;
 pub mod files;
 pub mod gate;
+pub mod live;
 pub mod metrics;
 pub mod path;
 pub mod playlist;
@@ -28,6 +30,7 @@ pub mod shared;
 pub mod source;
 pub mod state;
 pub mod sync;
+pub mod upstream;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -157,7 +160,14 @@ impl HlsServer {
                 local: hls.stream_root.clone(),
                 upstream: hls.upstream_origin.clone(),
                 event_urls,
+                event_ends: config
+                    .events
+                    .iter()
+                    .map(|e| (e.id.as_str().to_owned(), e.ends_at.get()))
+                    .collect(),
                 timeout: Duration::from_secs(hls.upstream_timeout_seconds.max(1)),
+                blocking_timeout: Duration::from_secs(hls.blocking_reload_timeout_seconds),
+                public_url: Some(hls.public_url.clone()),
             },
             cache,
         )
@@ -369,13 +379,20 @@ const STREAMS_PATH_YAML: &str = r#"  /streams/{eventId}/{path}:
     get:
       tags:
       - Hls
-      summary: A playlist, segment, init section, key or subtitle file of an event
+      summary: A playlist, segment, init section, key, subtitle or JSON file of an event
       description: |-
         `{path}` may span several segments (`360p/seg_000.ts`). The playback token comes
         from `Authorization: Bearer` or, for native players, `?__token=`; playlists
-        fetched with `?__token=` come back with every URI carrying the token. Range
-        requests are honoured on segments. Playlists are sent with
-        `Cache-Control: no-store`.
+        fetched with `?__token=` come back with every URI carrying the token. URIs that
+        name the upstream origin come back as paths under `/streams/{eventId}/`.
+        On playlists the LL-HLS directives `_HLS_msn`, `_HLS_part` and `_HLS_skip` are
+        passed to the origin (a blocking reload may be held up to
+        `hls.blocking_reload_timeout_seconds`); in local mode a blocking reload is
+        answered when the segment or part appears. Range requests are honoured on
+        segments. Playlists and `.json` documents are sent with
+        `Cache-Control: no-store`; segments with `private, no-cache` while the event's
+        live window is open (an encoder restart may reuse their names) and
+        `private, max-age=3600` for a recording.
       operationId: getStreamFile
       parameters:
       - name: eventId
@@ -394,12 +411,30 @@ const STREAMS_PATH_YAML: &str = r#"  /streams/{eventId}/{path}:
         description: The playback token, for players that cannot set headers.
         schema:
           type: string
+      - name: _HLS_msn
+        in: query
+        required: false
+        description: LL-HLS blocking reload, playlists only.
+        schema:
+          type: integer
+      - name: _HLS_part
+        in: query
+        required: false
+        description: LL-HLS blocking reload of a part, with `_HLS_msn`.
+        schema:
+          type: integer
+      - name: _HLS_skip
+        in: query
+        required: false
+        description: LL-HLS delta playlist request (`YES` or `v2`), passed to the origin.
+        schema:
+          type: string
       security:
       - PlaybackToken: []
       - {}
       responses:
         '200':
-          description: The file (`application/vnd.apple.mpegurl`, `video/mp2t`, `video/iso.segment`, `video/mp4`, `audio/aac`, `text/vtt`, ...).
+          description: The file (`application/vnd.apple.mpegurl`, `video/mp2t`, `video/iso.segment`, `video/mp4`, `audio/aac`, `text/vtt`, `application/json`, ...).
           content:
             application/vnd.apple.mpegurl:
               schema:

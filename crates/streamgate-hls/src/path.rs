@@ -35,6 +35,9 @@ pub enum MediaKind {
     Playlist,
     /// Everything else a player fetches: segments, init sections, keys, subtitles.
     Segment(&'static str),
+    /// A JSON document beside the playlists (a content-steering manifest, an
+    /// interstitial asset list): it changes while in use, so it is never cached.
+    Document(&'static str),
 }
 
 impl MediaKind {
@@ -42,7 +45,7 @@ impl MediaKind {
     pub fn content_type(self) -> &'static str {
         match self {
             MediaKind::Playlist => "application/vnd.apple.mpegurl",
-            MediaKind::Segment(ct) => ct,
+            MediaKind::Segment(ct) | MediaKind::Document(ct) => ct,
         }
     }
 
@@ -115,7 +118,8 @@ impl fmt::Display for StreamPath {
     }
 }
 
-/// Content types of SPEC section 5, plus poster images. Anything else under the stream
+/// Content types of SPEC section 5, plus poster images and JSON (steering manifests,
+/// asset lists). Anything else under the stream
 /// root (notes, scripts, a stray `.env`) is not served at all.
 pub fn media_kind(ext: &str) -> Option<MediaKind> {
     Some(match ext {
@@ -130,6 +134,7 @@ pub fn media_kind(ext: &str) -> Option<MediaKind> {
         "key" => MediaKind::Segment("application/octet-stream"),
         "jpg" | "jpeg" => MediaKind::Segment("image/jpeg"),
         "png" => MediaKind::Segment("image/png"),
+        "json" => MediaKind::Document("application/json"),
         "webp" => MediaKind::Segment("image/webp"),
         _ => return None,
     })

@@ -4,9 +4,18 @@
 //! request (403, the same vague answer for every reason), and the content must exist
 //! (404) or be fetchable (502).
 //!
-//! Playlists are sent from memory with `Cache-Control: no-store` and, when the token
-//! came in the query string, with every URI rewritten to carry it. Segments are sent
-//! as files with Range and conditional-request support.
+//! Playlists are sent from memory with `Cache-Control: no-store`, with URIs naming the
+//! origin turned into gated paths and, when the token came in the query string, every
+//! URI rewritten to carry it ([`playlist::Rewriter`]). Their LL-HLS delivery
+//! directives (`_HLS_msn`, `_HLS_part`, `_HLS_skip`) go to the source; nothing else of
+//! the query does. Segments are sent as files with Range and conditional-request
+//! support; JSON documents (steering manifests, asset lists) with `no-store`.
+//!
+//! Browser caching of segments ([`segment_cache_control`]): while an event's live
+//! window is open, an encoder restart reuses segment names, so a segment is
+//! `private, no-cache`: the browser keeps it but asks again with its `ETag`, and gets a
+//! 304 (no body) while it is the same file, the new bytes once it is not. Recordings
+//! (the window is over) are immutable: `private, max-age=3600`.
 
 use std::sync::Arc;
 
@@ -16,14 +25,27 @@ use poem::web::{Data, StaticFileRequest};
 use poem::{Body, FromRequest, IntoResponse, Request, Response, handler};
 
 use crate::files::{self, Loaded};
+use crate::live::Directives;
 use crate::path::{MediaKind, StreamPath};
 use crate::playlist;
 use crate::shared;
 use crate::source::{Content, SourceError};
 use crate::state::HlsState;
 
-/// Segments are immutable once published: let the viewer's browser keep them.
-const SEGMENT_CACHE_CONTROL: &str = "private, max-age=3600";
+/// Segments of a recording never change: let the viewer's browser keep them.
+const RECORDING_CACHE_CONTROL: &str = "private, max-age=3600";
+/// Segments of a live event may be replaced under the same name by an encoder
+/// restart: the browser must re-validate (a 304 while unchanged).
+const LIVE_CACHE_CONTROL: &str = "private, no-cache";
+
+/// The `Cache-Control` of a segment of `path`'s event.
+pub fn segment_cache_control(state: &HlsState, path: &StreamPath) -> &'static str {
+    if state.source.is_recording(path) {
+        RECORDING_CACHE_CONTROL
+    } else {
+        LIVE_CACHE_CONTROL
+    }
+}
 
 /// A JSON error body in the API's shape.
 pub fn json_error(status: StatusCode, message: &str) -> Response {
@@ -97,7 +119,11 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         state.metrics.request("denied_shared");
         return json_error(StatusCode::FORBIDDEN, "Access denied");
     }
-    let content = match state.source.get(&path).await {
+    let directives = match kind {
+        MediaKind::Playlist => Directives::from_query(req.uri().query()),
+        _ => Directives::default(),
+    };
+    let content = match state.source.get(&path, &directives).await {
         Ok(content) => content,
         Err(SourceError::NotFound) => {
             state.metrics.request("not_found");
@@ -109,12 +135,7 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
             return json_error(StatusCode::BAD_GATEWAY, "Stream source unavailable");
         }
     };
-    let mut resp = match kind {
-        MediaKind::Playlist => playlist_response(state, content, via_query.then_some(token)),
-        MediaKind::Segment(content_type) => {
-            segment_response(state, req, content, content_type).await
-        }
-    };
+    let mut resp = respond(state, req, &path, kind, content, via_query.then_some(token)).await;
     let outcome = match resp.status() {
         StatusCode::OK | StatusCode::PARTIAL_CONTENT => "ok",
         StatusCode::NOT_MODIFIED => "not_modified",
@@ -136,7 +157,42 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
     resp
 }
 
-fn playlist_response(state: &HlsState, content: Content, token: Option<&str>) -> Response {
+/// The response for found content, by kind.
+async fn respond(
+    state: &HlsState,
+    req: &Request,
+    path: &StreamPath,
+    kind: MediaKind,
+    content: Content,
+    query_token: Option<&str>,
+) -> Response {
+    match kind {
+        MediaKind::Playlist => playlist_response(state, path, content, query_token),
+        MediaKind::Segment(content_type) => {
+            let mut resp = segment_response(state, req, content, content_type).await;
+            if resp.status().is_success() {
+                resp.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static(segment_cache_control(state, path)),
+                );
+            }
+            resp
+        }
+        MediaKind::Document(content_type) => {
+            let mut resp = segment_response(state, req, content, content_type).await;
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+    }
+}
+
+fn playlist_response(
+    state: &HlsState,
+    path: &StreamPath,
+    content: Content,
+    token: Option<&str>,
+) -> Response {
     let bytes = match content {
         Content::Bytes(b) => b,
         Content::File(file) => match state.files.get(&file) {
@@ -151,13 +207,29 @@ fn playlist_response(state: &HlsState, content: Content, token: Option<&str>) ->
             }
         },
     };
-    let body = match token {
-        Some(token) => match std::str::from_utf8(&bytes) {
-            Ok(text) => Bytes::from(playlist::add_token(text, token)),
-            // Not text, so not a playlist a player could use either.
-            Err(_) => return json_error(StatusCode::BAD_GATEWAY, "Stream source unavailable"),
-        },
-        None => bytes,
+    let map = |url: &url::Url| {
+        let mapped = state.source.origin_path(path.event_id(), url);
+        if mapped.is_none() && state.source.is_origin_host(url) {
+            tracing::warn!(
+                "{path} names a file on the origin outside event {}; it is passed unchanged",
+                path.event_id()
+            );
+        }
+        mapped
+    };
+    let rewriter = playlist::Rewriter {
+        token,
+        origin: Some((path, &map)),
+        public_url: state.source.public_url(),
+    };
+    let body = match std::str::from_utf8(&bytes) {
+        Ok(text) if rewriter.touches(text) => Bytes::from(rewriter.rewrite(text)),
+        Ok(_) => bytes,
+        // Not text, so not a playlist a player could use either.
+        Err(_) if token.is_some() => {
+            return json_error(StatusCode::BAD_GATEWAY, "Stream source unavailable");
+        }
+        Err(_) => bytes,
     };
     Response::builder()
         .content_type(MediaKind::Playlist.content_type())
@@ -172,7 +244,7 @@ async fn segment_response(
     content: Content,
     content_type: &'static str,
 ) -> Response {
-    let mut resp = match content {
+    match content {
         Content::Bytes(bytes) => files::respond(req, bytes, None, content_type),
         Content::File(path) => match state.files.get(&path) {
             Ok(Loaded::Memory(f)) => files::respond(req, f.bytes.clone(), Some(&f), content_type),
@@ -182,14 +254,7 @@ async fn segment_response(
                 json_error(StatusCode::NOT_FOUND, "Not found")
             }
         },
-    };
-    if resp.status().is_success() {
-        resp.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(SEGMENT_CACHE_CONTROL),
-        );
     }
-    resp
 }
 
 /// Files too large for memory stream from disk, with poem's Range support.

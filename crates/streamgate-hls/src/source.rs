@@ -7,23 +7,45 @@
 //!
 //! Upstream fetches are single-flight: concurrent misses for one file share one
 //! request, whose complete body goes to every waiter and, for segments and finished
-//! playlists, into the cache. Live playlists are fetched every time and never cached.
+//! playlists, into the cache. A cached object is served only while it is the origin's
+//! current one (DESIGN section 7, "cache truth"):
+//! - playlists are fetched every time while their event's live window is open (or the
+//!   event is unknown here); a finished (`#EXT-X-ENDLIST`) copy is kept only to answer
+//!   while the origin is down, and served without asking once the window is over;
+//! - every playlist fetched is read by the [`Tracker`]: when one restarts (an encoder
+//!   restart), everything cached for its event is dropped;
+//! - segments named by a live playlist are re-validated against the origin (ETag /
+//!   Last-Modified) at most every [`LIVE_VALIDATE_EVERY`] before a cached copy is
+//!   served, which catches a restart the edge did not see (while it was down, say).
+//!
+//! LL-HLS delivery directives are forwarded on playlist requests (and are part of the
+//! single-flight key, never of a cache key); a blocking reload may be held up to the
+//! blocking bound. In local mode a blocking reload waits for the file to hold the
+//! requested segment or part, up to the same bound.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::cache::SegmentCache;
-use crate::path::StreamPath;
-use crate::playlist;
+use crate::cache::{Hit, SegmentCache, Validators};
+use crate::live::{self, Directives, EventWindows, Tracker};
+use crate::path::{MediaKind, StreamPath};
+use crate::upstream::{Fetched, Origins, Upstream};
 
-/// Largest upstream body accepted (a segment is a few MB; this bounds memory).
-pub const MAX_UPSTREAM_BYTES: usize = 256 * 1024 * 1024;
+pub use crate::upstream::{MAX_UPSTREAM_BYTES, dir_url};
+
+/// How long the origin's confirmation of a cached live segment is trusted: a
+/// re-validation per segment per second at most, however many viewers ask.
+pub const LIVE_VALIDATE_EVERY: Duration = Duration::from_secs(1);
+/// How often a local blocking reload looks at the playlist file again.
+const LOCAL_RELOAD_POLL: Duration = Duration::from_millis(50);
 
 /// How content was found.
 #[derive(Debug, Clone)]
@@ -67,27 +89,21 @@ impl Mode {
     }
 }
 
-/// An event's own upstream (`[[events]] stream_url`).
-#[derive(Debug, Clone)]
-struct EventUpstream {
-    /// Directory URL the event's paths are resolved against.
-    base: Url,
-    /// The file `stream_url` named, served for `index.m3u8` when it is not one.
-    master: Option<Url>,
-}
-
 type Flight = Arc<OnceCell<Result<Content, SourceError>>>;
 
 /// Finds content for stream paths.
 #[derive(Debug)]
 pub struct Source {
     local: Option<PathBuf>,
-    upstream: Option<Url>,
-    events: HashMap<String, EventUpstream>,
+    origins: Origins,
     cache: Option<Arc<SegmentCache>>,
-    client: reqwest::Client,
+    client: Upstream,
+    blocking: Duration,
+    public_url: Option<Url>,
+    tracker: Tracker,
+    windows: EventWindows,
     flights: Mutex<HashMap<String, Flight>>,
-    resolved: quick_cache::sync::Cache<PathBuf, (std::time::Instant, Option<PathBuf>)>,
+    resolved: quick_cache::sync::Cache<PathBuf, (Instant, Option<PathBuf>)>,
 }
 
 /// How long a resolved local path is trusted before it is resolved again (a file
@@ -103,8 +119,15 @@ pub struct SourceOptions {
     pub upstream: Option<Url>,
     /// `(event id, stream_url)` of events that name their own upstream.
     pub event_urls: Vec<(String, Url)>,
+    /// `(event id, ends_at)` of the configured events: when their content becomes an
+    /// immutable recording.
+    pub event_ends: Vec<(String, OffsetDateTime)>,
     /// Upstream request timeout.
     pub timeout: Duration,
+    /// How long a blocking playlist reload may be held (`Duration::ZERO`: `timeout`).
+    pub blocking_timeout: Duration,
+    /// `hls.public_url`: absolute URIs under it get the token in query mode.
+    pub public_url: Option<Url>,
 }
 
 impl Source {
@@ -116,22 +139,20 @@ impl Source {
             })?),
             None => None,
         };
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5).min(options.timeout))
-            .timeout(options.timeout)
-            .build()
-            .map_err(std::io::Error::other)?;
-        let events = options
-            .event_urls
-            .into_iter()
-            .map(|(id, url)| (id, event_upstream(url)))
-            .collect();
+        let blocking = if options.blocking_timeout.is_zero() {
+            options.timeout
+        } else {
+            options.blocking_timeout
+        };
         Ok(Self {
             local,
-            upstream: options.upstream.map(dir_url),
-            events,
+            origins: Origins::new(options.upstream, options.event_urls),
             cache,
-            client,
+            client: Upstream::new(options.timeout, blocking)?,
+            blocking,
+            public_url: options.public_url.map(dir_url),
+            tracker: Tracker::default(),
+            windows: EventWindows::new(options.event_ends),
             flights: Mutex::new(HashMap::new()),
             resolved: quick_cache::sync::Cache::new(10_000),
         })
@@ -139,10 +160,10 @@ impl Source {
 
     /// The content mode.
     pub fn mode(&self) -> Mode {
-        match (&self.local, &self.upstream) {
-            (Some(_), None) => Mode::Local,
+        match (&self.local, self.origins.has_upstream()) {
+            (Some(_), false) => Mode::Local,
             (None, _) => Mode::Proxy,
-            (Some(_), Some(_)) => Mode::Hybrid,
+            (Some(_), true) => Mode::Hybrid,
         }
     }
 
@@ -151,106 +172,252 @@ impl Source {
         self.cache.as_ref()
     }
 
-    /// Finds `path`: local file, then cache, then upstream.
-    pub async fn get(&self, path: &StreamPath) -> Result<Content, SourceError> {
+    /// `hls.public_url` as a directory URL.
+    pub fn public_url(&self) -> Option<&Url> {
+        self.public_url.as_ref()
+    }
+
+    /// Whether `path` belongs to an event whose live window is over.
+    pub fn is_recording(&self, path: &StreamPath) -> bool {
+        self.windows.is_over(path.event_id())
+    }
+
+    /// Whether `path` is a segment a live playlist named recently.
+    pub fn is_live_segment(&self, path: &StreamPath) -> bool {
+        self.tracker.is_live(path)
+    }
+
+    /// Finds `path`: local file, then cache, then upstream. `directives` apply to
+    /// playlists only.
+    pub async fn get(
+        &self,
+        path: &StreamPath,
+        directives: &Directives,
+    ) -> Result<Content, SourceError> {
+        let kind = path.kind();
         if let Some(root) = &self.local
             && let Some(file) = self.local_file(root, path)
         {
+            if kind == Some(MediaKind::Playlist) && directives.is_blocking() {
+                self.wait_for_local(&file, directives).await;
+            }
             return Ok(Content::File(file));
         }
         let Some(url) = self.upstream_url(path) else {
             return Err(SourceError::NotFound);
         };
-        let is_playlist = path.kind().is_some_and(|k| k.is_playlist());
-        if let Some(cache) = &self.cache
-            && let Some(file) = cache.lookup(path)
-        {
-            return Ok(Content::File(file));
+        match kind {
+            Some(MediaKind::Playlist) => self.playlist(path, url, directives).await,
+            // Steering manifests and asset lists change while they are in use.
+            Some(MediaKind::Document(_)) => match self.client.get(url, None, false).await? {
+                Fetched::Body(bytes, _) => Ok(Content::Bytes(bytes)),
+                Fetched::NotModified => Err(SourceError::Upstream("unasked 304".into())),
+            },
+            _ => self.segment(path, url).await,
         }
-        let key = format!("{}/{}", path.event_id(), path.relative());
+    }
+
+    /// A local playlist asked for with `_HLS_msn`: waits until the file holds the
+    /// segment (or part), it ends, or the blocking bound passes; then it is served as
+    /// it is.
+    async fn wait_for_local(&self, file: &Path, directives: &Directives) {
+        let deadline = Instant::now() + self.blocking;
+        loop {
+            let done = match tokio::fs::read_to_string(file).await {
+                Ok(text) => directives.satisfied_by(&live::facts(&text)),
+                Err(_) => true,
+            };
+            if done || Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(LOCAL_RELOAD_POLL).await;
+        }
+    }
+
+    /// Runs `leader` once for every concurrent caller with the same `key`.
+    async fn single_flight<F, Fut>(&self, key: String, leader: F) -> Result<Content, SourceError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Content, SourceError>>,
+    {
         let flight: Flight = {
             let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
             flights.entry(key.clone()).or_default().clone()
         };
-        let result = flight
-            .get_or_init(|| self.fetch(path, url, is_playlist))
-            .await
-            .clone();
-        {
-            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
-            if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                flights.remove(&key);
-            }
+        let result = flight.get_or_init(leader).await.clone();
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(&key);
         }
         result
     }
 
-    /// One upstream download (the leader of a flight), stored in the cache when it is
-    /// a segment or a finished playlist.
-    async fn fetch(
+    /// A playlist from the origin. A cached finished copy answers without asking once
+    /// the event's window is over, and when the origin fails.
+    async fn playlist(
+        &self,
+        path: &StreamPath,
+        mut url: Url,
+        directives: &Directives,
+    ) -> Result<Content, SourceError> {
+        // A recording's playlist is a cache lookup (counted); a live event's cached
+        // copy is only a fallback (not counted: it is not what is served).
+        if self.windows.is_over(path.event_id())
+            && let Some(hit) = self.cache.as_ref().and_then(|c| c.lookup_entry(path))
+        {
+            return Ok(Content::File(hit.file));
+        }
+        let cached = self.cache.as_ref().and_then(|c| c.peek(path));
+        let query = directives.query();
+        url.set_query(query.as_deref());
+        let key = format!(
+            "{}/{}?{}",
+            path.event_id(),
+            path.relative(),
+            query.unwrap_or_default()
+        );
+        let held = directives.is_blocking();
+        let result = self
+            .single_flight(key, || self.fetch_playlist(path, url, held))
+            .await;
+        match (result, cached) {
+            (Err(SourceError::Upstream(e)), Some(hit)) => {
+                tracing::warn!("upstream failed for {path}: {e}; serving the cached finished copy");
+                Ok(Content::File(hit.file))
+            }
+            (result, _) => result,
+        }
+    }
+
+    /// One playlist download (the leader of a flight): read by the tracker (a restart
+    /// drops the event's cache), kept when finished, a stale finished copy dropped
+    /// when it is live.
+    async fn fetch_playlist(
         &self,
         path: &StreamPath,
         url: Url,
-        is_playlist: bool,
+        held: bool,
+    ) -> Result<Content, SourceError> {
+        let started = Instant::now();
+        let Fetched::Body(bytes, validators) = self.client.get(url.clone(), None, held).await?
+        else {
+            return Err(SourceError::Upstream("unasked 304".into()));
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Ok(Content::Bytes(bytes));
+        };
+        let facts = live::facts(text);
+        let ended = facts.ended;
+        let segments: Vec<StreamPath> = facts
+            .segments
+            .iter()
+            .filter_map(|uri| self.origin_path(path.event_id(), &url.join(uri).ok()?))
+            .collect();
+        let restarted = self.tracker.observe(path, facts, &segments, started);
+        let Some(cache) = self.cache.clone() else {
+            return Ok(Content::Bytes(bytes));
+        };
+        if restarted {
+            let event = path.event_id().to_owned();
+            let c = cache.clone();
+            let removed = tokio::task::spawn_blocking(move || c.clear_event(&event))
+                .await
+                .unwrap_or(0);
+            tracing::info!(
+                "{path} restarted (encoder restart): dropped {removed} cached files of event {}",
+                path.event_id()
+            );
+        }
+        if !ended {
+            cache.remove(path);
+            return Ok(Content::Bytes(bytes));
+        }
+        Ok(self.store(path, bytes, validators).await)
+    }
+
+    /// A segment (or key, init section, subtitle): cached and, when live, validated.
+    async fn segment(&self, path: &StreamPath, url: Url) -> Result<Content, SourceError> {
+        let Some(cache) = &self.cache else {
+            return match self.client.get(url, None, false).await? {
+                Fetched::Body(bytes, _) => Ok(Content::Bytes(bytes)),
+                Fetched::NotModified => Err(SourceError::Upstream("unasked 304".into())),
+            };
+        };
+        if let Some(hit) = cache.lookup_entry(path)
+            && !self.must_validate(path, &hit)
+        {
+            return Ok(Content::File(hit.file));
+        }
+        let key = format!("{}/{}", path.event_id(), path.relative());
+        self.single_flight(key, || self.fetch_segment(cache, path, url))
+            .await
+    }
+
+    /// Whether a cached copy must be confirmed by the origin before it is served.
+    fn must_validate(&self, path: &StreamPath, hit: &Hit) -> bool {
+        self.tracker.is_live(path)
+            && !self.windows.is_over(path.event_id())
+            && hit
+                .validated
+                .is_none_or(|at| at.elapsed() >= LIVE_VALIDATE_EVERY)
+    }
+
+    /// One segment download or re-validation (the leader of a flight).
+    async fn fetch_segment(
+        &self,
+        cache: &SegmentCache,
+        path: &StreamPath,
+        url: Url,
     ) -> Result<Content, SourceError> {
         // A flight that started after another one finished finds its result on disk.
-        if let Some(cache) = &self.cache
-            && let Some(file) = cache.lookup(path)
+        let hit = cache.peek(path);
+        if let Some(h) = &hit
+            && !self.must_validate(path, h)
         {
-            return Ok(Content::File(file));
+            return Ok(Content::File(h.file.clone()));
         }
-        let bytes = self.download(url).await?;
-        let cacheable =
-            !is_playlist || std::str::from_utf8(&bytes).is_ok_and(playlist::is_complete);
-        if cacheable && let Some(cache) = &self.cache {
-            let cache = cache.clone();
-            let owned = path.clone();
-            let data = bytes.clone();
-            let stored = tokio::task::spawn_blocking(move || cache.store(&owned, &data))
+        let known = hit
+            .as_ref()
+            .and_then(|h| h.validators.as_ref())
+            .filter(|v| v.usable());
+        match (self.client.get(url, known, false).await, hit) {
+            (Ok(Fetched::NotModified), Some(h)) => {
+                cache.mark_validated(path);
+                Ok(Content::File(h.file))
+            }
+            (Ok(Fetched::Body(bytes, validators)), _) => {
+                Ok(self.store(path, bytes, validators).await)
+            }
+            (Ok(Fetched::NotModified), None) => Err(SourceError::Upstream("unasked 304".into())),
+            (Err(SourceError::NotFound), Some(_)) => {
+                cache.remove(path);
+                Err(SourceError::NotFound)
+            }
+            // The origin is down: the copy held is the best there is.
+            (Err(SourceError::Upstream(e)), Some(h)) => {
+                tracing::debug!("re-validating {path} failed ({e}); serving the cached copy");
+                Ok(Content::File(h.file))
+            }
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    /// Puts a download in the cache; the bytes themselves when it cannot be written.
+    async fn store(&self, path: &StreamPath, bytes: Bytes, validators: Validators) -> Content {
+        let Some(cache) = self.cache.clone() else {
+            return Content::Bytes(bytes);
+        };
+        let owned = path.clone();
+        let data = bytes.clone();
+        let stored =
+            tokio::task::spawn_blocking(move || cache.store_with(&owned, &data, Some(validators)))
                 .await
                 .ok()
                 .flatten();
-            if let Some(file) = stored {
-                return Ok(Content::File(file));
-            }
+        match stored {
+            Some(file) => Content::File(file),
+            None => Content::Bytes(bytes),
         }
-        Ok(Content::Bytes(bytes))
-    }
-
-    /// GETs `url` whole: 404/410 upstream is our 404, anything else that is not a
-    /// success (or a body over [`MAX_UPSTREAM_BYTES`]) is a 502.
-    async fn download(&self, url: Url) -> Result<Bytes, SourceError> {
-        let shown = redact_url(&url);
-        let mut resp = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| SourceError::Upstream(format!("{shown}: {}", error_chain(&e))))?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
-            return Err(SourceError::NotFound);
-        }
-        if !status.is_success() {
-            return Err(SourceError::Upstream(format!("{shown} answered {status}")));
-        }
-        let mut body = Vec::with_capacity(
-            resp.content_length()
-                .map_or(64 * 1024, |n| n.min(MAX_UPSTREAM_BYTES as u64) as usize),
-        );
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| SourceError::Upstream(format!("{shown}: {}", error_chain(&e))))?
-        {
-            if body.len() + chunk.len() > MAX_UPSTREAM_BYTES {
-                return Err(SourceError::Upstream(format!(
-                    "{shown}: body larger than {MAX_UPSTREAM_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(body))
     }
 
     /// The canonical local file for `path`, if it exists inside the root (and outside
@@ -265,7 +432,7 @@ impl Source {
         }
         let resolved = self.resolve(root, path, &candidate);
         self.resolved
-            .insert(candidate, (std::time::Instant::now(), resolved.clone()));
+            .insert(candidate, (Instant::now(), resolved.clone()));
         resolved
     }
 
@@ -283,87 +450,21 @@ impl Source {
         canonical.is_file().then_some(canonical)
     }
 
+    /// The event path an absolute origin URL names (under the event's upstream
+    /// directory), so that a playlist naming the origin can be sent through the gate.
+    pub fn origin_path(&self, event_id: &str, url: &Url) -> Option<StreamPath> {
+        self.origins.origin_path(event_id, url)
+    }
+
+    /// Whether `url` is on one of the origins this server proxies.
+    pub fn is_origin_host(&self, url: &Url) -> bool {
+        self.origins.is_origin_host(url)
+    }
+
     /// The upstream URL of `path`, when this event has an upstream.
     pub fn upstream_url(&self, path: &StreamPath) -> Option<Url> {
-        if let Some(event) = self.events.get(path.event_id()) {
-            if let Some(master) = &event.master
-                && path.relative() == "index.m3u8"
-            {
-                return Some(master.clone());
-            }
-            return event.base.join(&encode_relative(path)).ok();
-        }
-        let base = self.upstream.as_ref()?;
-        base.join(&format!("{}/{}", path.event_id(), encode_relative(path)))
-            .ok()
+        self.origins.upstream_url(path)
     }
-}
-
-/// A directory URL (ending in `/`) so that `join` appends instead of replacing.
-pub(crate) fn dir_url(mut url: Url) -> Url {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url
-}
-
-/// `stream_url` either names a directory (`.../`) or a master playlist, whose
-/// directory holds the rest.
-fn event_upstream(url: Url) -> EventUpstream {
-    if url.path().ends_with('/') {
-        return EventUpstream {
-            base: url,
-            master: None,
-        };
-    }
-    let base = url.join("./").unwrap_or_else(|_| url.clone());
-    EventUpstream {
-        base,
-        master: Some(url),
-    }
-}
-
-/// The relative path, percent-encoded again for a URL.
-fn encode_relative(path: &StreamPath) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'%')
-        .add(b'/');
-    path.relative()
-        .split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The URL without query or credentials, for messages.
-fn redact_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    let _ = shown.set_password(None);
-    let _ = shown.set_username("");
-    shown.to_string()
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -384,6 +485,7 @@ mod tests {
                     .map(|(id, u)| ((*id).to_owned(), Url::parse(u).expect("url")))
                     .collect(),
                 timeout: Duration::from_secs(1),
+                ..SourceOptions::default()
             },
             None,
         )

@@ -39,15 +39,22 @@ async fn concurrent_misses_make_one_upstream_request_and_outages_serve_the_cache
     );
     assert!(cache_dir.path().join("demo/360p/seg_001.ts").is_file());
 
-    // A finished (VOD) playlist may be cached too.
+    // A finished (VOD) playlist is kept, but while its event might still be live
+    // (this server does not know its schedule) it is asked for again every time: an
+    // encoder restart may make it live again.
     let vod = hls.url("/streams/demo/360p/index.m3u8");
     assert_eq!(fetch(&vod, &token).await.0, 200);
     assert_eq!(fetch(&vod, &token).await.0, 200);
-    assert_eq!(origin.hits("demo/360p/index.m3u8"), 1);
+    assert_eq!(origin.hits("demo/360p/index.m3u8"), 2);
+    assert!(cache_dir.path().join("demo/360p/index.m3u8").is_file());
 
-    // The origin goes down: what is cached still plays, the rest is a clear 502.
+    // The origin goes down: what is cached still plays (the kept playlist too), the
+    // rest is a clear 502.
     origin.down.store(true, Ordering::SeqCst);
     assert_eq!(fetch(&seg, &token).await.0, 200);
+    let (status, body) = fetch(&vod, &token).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("#EXT-X-ENDLIST"));
     let resp = reqwest::Client::new()
         .get(hls.url("/streams/demo/360p/seg_002.ts"))
         .bearer_auth(&token)

@@ -139,6 +139,12 @@ pub struct HlsConfig {
     /// unavailable` (proxy and hybrid modes), in seconds.
     #[schemars(range(min = 1, max = 600))]
     pub upstream_timeout_seconds: u64,
+    /// How long an LL-HLS blocking playlist reload (`_HLS_msn`) may be held, by the
+    /// origin in proxy mode or waiting for the file in local mode, before it fails
+    /// (proxy) or the current playlist is sent (local), in seconds. Separate from
+    /// `upstream_timeout_seconds` because LL-HLS allows a hold of three target durations.
+    #[schemars(range(min = 1, max = 600))]
+    pub blocking_reload_timeout_seconds: u64,
     /// How often to poll the platform for revocations when push is unavailable, in milliseconds.
     #[schemars(range(min = 100, max = 3_600_000))]
     pub revocation_poll_interval_ms: u64,
@@ -191,6 +197,7 @@ impl Default for HlsConfig {
             segment_cache_max_size_gb: 50.0,
             segment_cache_max_age_hours: 72.0,
             upstream_timeout_seconds: 15,
+            blocking_reload_timeout_seconds: 30,
             revocation_poll_interval_ms: 30_000,
             revocation_push: true,
             cors_allowed_origin: None,

@@ -289,12 +289,17 @@ where
 
 /// A real HTTP origin on 127.0.0.1 port 0 serving files from a directory, counting
 /// requests per path, optionally slow, and switchable to "down" (connection refused
-/// is simulated by answering 503 while down, or by stopping it).
+/// is simulated by answering 503 while down, or by stopping it). Like nginx it sends
+/// `ETag` and `Last-Modified` and answers `If-None-Match` with 304. Every request is
+/// logged (`path?query`, and whether it carried an `Authorization` header), and
+/// requests with `_HLS_msn` can be held for `hold_blocking`.
 pub struct Origin {
     pub base: String,
     pub hits: Arc<Mutex<HashMap<String, u64>>>,
     pub total: Arc<AtomicU64>,
     pub down: Arc<AtomicBool>,
+    pub log: Arc<Mutex<Vec<OriginRequest>>>,
+    pub hold_blocking: Arc<Mutex<Duration>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -306,25 +311,43 @@ impl Origin {
         let hits: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let total = Arc::new(AtomicU64::new(0));
         let down = Arc::new(AtomicBool::new(false));
-        let (h, t, d) = (hits.clone(), total.clone(), down.clone());
+        let log: Arc<Mutex<Vec<OriginRequest>>> = Arc::default();
+        let hold_blocking = Arc::new(Mutex::new(Duration::ZERO));
+        let (h, t, d, l, hb) = (
+            hits.clone(),
+            total.clone(),
+            down.clone(),
+            log.clone(),
+            hold_blocking.clone(),
+        );
         let app = poem::endpoint::make(move |req: poem::Request| {
             let (hits, total, down, root) = (h.clone(), t.clone(), d.clone(), root.clone());
+            let (log, hold) = (l.clone(), *hb.lock().expect("hold"));
             async move {
                 let path = req.uri().path().trim_start_matches('/').to_owned();
+                let query = req.uri().query().map(str::to_owned);
+                log.lock().expect("log").push(OriginRequest {
+                    path: path.clone(),
+                    query: query.clone(),
+                    authorization: req.headers().contains_key("authorization"),
+                    user_agent: req
+                        .headers()
+                        .get("user-agent")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                });
                 total.fetch_add(1, Ordering::SeqCst);
                 *hits.lock().expect("hits").entry(path.clone()).or_default() += 1;
                 tokio::time::sleep(delay).await;
+                if query.as_deref().is_some_and(|q| q.contains("_HLS_msn=")) {
+                    tokio::time::sleep(hold).await;
+                }
                 if down.load(Ordering::SeqCst) {
                     return poem::Response::builder()
                         .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
                         .body("down");
                 }
-                match std::fs::read(root.join(&path)) {
-                    Ok(bytes) => poem::Response::builder().body(bytes),
-                    Err(_) => poem::Response::builder()
-                        .status(poem::http::StatusCode::NOT_FOUND)
-                        .body("no"),
-                }
+                origin_file(&root.join(&path), &req)
             }
         });
         let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
@@ -352,9 +375,16 @@ impl Origin {
             hits,
             total,
             down,
+            log,
+            hold_blocking,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// The requests made so far.
+    pub fn requests(&self) -> Vec<OriginRequest> {
+        self.log.lock().expect("log").clone()
     }
 
     pub fn hits(&self, path: &str) -> u64 {
@@ -374,6 +404,47 @@ impl Origin {
             let _ = task.await;
         }
     }
+}
+
+/// One request the origin received.
+#[derive(Debug, Clone)]
+pub struct OriginRequest {
+    pub path: String,
+    pub query: Option<String>,
+    pub authorization: bool,
+    pub user_agent: Option<String>,
+}
+
+/// A file as nginx serves it: `ETag` ("mtime-length") and `Last-Modified`, 304 for a
+/// matching `If-None-Match`.
+fn origin_file(file: &Path, req: &poem::Request) -> poem::Response {
+    use poem::http::{StatusCode, header};
+    let (Ok(meta), Ok(bytes)) = (std::fs::metadata(file), std::fs::read(file)) else {
+        return poem::Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body("no");
+    };
+    let modified = meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    let nanos = modified
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let etag = format!("\"{nanos:x}-{:x}\"", bytes.len());
+    let last_modified = httpdate::fmt_http_date(modified);
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return poem::Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, etag)
+            .finish();
+    }
+    poem::Response::builder()
+        .header(header::ETAG, etag)
+        .header(header::LAST_MODIFIED, last_modified)
+        .body(bytes)
 }
 
 /// The `[hls]` lines of proxy mode: `origin`, and the segment cache in `cache`.
