@@ -371,10 +371,12 @@ async function main() {
       pages.splice(pages.indexOf(page3), 1);
     });
 
-    await step('where hls.js cannot run, the video element plays natively with ?__token=', async () => {
+    await step('where hls.js cannot run, the video element plays natively with ?__token=, and a token refresh renews it in place', async () => {
       // Without MediaSource, hls.js reports itself unsupported (as on iPhone Safari); this
       // Chromium plays HLS natively, so the page must fall back to <video src="...?__token=">.
       const native = await browser.newContext({ viewport: DESKTOP });
+      // A clock the test can move, to reach the 50-minute token refresh in seconds.
+      await native.clock.install();
       await native.addInitScript(() => {
         delete window.MediaSource;
         delete window.ManagedMediaSource;
@@ -401,6 +403,20 @@ async function main() {
           assert(/[?&]__token=[\w-]+\.[\w-]+\.[\w-]+/.test(q.url()), `${q.url().replace(/__token=[^&]+/, '__token=…')} went without ?__token=`);
         }
         console.log(`     native playback (canPlayType "${can.native}"): currentTime ${from.toFixed(2)} -> ${to.toFixed(2)} s, ${reqs.length} requests all with ?__token=`);
+
+        // The scheduled refresh (50 minutes in): the video element is handed the new
+        // token at once, before the old one runs out, and plays on from where it was.
+        const token = (u) => new URL(u).searchParams.get('__token');
+        const before = await page5.evaluate(() => ({ src: document.querySelector('#video').src, t: document.querySelector('#video').currentTime }));
+        await page5.clock.fastForward('50:05');
+        await page5.waitForFunction((old) => document.querySelector('#video').src !== old, before.src, { timeout: 20_000 });
+        const after = await waitPlaying(page5, 2, 30_000);
+        const src = await page5.evaluate(() => document.querySelector('#video').src);
+        assert(token(src) && token(src) !== token(before.src), 'the native source kept the old token after the refresh');
+        assert(after.from >= before.t - 3, `playback restarted at ${after.from.toFixed(1)} s instead of about ${before.t.toFixed(1)} s`);
+        const state = await page5.evaluate(() => window.__sg.state);
+        assert(state === 'playing', `after the refresh the player is ${state}`);
+        console.log(`     token refreshed at 50 min: source renewed, resumed at ${after.from.toFixed(1)} s (was ${before.t.toFixed(1)} s), playing on`);
       }
       await page5.close({ runBeforeUnload: true });
       pages.splice(pages.indexOf(page5), 1);

@@ -251,3 +251,38 @@ fn a_second_up_in_the_same_folder_stops_before_the_database() {
     );
     first.stop();
 }
+
+/// `validate --role up` and `up` never disagree about secrets: before the first `up` it
+/// says `up` will make them, afterwards it checks the ones `up` made.
+#[test]
+fn validate_for_up_judges_secrets_as_up_does() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("streamgate.toml"), config()).expect("write");
+    let validate = || {
+        Command::new(env!("CARGO_BIN_EXE_streamgate"))
+            .args(["validate", "--role", "up"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .expect("run")
+    };
+    let before = validate();
+    let stdout = String::from_utf8_lossy(&before.stdout);
+    assert!(before.status.success(), "{stdout}{}", String::from_utf8_lossy(&before.stderr));
+    assert!(stdout.contains("`up` will make development secrets for them in data/dev-secrets.env"), "{stdout}");
+    assert!(!dir.path().join("data/dev-secrets.env").exists(), "validate writes nothing");
+
+    let mut up = spawn(dir.path(), &["up", "--no-watch"], &[]);
+    up.wait_for("codes of demo");
+    up.stop();
+    let after = validate();
+    let stdout = String::from_utf8_lossy(&after.stdout);
+    assert!(after.status.success(), "{stdout}");
+    assert!(stdout.contains("from data/dev-secrets.env (development secrets, as `up` uses them"), "{stdout}");
+
+    // A damaged file is reported, not taken for "no secrets".
+    std::fs::write(dir.path().join("data/dev-secrets.env"), "PLAYBACK_SIGNING_SECRET=short\n").expect("write");
+    let broken = validate();
+    assert!(!broken.status.success());
+}

@@ -233,6 +233,15 @@ impl DevSecrets {
         }
     }
 
+    /// The secrets of an existing file, `None` when there is none yet.
+    fn load_existing(path: &Path) -> anyhow::Result<Option<Self>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
     fn load_or_create(path: &Path) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(path, &text),
@@ -297,6 +306,45 @@ impl DevSecrets {
             admin_hash,
         })
     }
+}
+
+/// What `validate --role up` should know about development secrets, so that it says
+/// what `up` would do instead of calling secrets missing that `up` supplies.
+pub enum DevSecretsFor {
+    /// The environment sets every secret `up` needs.
+    NotNeeded,
+    /// These secrets were filled into the environment from the existing file.
+    Filled(PathBuf, Vec<&'static str>),
+    /// `up` would make these secrets in that file (it does not exist yet).
+    WouldMake(PathBuf, Vec<&'static str>),
+}
+
+/// Fills `env` with the development secrets `up` would use for what the environment
+/// leaves unset, reading (never writing) `<data dir>/dev-secrets.env`.
+pub fn dev_secrets_for_validate(
+    env: &mut Env,
+    loaded: &Loaded,
+) -> anyhow::Result<DevSecretsFor> {
+    let missing: Vec<SecretKind> = Role::Up
+        .required_secrets()
+        .iter()
+        .copied()
+        .filter(|kind| kind.get(&loaded.secrets).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(DevSecretsFor::NotNeeded);
+    }
+    let path = data_dir(&loaded.config.platform.database_url).join(DEV_SECRETS_FILE);
+    let names = missing.iter().map(|k| k.var()).collect();
+    Ok(match DevSecrets::load_existing(&path)? {
+        Some(dev) => {
+            for kind in &missing {
+                env.set(kind.var(), dev.get(*kind));
+            }
+            DevSecretsFor::Filled(path, names)
+        }
+        None => DevSecretsFor::WouldMake(path, names),
+    })
 }
 
 /// Creates `path` readable by its owner only, before any secret is written to it.

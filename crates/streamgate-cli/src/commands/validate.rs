@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use streamgate_core::env::Env;
 use streamgate_core::{LoadOptions, Role, load};
 
+use super::up::DevSecretsFor;
+
 /// Options of `streamgate validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,12 +38,40 @@ impl From<RoleArg> for Role {
 
 /// Runs the check and prints the outcome.
 pub fn run(config: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
-    let options = LoadOptions {
+    let mut options = LoadOptions {
         config_path: config,
         env: Env::from_process(),
         role: args.role.map(Role::from),
         require_secrets: args.role.is_some(),
     };
+    // `up` fills unset secrets from its development secrets: judge them as it would.
+    let mut dev_note = None;
+    if options.role == Some(Role::Up) {
+        let first = load(&LoadOptions {
+            require_secrets: false,
+            ..options.clone()
+        });
+        if let Ok(first) = first {
+            match super::up::dev_secrets_for_validate(&mut options.env, &first)? {
+                DevSecretsFor::NotNeeded => {}
+                DevSecretsFor::Filled(path, names) => {
+                    dev_note = Some(format!(
+                        "{} from {} (development secrets, as `up` uses them; set them in the environment for anything but a trial)",
+                        names.join(", "),
+                        path.display()
+                    ));
+                }
+                DevSecretsFor::WouldMake(path, names) => {
+                    options.require_secrets = false;
+                    dev_note = Some(format!(
+                        "{} not set: `up` will make development secrets for them in {} (set them in the environment for anything but a trial)",
+                        names.join(", "),
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
     match load(&options) {
         Ok(loaded) => {
             let c = &loaded.config;
@@ -70,7 +100,10 @@ pub fn run(config: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
             for (path, var) in &loaded.env_overrides {
                 println!("  {path} is set by {var}");
             }
-            for note in &loaded.notes {
+            if let Some(note) = &dev_note {
+                println!("note: {note}");
+            }
+            for note in loaded.notes.iter().filter(|_| dev_note.is_none()) {
                 println!("note: {note}");
             }
             Ok(ExitCode::SUCCESS)

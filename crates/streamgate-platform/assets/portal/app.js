@@ -419,8 +419,13 @@ function scheduleRefresh(expiresInSeconds) {
   refreshTimer = window.setTimeout(refreshToken, wait * 1000);
 }
 
-/** Gets a new token for the same session; returns true when playback may go on. */
-async function refreshToken() {
+/**
+ * Gets a new token for the same session; returns true when playback may go on.
+ * `renewNative` (the scheduled refresh): on the native-HLS path the token is baked into
+ * every URL the video element holds, so it is handed the new one at once, before the
+ * old one runs out at the hour, instead of meeting a 403 mid-playback.
+ */
+async function refreshToken(renewNative = true) {
   if (!session) return false;
   const mine = session;
   window.clearTimeout(refreshTimer);
@@ -437,6 +442,7 @@ async function refreshToken() {
     // hls.js reads session.token in xhrSetup, so every later request carries this one.
     session.token = body.playbackToken;
     scheduleRefresh(Number(body.tokenExpiresIn) || 3600);
+    if (renewNative === true) renewNativeSource();
     return true;
   }
   if (res.status === 429) {
@@ -728,8 +734,11 @@ function startPlayback() {
   if (!el.stage.contains(document.activeElement)) el.play.focus({ preventScroll: true });
 }
 
-/** Starts (or restarts) loading the stream; `startAt` > 0 resumes a recording there. */
-function loadSource(startAt = -1) {
+/**
+ * Starts (or restarts) loading the stream; `startAt` > 0 resumes a recording there;
+ * `play: false` leaves a paused player paused (native path).
+ */
+function loadSource(startAt = -1, { play = true } = {}) {
   destroyHls();
   const url = sourceUrl();
   if (hlsJsUsable()) {
@@ -762,10 +771,22 @@ function loadSource(startAt = -1) {
     el.video.src = `${url}${url.includes('?') ? '&' : '?'}__token=${encodeURIComponent(session.token)}`;
     if (startAt > 0) el.video.addEventListener('loadedmetadata', () => { el.video.currentTime = startAt; }, { once: true });
     el.quality.hidden = true;
-    tryPlay();
+    if (play) tryPlay();
   } else {
     showError("This browser can't play the stream. Please try a current version of Chrome, Firefox, Edge or Safari.");
   }
+}
+
+/**
+ * Native HLS only: reloads the source with the current token at the same position (a
+ * recording) or the live edge, keeping play/pause as it was. A short reload, before
+ * any error, with no action from the viewer.
+ */
+function renewNativeSource() {
+  if (hls || !session || state === 'overlay' || !el.video.getAttribute('src')) return;
+  const wasPaused = el.video.paused;
+  const at = !isLiveStream && Number.isFinite(el.video.currentTime) ? el.video.currentTime : -1;
+  loadSource(at, { play: !wasPaused });
 }
 
 function destroyHls() {
@@ -851,7 +872,7 @@ function handleDenied() {
     return;
   }
   const mine = session;
-  deniedRefresh = refreshToken().then((ok) => {
+  deniedRefresh = refreshToken(false).then((ok) => {
     deniedRefresh = null;
     if (session !== mine || state === 'overlay') return;
     if (ok) {
@@ -888,7 +909,7 @@ function reconnect() {
       if (!res.ok && res.status !== 429 && res.status < 500) {
         const body = await readJson(res);
         if (res.status === 401) {
-          if (!(await refreshToken())) return;
+          if (!(await refreshToken(false))) return;
         } else if (endedBy(res, body)) {
           return;
         }
