@@ -47,6 +47,8 @@ struct Histogram {
 pub struct Metrics {
     redemptions: [AtomicU64; OUTCOMES.len()],
     latency: Mutex<[Histogram; ROUTES.len()]>,
+    /// Redemptions and session ends per event.
+    pub events: crate::audience::EventCounters,
 }
 
 impl Metrics {
