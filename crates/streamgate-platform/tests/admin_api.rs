@@ -340,6 +340,8 @@ async fn without_valid_credentials_every_admin_endpoint_is_401() {
             ("POST", "/api/admin/events/live/tokens".into()),
             ("GET", "/api/admin/events/live/tokens/export".into()),
             ("GET", "/api/admin/events/live/sessions".into()),
+            ("GET", "/api/admin/events/live/analytics".into()),
+            ("GET", "/api/admin/events/live/analytics/export".into()),
             ("GET", "/api/admin/tokens".into()),
             ("POST", format!("/api/admin/tokens/{code_id}/revoke")),
             ("POST", format!("/api/admin/tokens/{code_id}/unrevoke")),
