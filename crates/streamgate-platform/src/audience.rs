@@ -1,5 +1,6 @@
-//! Audience figures outside the admin API: Prometheus series labelled by event, and the
-//! hourly retention pruning of old sessions (`platform.analytics_retention_days`).
+//! Audience figures outside the admin API: Prometheus series labelled by event, the
+//! sealing of final minutes, and the hourly retention pruning of old sessions
+//! (`platform.analytics_retention_days`).
 //!
 //! The per-event gauge is read from the database at scrape time, so every instance
 //! reports the same viewers. The counters are this process's own (Prometheus sums
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use streamgate_store::analytics;
 use tokio::sync::watch;
@@ -125,24 +126,44 @@ fn escape(value: &str) -> String {
 /// How often old sessions are pruned.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Prunes sessions older than the retention now and every [`PRUNE_EVERY`] until
-/// `stop` turns true. Every instance may run it: the delete is idempotent.
-pub async fn prune_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+/// How often final minutes are sealed (the first time a minute after start).
+pub const SEAL_EVERY: Duration = Duration::from_secs(60);
+
+/// Prunes sessions older than the retention at once and every [`PRUNE_EVERY`], and
+/// seals final minutes every [`SEAL_EVERY`], until `stop` turns true. Every instance
+/// runs it: pruning is idempotent and sealing guarded (see
+/// `streamgate_store::analytics::seal`).
+pub async fn maintain(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut pruned_at: Option<Instant> = None;
     loop {
-        let days = i64::from(state.config().platform.analytics_retention_days);
-        let before = streamgate_store::now_ms() - days * 86_400_000;
-        match analytics::prune(&state.store, before).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("analytics retention: deleted {n} sessions older than {days} days"),
-            Err(e) => tracing::warn!("analytics retention: pruning failed: {e}"),
+        if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            prune(&state).await;
+            pruned_at = Some(Instant::now());
         }
         tokio::select! {
-            () = tokio::time::sleep(PRUNE_EVERY) => {}
+            () = tokio::time::sleep(SEAL_EVERY) => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {
             return;
         }
+        let clock = analytics::Clock {
+            now: streamgate_store::now_ms(),
+            timeout_ms: i64::from(state.config().platform.session_timeout_seconds) * 1000,
+        };
+        if let Err(e) = analytics::seal(&state.store, clock).await {
+            tracing::warn!("analytics: sealing minutes failed: {e}");
+        }
+    }
+}
+
+async fn prune(state: &AppState) {
+    let days = i64::from(state.config().platform.analytics_retention_days);
+    let before = streamgate_store::now_ms() - days * 86_400_000;
+    match analytics::prune(&state.store, before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("analytics retention: deleted {n} sessions older than {days} days"),
+        Err(e) => tracing::warn!("analytics retention: pruning failed: {e}"),
     }
 }
 

@@ -228,7 +228,7 @@ impl Platform {
                 }
             }));
         }
-        tasks.push(tokio::spawn(audience::prune_loop(
+        tasks.push(tokio::spawn(audience::maintain(
             self.state.clone(),
             stop_rx.clone(),
         )));

@@ -49,8 +49,6 @@ pub struct EventAnalyticsBody {
     pub average_watch_minutes: f64,
     /// Viewers with a live session now.
     pub viewers_now: i64,
-    /// Codes whose sessions came from more than one address (shared tickets).
-    pub shared_codes: i64,
     /// Width of a timeline bucket in seconds: 60, or more for spans over a day.
     pub interval_seconds: i64,
     /// When these figures were computed (RFC 3339).
@@ -81,7 +79,6 @@ impl EventAnalyticsBody {
             watch_minutes: minutes(a.watch_ms),
             average_watch_minutes: minutes(average),
             viewers_now: a.viewers_now,
-            shared_codes: a.shared_codes,
             interval_seconds: a.interval_ms / 1000,
             generated_at: format_ms(now),
             timeline: a
