@@ -93,6 +93,30 @@ impl EventAnalyticsBody {
     }
 }
 
+/// One event's viewers now.
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct EventViewers {
+    /// The event.
+    pub event_id: String,
+    /// Its title.
+    pub title: String,
+    /// Viewers with a live session.
+    pub viewers: i64,
+}
+
+/// Viewers now across events.
+#[derive(Debug, Clone, Object)]
+pub struct ViewersNow {
+    /// Viewers with a live session, all events.
+    pub total: i64,
+    /// The most watched events, most viewers first (at most [`TOP_EVENTS`]).
+    pub events: Vec<EventViewers>,
+}
+
+/// Most events [`ViewersNow`] lists.
+pub const TOP_EVENTS: usize = 10;
+
 /// The analytics JSON, or 404.
 #[derive(Debug, ApiResponse)]
 pub enum AnalyticsResponse {
@@ -139,6 +163,39 @@ impl AnalyticsApi {
         Ok(AnalyticsResponse::Ok(Json(EventAnalyticsBody::of(
             &id.0, figures, clock.now,
         ))))
+    }
+
+    /// Viewers now across events, most watched first: the dashboard's chart.
+    #[oai(
+        path = "/api/admin/analytics/viewers",
+        method = "get",
+        operation_id = "viewersNow"
+    )]
+    async fn viewers_now(
+        &self,
+        state: Data<&Arc<AppState>>,
+        _auth: AdminAuth,
+    ) -> Result<Json<ViewersNow>, ApiError> {
+        let clock = Clock {
+            now: now_ms(),
+            timeout_ms: timeout_ms(&state),
+        };
+        let all = analytics::viewers_by_event(&state.store, clock).await?;
+        let mut events = Vec::new();
+        for (event_id, viewers) in all.iter().take(TOP_EVENTS) {
+            let title = events::find(&state.store, event_id)
+                .await?
+                .map_or_else(|| event_id.clone(), |e| e.title);
+            events.push(EventViewers {
+                event_id: event_id.clone(),
+                title,
+                viewers: *viewers,
+            });
+        }
+        Ok(Json(ViewersNow {
+            total: all.iter().map(|(_, n)| n).sum(),
+            events,
+        }))
     }
 
     /// An event's audience per code as CSV:
