@@ -45,14 +45,14 @@ export function fmtMinutes(minutes) {
 function niceMax(n) {
   if (n <= 4) return Math.max(1, n);
   const pow = 10 ** Math.floor(Math.log10(n));
-  for (const step of [1, 2, 2.5, 5, 10]) if (n <= step * pow) return step * pow;
+  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (n <= step * pow) return step * pow;
   return 10 * pow;
 }
 
 /** The concurrent-viewer chart of `data` (the analytics JSON) as an SVG element. */
 export function viewersChart(data, { width = 720, height = 220 } = {}) {
   const points = data.timeline || [];
-  const m = { left: 44, right: 12, top: 12, bottom: 26 };
+  const m = { left: 44, right: 12, top: 24, bottom: 26 };
   const iw = width - m.left - m.right;
   const ih = height - m.top - m.bottom;
   const step = (data.intervalSeconds || 60) * 1000;
@@ -78,10 +78,12 @@ export function viewersChart(data, { width = 720, height = 220 } = {}) {
     root.append(svg('line', { class: 'chart-grid', x1: m.left, x2: width - m.right, y1: y(v), y2: y(v) }),
       svg('text', { class: 'chart-label', x: m.left - 6, y: y(v) + 4, 'text-anchor': 'end', text: numFmt.format(v) }));
   }
-  const ticks = points.length ? [t0, (t0 + t1) / 2, t1] : [];
-  ticks.forEach((t, i) => root.append(svg('text', {
-    class: 'chart-label', x: x(t), y: height - 8, 'text-anchor': ['start', 'middle', 'end'][i], text: timeFmt.format(new Date(t)),
-  })));
+  // Start and end, and the middle when the span is long enough to tell them apart.
+  const ticks = points.length ? [[t0, 'start'], [t1, 'end']] : [];
+  if (t1 - t0 >= 4 * 60_000) ticks.push([(t0 + t1) / 2, 'middle']);
+  for (const [t, anchor] of ticks) {
+    root.append(svg('text', { class: 'chart-label', x: x(t), y: height - 8, 'text-anchor': anchor, text: timeFmt.format(new Date(t)) }));
+  }
   if (!points.length) {
     root.append(svg('text', { class: 'chart-empty', x: width / 2, y: height / 2, 'text-anchor': 'middle', text: 'No viewers yet' }));
     return root;
@@ -99,7 +101,7 @@ export function viewersChart(data, { width = 720, height = 220 } = {}) {
     const px = x(Date.parse(data.peakAt) + step / 2);
     const py = y(data.peakConcurrentViewers);
     root.append(svg('circle', { class: 'chart-peak', cx: px, cy: py, r: 4 }),
-      svg('text', { class: 'chart-label chart-peak-label', x: px, y: Math.max(py - 8, m.top + 10), 'text-anchor': px > width * 0.8 ? 'end' : 'middle', text: `peak ${numFmt.format(data.peakConcurrentViewers)}` }));
+      svg('text', { class: 'chart-label chart-peak-label', x: px, y: py - 8, 'text-anchor': px > width * 0.8 ? 'end' : 'middle', text: `peak ${numFmt.format(data.peakConcurrentViewers)}` }));
   }
   return root;
 }
