@@ -110,10 +110,26 @@ async fn closed_story(app: &App, t0: i64) {
     );
     let (token, sid) = redeem(app, &a, "UA-A").await;
     release(app, &token).await;
-    place(app, &sid, t0, t0 + 29 * MIN + 30_000, Some(t0 + 30 * MIN), "127.0.0.1").await;
+    place(
+        app,
+        &sid,
+        t0,
+        t0 + 29 * MIN + 30_000,
+        Some(t0 + 30 * MIN),
+        "127.0.0.1",
+    )
+    .await;
     let (token, sid) = redeem(app, &b, "UA-B").await;
     release(app, &token).await;
-    place(app, &sid, t0 + 10 * MIN, t0 + 49 * MIN, Some(t0 + 50 * MIN), "127.0.0.1").await;
+    place(
+        app,
+        &sid,
+        t0 + 10 * MIN,
+        t0 + 49 * MIN,
+        Some(t0 + 50 * MIN),
+        "127.0.0.1",
+    )
+    .await;
     let (_, sid) = redeem(app, &c, "UA-C1").await;
     place(app, &sid, t0 + 20 * MIN, t0 + 25 * MIN, None, "127.0.0.1").await;
     // Stale now: the next redemption ends it as a timeout and starts another.
@@ -183,10 +199,11 @@ async fn simulated_viewers_give_the_peak_unique_viewers_watch_time_and_timeline(
             "{}: exactly one sealed",
             db.name
         );
-        let sealed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM analytics_minutes WHERE event_id = 'live'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("sealed minutes");
+        let sealed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM analytics_minutes WHERE event_id = 'live'")
+                .fetch_one(&app.pool)
+                .await
+                .expect("sealed minutes");
         assert_eq!(sealed, 50, "{}: one row per minute with viewers", db.name);
         let mut again = analytics(&app, &bearer).await;
         again["generatedAt"] = body["generatedAt"].clone();
@@ -215,8 +232,16 @@ async fn simulated_viewers_give_the_peak_unique_viewers_watch_time_and_timeline(
         );
         assert_eq!(&live[..50], &expected[..], "{}", db.name);
         let d_index = usize::try_from(d_start / MIN - t0 / MIN).expect("index");
-        assert!(live[50..d_index].iter().all(|&v| v == 0), "{}: {live:?}", db.name);
-        assert!(live[d_index..].iter().all(|&v| v == 1), "{}: {live:?}", db.name);
+        assert!(
+            live[50..d_index].iter().all(|&v| v == 0),
+            "{}: {live:?}",
+            db.name
+        );
+        assert!(
+            live[d_index..].iter().all(|&v| v == 1),
+            "{}: {live:?}",
+            db.name
+        );
         let watched = body["watchMinutes"].as_f64().expect("watchMinutes");
         let low = 80.0 + (before.max(heartbeat) - d_start) as f64 / MIN as f64 - 0.1;
         let high = 80.0 + (after - d_start) as f64 / MIN as f64 + 0.1;
@@ -239,7 +264,11 @@ async fn simulated_viewers_give_the_peak_unique_viewers_watch_time_and_timeline(
             "streamgate_event_session_ends_total{event=\"live\",reason=\"timeout\"} 1",
             "streamgate_event_session_ends_total{event=\"live\",reason=\"forced\"} 0",
         ] {
-            assert!(metrics.lines().any(|l| l == line), "{}: no {line:?} in\n{metrics}", db.name);
+            assert!(
+                metrics.lines().any(|l| l == line),
+                "{}: no {line:?} in\n{metrics}",
+                db.name
+            );
         }
 
         let resp = admin_get(&app, &bearer, "/api/admin/events/nope/analytics").await;
@@ -306,12 +335,66 @@ async fn the_csv_has_every_code_with_its_figures_and_no_formula_cells() {
         for (i, row) in rows.iter().enumerate() {
             let code = app.code("live", i).await;
             let expected: Vec<String> = match i {
-                0 => vec![code, "tickets".into(), at(0), at(30), "1".into(), "30.0".into(), "1".into(), "1".into()],
-                1 => vec![code, "tickets".into(), at(10), at(50), "1".into(), "40.0".into(), "1".into(), "1".into()],
-                2 => vec![code, "tickets".into(), at(20), at(45), "2".into(), "10.0".into(), "2".into(), "2".into()],
-                5 => vec![code, format!("'{formula}"), String::new(), String::new(), "0".into(), "0.0".into(), "0".into(), "0".into()],
-                6 => vec![code, "'-1+2".into(), String::new(), String::new(), "0".into(), "0.0".into(), "0".into(), "0".into()],
-                _ => vec![code, "tickets".into(), String::new(), String::new(), "0".into(), "0.0".into(), "0".into(), "0".into()],
+                0 => vec![
+                    code,
+                    "tickets".into(),
+                    at(0),
+                    at(30),
+                    "1".into(),
+                    "30.0".into(),
+                    "1".into(),
+                    "1".into(),
+                ],
+                1 => vec![
+                    code,
+                    "tickets".into(),
+                    at(10),
+                    at(50),
+                    "1".into(),
+                    "40.0".into(),
+                    "1".into(),
+                    "1".into(),
+                ],
+                2 => vec![
+                    code,
+                    "tickets".into(),
+                    at(20),
+                    at(45),
+                    "2".into(),
+                    "10.0".into(),
+                    "2".into(),
+                    "2".into(),
+                ],
+                5 => vec![
+                    code,
+                    format!("'{formula}"),
+                    String::new(),
+                    String::new(),
+                    "0".into(),
+                    "0.0".into(),
+                    "0".into(),
+                    "0".into(),
+                ],
+                6 => vec![
+                    code,
+                    "'-1+2".into(),
+                    String::new(),
+                    String::new(),
+                    "0".into(),
+                    "0.0".into(),
+                    "0".into(),
+                    "0".into(),
+                ],
+                _ => vec![
+                    code,
+                    "tickets".into(),
+                    String::new(),
+                    String::new(),
+                    "0".into(),
+                    "0.0".into(),
+                    "0".into(),
+                    "0".into(),
+                ],
             };
             assert_eq!(row, &expected, "{}: row {i}", db.name);
         }
@@ -345,13 +428,37 @@ async fn sessions_past_the_retention_are_pruned_when_the_platform_starts() {
         );
         let (token, sid_old) = redeem(&app, &old, "UA").await;
         release(&app, &token).await;
-        place(&app, &sid_old, now - 41 * day, now - 40 * day, Some(now - 40 * day), "127.0.0.1").await;
+        place(
+            &app,
+            &sid_old,
+            now - 41 * day,
+            now - 40 * day,
+            Some(now - 40 * day),
+            "127.0.0.1",
+        )
+        .await;
         let (token, sid_recent) = redeem(&app, &recent, "UA").await;
         release(&app, &token).await;
-        place(&app, &sid_recent, now - 11 * day, now - 10 * day, Some(now - 10 * day), "127.0.0.1").await;
+        place(
+            &app,
+            &sid_recent,
+            now - 11 * day,
+            now - 10 * day,
+            Some(now - 10 * day),
+            "127.0.0.1",
+        )
+        .await;
         // Abandoned long ago and never ended: pruned too.
         let (_, sid_open) = redeem(&app, &open, "UA").await;
-        place(&app, &sid_open, now - 35 * day, now - 35 * day, None, "127.0.0.1").await;
+        place(
+            &app,
+            &sid_open,
+            now - 35 * day,
+            now - 35 * day,
+            None,
+            "127.0.0.1",
+        )
+        .await;
         app.stop().await;
 
         let app = App::start_with(&db, &config).await;
@@ -366,7 +473,7 @@ async fn sessions_past_the_retention_are_pruned_when_the_platform_starts() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        assert_eq!(left, [sid_recent.clone()], "{}", db.name);
+        assert_eq!(left, [sid_recent], "{}", db.name);
         // The codes keep their first redemption: their status does not go back to unused.
         let redeemed: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM access_codes WHERE event_id = 'live' AND redeemed_at IS NOT NULL",

@@ -121,7 +121,11 @@ async fn run(db: &TestDb, sessions: usize, hours: i64) {
         rows.len()
     );
     let (took, _) = best_of(5, || analytics::viewers_by_event(&store, clock)).await;
-    println!("[{}] viewers per event (metrics): best {:.1} ms", db.name, ms(took.0));
+    println!(
+        "[{}] viewers per event (metrics): best {:.1} ms",
+        db.name,
+        ms(took.0)
+    );
     let bytes = after - before;
     let viewer_hours = figures.watch_ms as f64 / 3_600_000.0;
     println!(
@@ -153,7 +157,9 @@ async fn insert_sessions(store: &Store, sessions: usize, t0: i64, now: i64) {
             // Found stale when the code was used again, a while later.
             (_, 0..20) => (
                 end,
-                (end + rng.random_range(60_000..1_800_000)).min(now).to_string(),
+                (end + rng.random_range(60_000..1_800_000))
+                    .min(now)
+                    .to_string(),
                 "'timeout'",
             ),
             _ => (end - 10_000, end.to_string(), "'released'"),

@@ -351,7 +351,10 @@ pub async fn code_stats(
 }
 
 /// Live sessions per event, most watched first: the `/metrics` gauge.
-pub async fn viewers_by_event(store: &Store, clock: Clock) -> Result<Vec<(String, i64)>, StoreError> {
+pub async fn viewers_by_event(
+    store: &Store,
+    clock: Clock,
+) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query(
         "SELECT event_id, COUNT(*) AS n FROM sessions \
          WHERE ended_at IS NULL AND last_heartbeat >= $1 \

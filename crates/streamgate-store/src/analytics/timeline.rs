@@ -122,7 +122,10 @@ mod tests {
         // Three watch; one leaves at 5:00.000 exactly, so minute 5 had two at most.
         let mut left = m(5, 2, -1);
         left.starts_changed = true;
-        let values: Vec<i64> = per_minute(&[m(0, 3, 3), left]).iter().map(|v| v.1).collect();
+        let values: Vec<i64> = per_minute(&[m(0, 3, 3), left])
+            .iter()
+            .map(|v| v.1)
+            .collect();
         assert_eq!(values, [3, 3, 3, 3, 3, 2]);
     }
 
@@ -151,7 +154,13 @@ mod tests {
         assert_eq!(got, [(4, 2), (5, 0), (6, 1)]);
         assert_eq!(peak(&minutes), Some((4, 2)));
         let (one, _) = buckets(&[(8, 0), (9, 4)], MAX_POINTS);
-        assert_eq!(one, [Point { at: 9 * MINUTE_MS, viewers: 4 }]);
+        assert_eq!(
+            one,
+            [Point {
+                at: 9 * MINUTE_MS,
+                viewers: 4
+            }]
+        );
     }
 
     #[test]
