@@ -73,6 +73,17 @@ async fn place(app: &App, sid: &str, start: i64, heartbeat: i64, ended: Option<i
     .expect("place redemption");
 }
 
+async fn metrics(app: &App) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
 async fn admin_get(app: &App, bearer: &str, path: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
@@ -152,6 +163,145 @@ async fn closed_story(app: &App, t0: i64) {
     .await;
 }
 
+/// The minutes of the closed story: 1 viewer for 10, 2 for 10, 3 for 5, ...
+fn closed_timeline() -> Vec<i64> {
+    [(1, 10), (2, 10), (3, 5), (2, 5), (1, 10), (2, 5), (1, 5)]
+        .iter()
+        .flat_map(|&(v, n)| std::iter::repeat_n(v, n))
+        .collect()
+}
+
+/// The figures of [`closed_story`]; returns the analytics body.
+async fn check_closed_story(app: &App, db: &TestDb, bearer: &str, t0: i64) -> Value {
+    let body = analytics(app, bearer).await;
+    assert_eq!(body["eventId"], "live", "{}", db.name);
+    assert_eq!(body["peakConcurrentViewers"], 3, "{}: {body}", db.name);
+    assert_eq!(body["peakAt"], format_ms(t0 + 20 * MIN), "{}", db.name);
+    assert_eq!(body["uniqueViewers"], 3, "{}", db.name);
+    assert_eq!(body["sessions"], 4, "{}", db.name);
+    assert_eq!(body["watchMinutes"], 80.0, "{}", db.name);
+    assert_eq!(body["averageWatchMinutes"], 26.7, "{}", db.name);
+    assert_eq!(body["viewersNow"], 0, "{}", db.name);
+    assert_eq!(body["intervalSeconds"], 60, "{}", db.name);
+    assert_eq!(viewers(&body), closed_timeline(), "{}", db.name);
+    let timeline = body["timeline"].as_array().expect("timeline");
+    for (i, point) in timeline.iter().enumerate() {
+        let at = t0 + i64::try_from(i).expect("index") * MIN;
+        assert_eq!(point["at"], format_ms(at), "{}: point {i}", db.name);
+    }
+
+    body
+}
+
+/// Sealing the final minutes changes nothing in the answer, two instances sealing at
+/// once write them once, and another instance answers the same.
+async fn check_sealing(app: &App, db: &TestDb, bearer: &str, body: &Value) {
+    // Sealing the final minutes (as every instance does each minute) changes
+    // nothing in the answer; two instances sealing at once write them once.
+    let clock = Clock {
+        now: now_ms(),
+        timeout_ms: 60_000,
+    };
+    let store = &app.state.store;
+    let (one, two) = tokio::join!(
+        analytics::seal_event(store, "live", clock),
+        analytics::seal_event(store, "live", clock)
+    );
+    assert!(
+        one.expect("seal") ^ two.expect("seal"),
+        "{}: exactly one sealed",
+        db.name
+    );
+    let sealed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM analytics_minutes WHERE event_id = 'live'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("sealed minutes");
+    assert_eq!(sealed, 50, "{}: one row per minute with viewers", db.name);
+    let mut again = analytics(app, bearer).await;
+    again["generatedAt"] = body["generatedAt"].clone();
+    assert_eq!(&again, body, "{}: sealed and derived agree", db.name);
+    // A second platform instance on the same database gives the same answer.
+    let other = App::start(db).await;
+    let mut theirs = analytics(&other, bearer).await;
+    theirs["generatedAt"] = body["generatedAt"].clone();
+    assert_eq!(&theirs, body, "{}: both instances agree", db.name);
+    other.stop().await;
+
+    let quiet = metrics(app).await;
+    assert!(
+        quiet
+            .lines()
+            .any(|l| l == "streamgate_event_viewers{event=\"live\"} 0"),
+        "{}: an event on air shows 0 viewers, not no series:\n{quiet}",
+        db.name
+    );
+}
+
+/// A viewer watching now extends the timeline to now and counts in every figure.
+async fn check_live_viewer(app: &App, db: &TestDb, bearer: &str, t0: i64) {
+    // D is watching now, for a minute and a half (after the sealed minutes: a
+    // session cannot start in a minute that is already final).
+    let d = app.code("live", 3).await;
+    let before = now_ms();
+    let (_, sid) = redeem(app, &d, "UA-D").await;
+    let heartbeat = now_ms();
+    let d_start = heartbeat - 90_000;
+    place(app, &sid, d_start, heartbeat, None, "127.0.0.1").await;
+    let body = analytics(app, bearer).await;
+    let after = now_ms();
+    assert_eq!(body["viewersNow"], 1, "{}", db.name);
+    assert_eq!(body["peakConcurrentViewers"], 3, "{}", db.name);
+    assert_eq!(body["uniqueViewers"], 4, "{}", db.name);
+    assert_eq!(body["sessions"], 5, "{}", db.name);
+    let live = viewers(&body);
+    let now_minute = (live.len() as i64 - 1) + t0 / MIN;
+    assert!(
+        (before / MIN..=after / MIN).contains(&now_minute),
+        "{}: the timeline runs to now",
+        db.name
+    );
+    assert_eq!(&live[..50], &closed_timeline()[..], "{}", db.name);
+    let d_index = usize::try_from(d_start / MIN - t0 / MIN).expect("index");
+    assert!(
+        live[50..d_index].iter().all(|&v| v == 0),
+        "{}: {live:?}",
+        db.name
+    );
+    assert!(
+        live[d_index..].iter().all(|&v| v == 1),
+        "{}: {live:?}",
+        db.name
+    );
+    let watched = body["watchMinutes"].as_f64().expect("watchMinutes");
+    let low = 80.0 + (before.max(heartbeat) - d_start) as f64 / MIN as f64 - 0.1;
+    let high = 80.0 + (after - d_start) as f64 / MIN as f64 + 0.1;
+    assert!((low..=high).contains(&watched), "{}: {watched}", db.name);
+}
+
+async fn check_metrics(app: &App, db: &TestDb) {
+    // Prometheus: the gauge from the database, the counters of this instance.
+    let metrics = metrics(app).await;
+    assert!(
+        !metrics.contains("streamgate_event_viewers{event=\"over\"}"),
+        "{}: an event off the air and unwatched has no series",
+        db.name
+    );
+    for line in [
+        "streamgate_event_viewers{event=\"live\"} 1",
+        "streamgate_event_redemptions_total{event=\"live\"} 5",
+        "streamgate_event_session_ends_total{event=\"live\",reason=\"released\"} 3",
+        "streamgate_event_session_ends_total{event=\"live\",reason=\"timeout\"} 1",
+        "streamgate_event_session_ends_total{event=\"live\",reason=\"forced\"} 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{}: no {line:?} in\n{metrics}",
+            db.name
+        );
+    }
+}
+
 #[tokio::test]
 async fn simulated_viewers_give_the_peak_unique_viewers_watch_time_and_timeline() {
     for db in TestDb::all().await {
@@ -161,121 +311,60 @@ async fn simulated_viewers_give_the_peak_unique_viewers_watch_time_and_timeline(
             .expect("token");
         let t0 = (now_ms() - 5 * 60 * MIN) / MIN * MIN;
         closed_story(&app, t0).await;
-
-        let body = analytics(&app, &bearer).await;
-        assert_eq!(body["eventId"], "live", "{}", db.name);
-        assert_eq!(body["peakConcurrentViewers"], 3, "{}: {body}", db.name);
-        assert_eq!(body["peakAt"], format_ms(t0 + 20 * MIN), "{}", db.name);
-        assert_eq!(body["uniqueViewers"], 3, "{}", db.name);
-        assert_eq!(body["sessions"], 4, "{}", db.name);
-        assert_eq!(body["watchMinutes"], 80.0, "{}", db.name);
-        assert_eq!(body["averageWatchMinutes"], 26.7, "{}", db.name);
-        assert_eq!(body["viewersNow"], 0, "{}", db.name);
-        assert_eq!(body["intervalSeconds"], 60, "{}", db.name);
-        let expected: Vec<i64> = [(1, 10), (2, 10), (3, 5), (2, 5), (1, 10), (2, 5), (1, 5)]
-            .iter()
-            .flat_map(|&(v, n)| std::iter::repeat_n(v, n))
-            .collect();
-        assert_eq!(viewers(&body), expected, "{}", db.name);
-        let timeline = body["timeline"].as_array().expect("timeline");
-        for (i, point) in timeline.iter().enumerate() {
-            let at = t0 + i64::try_from(i).expect("index") * MIN;
-            assert_eq!(point["at"], format_ms(at), "{}: point {i}", db.name);
-        }
-
-        // Sealing the final minutes (as every instance does each minute) changes
-        // nothing in the answer; two instances sealing at once write them once.
-        let clock = Clock {
-            now: now_ms(),
-            timeout_ms: 60_000,
-        };
-        let store = &app.state.store;
-        let (one, two) = tokio::join!(
-            analytics::seal_event(store, "live", clock),
-            analytics::seal_event(store, "live", clock)
-        );
-        assert!(
-            one.expect("seal") ^ two.expect("seal"),
-            "{}: exactly one sealed",
-            db.name
-        );
-        let sealed: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM analytics_minutes WHERE event_id = 'live'")
-                .fetch_one(&app.pool)
-                .await
-                .expect("sealed minutes");
-        assert_eq!(sealed, 50, "{}: one row per minute with viewers", db.name);
-        let mut again = analytics(&app, &bearer).await;
-        again["generatedAt"] = body["generatedAt"].clone();
-        assert_eq!(again, body, "{}: sealed and derived agree", db.name);
-
-        // D is watching now, for a minute and a half (after the sealed minutes: a
-        // session cannot start in a minute that is already final).
-        let d = app.code("live", 3).await;
-        let before = now_ms();
-        let (_, sid) = redeem(&app, &d, "UA-D").await;
-        let heartbeat = now_ms();
-        let d_start = heartbeat - 90_000;
-        place(&app, &sid, d_start, heartbeat, None, "127.0.0.1").await;
-        let body = analytics(&app, &bearer).await;
-        let after = now_ms();
-        assert_eq!(body["viewersNow"], 1, "{}", db.name);
-        assert_eq!(body["peakConcurrentViewers"], 3, "{}", db.name);
-        assert_eq!(body["uniqueViewers"], 4, "{}", db.name);
-        assert_eq!(body["sessions"], 5, "{}", db.name);
-        let live = viewers(&body);
-        let now_minute = (live.len() as i64 - 1) + t0 / MIN;
-        assert!(
-            (before / MIN..=after / MIN).contains(&now_minute),
-            "{}: the timeline runs to now",
-            db.name
-        );
-        assert_eq!(&live[..50], &expected[..], "{}", db.name);
-        let d_index = usize::try_from(d_start / MIN - t0 / MIN).expect("index");
-        assert!(
-            live[50..d_index].iter().all(|&v| v == 0),
-            "{}: {live:?}",
-            db.name
-        );
-        assert!(
-            live[d_index..].iter().all(|&v| v == 1),
-            "{}: {live:?}",
-            db.name
-        );
-        let watched = body["watchMinutes"].as_f64().expect("watchMinutes");
-        let low = 80.0 + (before.max(heartbeat) - d_start) as f64 / MIN as f64 - 0.1;
-        let high = 80.0 + (after - d_start) as f64 / MIN as f64 + 0.1;
-        assert!((low..=high).contains(&watched), "{}: {watched}", db.name);
-
-        // Prometheus: the gauge from the database, the counters of this instance.
-        let metrics = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        for line in [
-            "streamgate_event_viewers{event=\"live\"} 1",
-            "streamgate_event_redemptions_total{event=\"live\"} 5",
-            "streamgate_event_session_ends_total{event=\"live\",reason=\"released\"} 3",
-            "streamgate_event_session_ends_total{event=\"live\",reason=\"timeout\"} 1",
-            "streamgate_event_session_ends_total{event=\"live\",reason=\"forced\"} 0",
-        ] {
-            assert!(
-                metrics.lines().any(|l| l == line),
-                "{}: no {line:?} in\n{metrics}",
-                db.name
-            );
-        }
-
+        let body = check_closed_story(&app, &db, &bearer, t0).await;
+        check_sealing(&app, &db, &bearer, &body).await;
+        check_live_viewer(&app, &db, &bearer, t0).await;
+        check_metrics(&app, &db).await;
         let resp = admin_get(&app, &bearer, "/api/admin/events/nope/analytics").await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{}", db.name);
         app.stop().await;
         db.cleanup().await;
     }
+}
+
+/// A label a spreadsheet would run.
+const FORMULA: &str = "=HYPERLINK(\"http://evil.example\",\"x\")";
+
+/// The export's row for the `i`th code of the closed story (codes 5 and 6 carry
+/// formula-looking labels).
+fn expected_row(i: usize, code: String, t0: i64) -> Vec<String> {
+    let at = |m: i64| format_ms(t0 + m * MIN);
+    let (label, first, last, figures) = match i {
+        0 => ("tickets".to_owned(), at(0), at(30), ["1", "30.0", "1", "1"]),
+        1 => (
+            "tickets".to_owned(),
+            at(10),
+            at(50),
+            ["1", "40.0", "1", "1"],
+        ),
+        2 => (
+            "tickets".to_owned(),
+            at(20),
+            at(45),
+            ["2", "10.0", "2", "2"],
+        ),
+        5 => (
+            format!("'{FORMULA}"),
+            String::new(),
+            String::new(),
+            ["0", "0.0", "0", "0"],
+        ),
+        6 => (
+            "'-1+2".to_owned(),
+            String::new(),
+            String::new(),
+            ["0", "0.0", "0", "0"],
+        ),
+        _ => (
+            "tickets".to_owned(),
+            String::new(),
+            String::new(),
+            ["0", "0.0", "0", "0"],
+        ),
+    };
+    let mut row = vec![code, label, first, last];
+    row.extend(figures.iter().map(|f| (*f).to_owned()));
+    row
 }
 
 #[tokio::test]
@@ -287,10 +376,9 @@ async fn the_csv_has_every_code_with_its_figures_and_no_formula_cells() {
             .expect("token");
         let t0 = (now_ms() - 5 * 60 * MIN) / MIN * MIN;
         closed_story(&app, t0).await;
-        let formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
         let code5 = app.code("live", 5).await;
         let code6 = app.code("live", 6).await;
-        for (label, code) in [(formula, &code5), ("-1+2", &code6)] {
+        for (label, code) in [(FORMULA, &code5), ("-1+2", &code6)] {
             sqlx::query("UPDATE access_codes SET label = $1 WHERE code = $2")
                 .bind(label)
                 .bind(code)
@@ -331,72 +419,9 @@ async fn the_csv_has_every_code_with_its_figures_and_no_formula_cells() {
             .map(|r| r.expect("record").iter().map(str::to_owned).collect())
             .collect();
         assert_eq!(rows.len(), 40, "{}: every code of the event", db.name);
-        let at = |m: i64| format_ms(t0 + m * MIN);
         for (i, row) in rows.iter().enumerate() {
             let code = app.code("live", i).await;
-            let expected: Vec<String> = match i {
-                0 => vec![
-                    code,
-                    "tickets".into(),
-                    at(0),
-                    at(30),
-                    "1".into(),
-                    "30.0".into(),
-                    "1".into(),
-                    "1".into(),
-                ],
-                1 => vec![
-                    code,
-                    "tickets".into(),
-                    at(10),
-                    at(50),
-                    "1".into(),
-                    "40.0".into(),
-                    "1".into(),
-                    "1".into(),
-                ],
-                2 => vec![
-                    code,
-                    "tickets".into(),
-                    at(20),
-                    at(45),
-                    "2".into(),
-                    "10.0".into(),
-                    "2".into(),
-                    "2".into(),
-                ],
-                5 => vec![
-                    code,
-                    format!("'{formula}"),
-                    String::new(),
-                    String::new(),
-                    "0".into(),
-                    "0.0".into(),
-                    "0".into(),
-                    "0".into(),
-                ],
-                6 => vec![
-                    code,
-                    "'-1+2".into(),
-                    String::new(),
-                    String::new(),
-                    "0".into(),
-                    "0.0".into(),
-                    "0".into(),
-                    "0".into(),
-                ],
-                _ => vec![
-                    code,
-                    "tickets".into(),
-                    String::new(),
-                    String::new(),
-                    "0".into(),
-                    "0.0".into(),
-                    "0".into(),
-                    "0".into(),
-                ],
-            };
-            assert_eq!(row, &expected, "{}: row {i}", db.name);
+            assert_eq!(row, &expected_row(i, code, t0), "{}: row {i}", db.name);
         }
         let exports: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'analytics.export' AND target = 'live'",

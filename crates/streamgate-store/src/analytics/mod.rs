@@ -350,17 +350,22 @@ pub async fn code_stats(
         .collect()
 }
 
-/// Live sessions per event, most watched first: the `/metrics` gauge.
+/// Live sessions per event, most watched first: the `/metrics` gauge and the
+/// dashboard's chart. Events on air by their schedule (active, not archived) are
+/// listed with 0 when nobody watches, so their series drops to 0 instead of vanishing.
 pub async fn viewers_by_event(
     store: &Store,
     clock: Clock,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT event_id, COUNT(*) AS n FROM sessions \
-         WHERE ended_at IS NULL AND last_heartbeat >= $1 \
-         GROUP BY event_id ORDER BY n DESC, event_id",
+        "SELECT e.id AS event_id, COUNT(s.id) AS n FROM events e \
+         LEFT JOIN sessions s ON s.event_id = e.id AND s.ended_at IS NULL AND s.last_heartbeat >= $1 \
+         WHERE s.id IS NOT NULL \
+            OR (e.is_active = 1 AND e.is_archived = 0 AND e.starts_at <= $2 AND e.ends_at > $2) \
+         GROUP BY e.id ORDER BY n DESC, e.id",
     )
     .bind(clock.now - clock.timeout_ms)
+    .bind(clock.now)
     .fetch_all(store.pool())
     .await?;
     rows.iter()

@@ -90,6 +90,19 @@ pub async fn seal_event(store: &Store, event_id: &str, clock: Clock) -> Result<b
         &format!(" AND s.ended_at < {target}"),
     )
     .await?;
+    write(store, event_id, current, target, ended, &values).await
+}
+
+/// Moves the sealed point from `current` to `target` with the ended sessions' totals
+/// and writes the minutes, unless another instance moved it first.
+async fn write(
+    store: &Store,
+    event_id: &str,
+    current: Option<i64>,
+    target: i64,
+    ended: super::Totals,
+    values: &[(i64, i64)],
+) -> Result<bool, StoreError> {
     let mut tx = store.begin_write().await?;
     let moved = match current {
         Some(until) => sqlx::query(
