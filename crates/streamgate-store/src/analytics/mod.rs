@@ -216,7 +216,9 @@ async fn tail(
     // Whoever is still watching watches until now.
     if totals.live > 0 {
         let now = clock.now.div_euclid(MINUTE_MS);
-        let from = values.last().map_or(now, |(m, _)| m + 1);
+        // With no change since `since`, the live ones were carried in from before it.
+        let quiet_from = if totals.carried > 0 { first } else { now };
+        let from = values.last().map_or(quiet_from, |(m, _)| m + 1);
         values.extend((from..=now).map(|m| (m, totals.live)));
     }
     Ok((totals, values))
