@@ -12,9 +12,11 @@ use streamgate_store::analytics::{self, Clock, MINUTE_MS as MIN};
 
 const TIMEOUT: i64 = 60_000;
 
-/// Sessions of event `e`: (start, last heartbeat, end with reason), in minutes from
-/// `t0`, one code each.
-async fn fill(store: &Store, t0: i64, sessions: &[(i64, i64, Option<(i64, &str)>)]) {
+/// A session: start, last heartbeat, and end with its reason, in minutes from t0.
+type Span = (i64, i64, Option<(i64, &'static str)>);
+
+/// Sessions of event `e`, one code each.
+async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
     sqlx::query(
         "INSERT INTO events (id, title, description, starts_at, ends_at, access_window_hours, \
          is_active, is_archived, managed_by, created_at, updated_at) \
@@ -146,7 +148,7 @@ async fn sealing_random_audiences_at_random_moments_changes_nothing() {
         let t0 = 1_790_000_000_000 / MIN * MIN;
         let mut rng = rand::rngs::StdRng::seed_from_u64(21);
         let last_minute = 400;
-        let sessions: Vec<(i64, i64, Option<(i64, &str)>)> = (0..300)
+        let sessions: Vec<Span> = (0..300)
             .map(|_| {
                 let start = rng.random_range(0..300);
                 let heartbeat = (start + rng.random_range(0..120)).min(last_minute);
