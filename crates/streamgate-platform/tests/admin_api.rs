@@ -342,6 +342,7 @@ async fn without_valid_credentials_every_admin_endpoint_is_401() {
             ("GET", "/api/admin/events/live/sessions".into()),
             ("GET", "/api/admin/events/live/analytics".into()),
             ("GET", "/api/admin/events/live/analytics/export".into()),
+            ("GET", "/api/admin/analytics/viewers".into()),
             ("GET", "/api/admin/tokens".into()),
             ("POST", format!("/api/admin/tokens/{code_id}/revoke")),
             ("POST", format!("/api/admin/tokens/{code_id}/unrevoke")),

@@ -250,6 +250,16 @@ async fn check_live_viewer(app: &App, db: &TestDb, bearer: &str, t0: i64) {
     place(app, &sid, d_start, heartbeat, None, "127.0.0.1").await;
     let body = analytics(app, bearer).await;
     let after = now_ms();
+    // The dashboard's chart (no other event of the config is on the air).
+    let (status, now) =
+        common::read(admin_get(app, bearer, "/api/admin/analytics/viewers").await).await;
+    assert_eq!(status, 200, "{now}");
+    assert_eq!(
+        now,
+        json!({"total": 1, "events": [{"eventId": "live", "title": "Live now", "viewers": 1}]}),
+        "{}",
+        db.name
+    );
     assert_eq!(body["viewersNow"], 1, "{}", db.name);
     assert_eq!(body["peakConcurrentViewers"], 3, "{}", db.name);
     assert_eq!(body["uniqueViewers"], 4, "{}", db.name);
