@@ -252,6 +252,38 @@ async function main() {
       await shot(page, 'live-session');
     });
 
+    await step('audience chart picks up the viewer while the event is live', async () => {
+      // The panel refreshes itself every 10 s while the event is live: no reload.
+      await page.waitForFunction(() => document.querySelector('#aud-now .stat-value')?.textContent === '1', null, { timeout: 25_000 });
+      const chart = page.locator('[data-testid="viewers-chart"]');
+      assert(await chart.getAttribute('data-peak') === '1', `chart peak is ${await chart.getAttribute('data-peak')}`);
+      assert(Number(await chart.getAttribute('data-points')) >= 1, 'the chart has no points');
+      assert(await chart.getAttribute('role') === 'img', 'the chart is not announced as an image');
+      const desc = await page.textContent('#viewers-chart-desc');
+      assert(/^Peak 1 viewers at /.test(desc), `chart description is "${desc}"`);
+      assert(await page.locator('#viewers-chart-title').textContent() === 'Concurrent viewers', 'chart title');
+      // Its text alternative: the figures as a table.
+      await page.click('#viewers-data summary');
+      const cells = await page.locator('#viewers-table tbody tr td.num').allTextContents();
+      assert(cells.includes('1'), `chart table cells: ${JSON.stringify(cells)}`);
+      assert(await page.textContent('#aud-unique .stat-value') === '1', 'unique viewers');
+      assert(await page.textContent('#aud-peak .stat-value') === '1', 'peak viewers');
+      await page.locator('#audience-section').screenshot({ path: path.join(SHOTS, 'audience-chart.png') });
+      await shot(page, 'audience-live');
+    });
+
+    await step('dashboard charts viewers now by event', async () => {
+      await page.click('[data-testid="nav-dashboard"]');
+      const bars = page.locator('[data-testid="now-chart"]');
+      await bars.waitFor();
+      const text = await bars.textContent();
+      assert(text.includes(title.slice(0, 29)) && text.includes('1'), `dashboard chart says "${text}"`);
+      assert((await page.textContent('#now-list')).includes(`${title}: 1`), 'the chart\'s text alternative lacks the event');
+      await shot(page, 'dashboard-viewers-now');
+      await page.goto(`${BASE}/admin#/events/${encodeURIComponent(eventId)}`);
+      await page.locator('#sessions-table tbody tr.session-row').waitFor();
+    });
+
     await step('force release the session', async () => {
       await page.click('#sessions-table tbody tr.session-row .release-session');
       await confirm(page);
@@ -260,6 +292,19 @@ async function main() {
       await page.waitForFunction(() => document.querySelector('#sessions-count')?.textContent.startsWith('0 sessions'));
       assert(await page.locator('#sessions-table tbody tr.session-row').count() === 0, 'session came back after a refresh');
       await shot(page, 'session-released');
+    });
+
+    await step('export the per-code audience CSV', async () => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-analytics')]);
+      const file = await download.path();
+      assert(file, `download failed: ${await download.failure()}`);
+      const lines = (await fs.readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l.length > 0);
+      assert(lines[0] === 'code,label,firstSeen,lastSeen,sessions,watchMinutes,devices,addresses', `analytics CSV header is "${lines[0]}"`);
+      const rows = lines.slice(1).map(parseCsvLine);
+      assert(rows.length === 10, `analytics CSV has ${rows.length} rows, want 10`);
+      const watched = rows.filter((r) => r[4] !== '0');
+      assert(watched.length === 1 && watched[0][0] === redeemedCode.code, `rows with sessions: ${JSON.stringify(watched)}`);
+      assert(watched[0][4] === '1' && watched[0][6] === '1' && watched[0][7] === '1' && watched[0][2] !== '', `row of the viewer: ${JSON.stringify(watched[0])}`);
     });
 
     await step('bulk revoke two codes via checkboxes', async () => {

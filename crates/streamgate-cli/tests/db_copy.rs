@@ -73,6 +73,17 @@ async fn use_installation(url: &str) {
     streamgate_store::admin_tokens::create(&state.store, "ci")
         .await
         .expect("admin token");
+    // Audience analytics were sealed (as of ten minutes on, so the minutes are final).
+    let later = streamgate_store::analytics::Clock {
+        now: streamgate_store::now_ms() + 600_000,
+        timeout_ms: 60_000,
+    };
+    assert_eq!(
+        streamgate_store::analytics::seal(&state.store, later)
+            .await
+            .expect("seal"),
+        1
+    );
     // A console logout happened: it must survive the move.
     streamgate_store::admin_tokens::end_console_sessions(&state.store, 1_764_000_000_000)
         .await

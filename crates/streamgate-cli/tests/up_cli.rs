@@ -269,9 +269,19 @@ fn validate_for_up_judges_secrets_as_up_does() {
     };
     let before = validate();
     let stdout = String::from_utf8_lossy(&before.stdout);
-    assert!(before.status.success(), "{stdout}{}", String::from_utf8_lossy(&before.stderr));
-    assert!(stdout.contains("`up` will make development secrets for them in data/dev-secrets.env"), "{stdout}");
-    assert!(!dir.path().join("data/dev-secrets.env").exists(), "validate writes nothing");
+    assert!(
+        before.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    assert!(
+        stdout.contains("`up` will make development secrets for them in data/dev-secrets.env"),
+        "{stdout}"
+    );
+    assert!(
+        !dir.path().join("data/dev-secrets.env").exists(),
+        "validate writes nothing"
+    );
 
     let mut up = spawn(dir.path(), &["up", "--no-watch"], &[]);
     up.wait_for("codes of demo");
@@ -279,10 +289,17 @@ fn validate_for_up_judges_secrets_as_up_does() {
     let after = validate();
     let stdout = String::from_utf8_lossy(&after.stdout);
     assert!(after.status.success(), "{stdout}");
-    assert!(stdout.contains("from data/dev-secrets.env (development secrets, as `up` uses them"), "{stdout}");
+    assert!(
+        stdout.contains("from data/dev-secrets.env (development secrets, as `up` uses them"),
+        "{stdout}"
+    );
 
     // A damaged file is reported, not taken for "no secrets".
-    std::fs::write(dir.path().join("data/dev-secrets.env"), "PLAYBACK_SIGNING_SECRET=short\n").expect("write");
+    std::fs::write(
+        dir.path().join("data/dev-secrets.env"),
+        "PLAYBACK_SIGNING_SECRET=short\n",
+    )
+    .expect("write");
     let broken = validate();
     assert!(!broken.status.success());
 }

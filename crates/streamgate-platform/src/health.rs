@@ -7,7 +7,7 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use streamgate_store::{logs, sessions};
+use streamgate_store::{analytics, logs, sessions};
 
 use crate::state::AppState;
 use crate::viewer::ApiTags;
@@ -165,7 +165,16 @@ impl OpsApi {
                 rejected as f64,
             ),
         ];
-        PlainText(state.metrics.render(&gauges))
+        let mut out = state.metrics.render(&gauges);
+        let clock = analytics::Clock {
+            now: streamgate_store::now_ms(),
+            timeout_ms,
+        };
+        match analytics::viewers_by_event(&state.store, clock).await {
+            Ok(viewers) => state.metrics.events.render(&mut out, &viewers),
+            Err(e) => tracing::warn!("metrics: cannot read viewers per event: {e}"),
+        }
+        PlainText(out)
     }
 }
 

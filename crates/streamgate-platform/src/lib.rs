@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod audience;
 pub mod client_ip;
 pub mod error;
 pub mod feed;
@@ -249,6 +250,10 @@ impl Platform {
                 }
             }));
         }
+        tasks.push(tokio::spawn(audience::maintain(
+            self.state.clone(),
+            stop_rx.clone(),
+        )));
         if self.state.store.backend() == Backend::Postgres {
             tasks.push(tokio::spawn(feed::listen_postgres(
                 self.database_url.clone(),
@@ -318,6 +323,7 @@ pub type AdminApis = (
     admin::events::EventsApi,
     admin::codes::CodesApi,
     admin::overview::OverviewApi,
+    admin::analytics::AnalyticsApi,
 );
 
 /// Every typed endpoint group of the platform.
@@ -340,6 +346,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
                 admin::events::EventsApi,
                 admin::codes::CodesApi,
                 admin::overview::OverviewApi,
+                admin::analytics::AnalyticsApi,
             ),
         ),
         "StreamGate platform API",

@@ -49,6 +49,8 @@ pub struct Metrics {
     latency: Mutex<[Histogram; ROUTES.len()]>,
     /// Shared-token reports from HLS edges: [reported only, refused].
     shared_tokens: [AtomicU64; 2],
+    /// Redemptions and session ends per event.
+    pub events: crate::audience::EventCounters,
 }
 
 impl Metrics {

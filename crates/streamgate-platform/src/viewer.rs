@@ -195,9 +195,14 @@ impl ViewerApi {
             Redeem::EventInactive => return Err(ApiError::forbidden(UNAVAILABLE)),
             Redeem::InUse => return Err(ApiError::in_use()),
         };
+        state.metrics.events.redemption(&redemption.event.id);
         if redemption.ended_stale {
             // A stale session's end was logged: let waiting edges know now.
             state.feed.bump();
+            state
+                .metrics
+                .events
+                .session_end(&redemption.event.id, "timeout");
         }
         let (token, expires_in) = issue(
             &state,
@@ -311,6 +316,7 @@ impl ViewerApi {
         let ip = client_ip_text(req, &state);
         if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? == Some(true) {
             state.feed.bump();
+            state.metrics.events.session_end(&claims.eid, "released");
         }
         Ok(Json(ReleaseResponse { released: true }))
     }

@@ -147,6 +147,23 @@ const TABLES: &[Table] = &[
         columns: &[("id", Int), ("valid_after", Int)],
         identity: false,
     },
+    Table {
+        name: "analytics_events",
+        key: "event_id",
+        columns: &[
+            ("event_id", Text),
+            ("sealed_until", Int),
+            ("sessions", Int),
+            ("watch_ms", Int),
+        ],
+        identity: false,
+    },
+    Table {
+        name: "analytics_minutes",
+        key: "event_id, minute",
+        columns: &[("event_id", Text), ("minute", Int), ("viewers", Int)],
+        identity: false,
+    },
 ];
 
 /// Rows per INSERT statement.

@@ -10,6 +10,7 @@
 //! (redemptions, sessions, revocations, audit) that no reconcile ever touches.
 
 pub mod admin_tokens;
+pub mod analytics;
 pub mod codes;
 pub mod copy;
 pub mod dashboard;

@@ -321,10 +321,7 @@ pub enum DevSecretsFor {
 
 /// Fills `env` with the development secrets `up` would use for what the environment
 /// leaves unset, reading (never writing) `<data dir>/dev-secrets.env`.
-pub fn dev_secrets_for_validate(
-    env: &mut Env,
-    loaded: &Loaded,
-) -> anyhow::Result<DevSecretsFor> {
+pub fn dev_secrets_for_validate(env: &mut Env, loaded: &Loaded) -> anyhow::Result<DevSecretsFor> {
     let missing: Vec<SecretKind> = Role::Up
         .required_secrets()
         .iter()

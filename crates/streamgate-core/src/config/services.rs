@@ -45,6 +45,10 @@ pub struct PlatformConfig {
     /// Largest number of codes one admin API call may generate.
     #[schemars(range(min = 1, max = 500))]
     pub max_codes_per_request: u32,
+    /// Days that viewer sessions, and the audience analytics derived from them, are
+    /// kept after their last heartbeat; older ones are deleted (hourly).
+    #[schemars(range(min = 1, max = 36_500))]
+    pub analytics_retention_days: u32,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed;
     /// everyone else's client address is the socket's.
     pub trusted_proxies: Vec<TrustedProxy>,
@@ -66,6 +70,7 @@ impl Default for PlatformConfig {
             heartbeat_interval_seconds: 30,
             playback_token_ttl_seconds: 3600,
             max_codes_per_request: 500,
+            analytics_retention_days: 90,
             trusted_proxies: Vec::new(),
             redis_url: None,
             rate_limits: RateLimits::default(),

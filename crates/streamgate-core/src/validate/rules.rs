@@ -203,6 +203,12 @@ fn check_platform(platform: &PlatformConfig, findings: &mut Vec<Finding>) {
             1,
             500,
         ),
+        (
+            "analytics_retention_days",
+            platform.analytics_retention_days,
+            1,
+            36_500,
+        ),
     ] {
         check_range(&at.key(name), u64::from(value), min, max, findings);
     }

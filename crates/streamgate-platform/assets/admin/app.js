@@ -2,6 +2,8 @@
 // Served under a strict CSP: no inline scripts or styles, no eval. All DOM is built with
 // createElement/textContent (never innerHTML with data from the API).
 
+import { audiencePanel, viewersNowCard } from './analytics.js';
+
 const API = '/api/admin';
 const CODE_STATUSES = ['unused', 'redeemed', 'active', 'expired', 'revoked'];
 const EVENT_FILTERS = [
@@ -594,6 +596,8 @@ async function renderDashboard() {
       d.revocationLogHead !== undefined && d.revocationLogHead !== null
         ? h('p', { class: 'muted small' }, `Revocation log head: ${fmtNum(d.revocationLogHead)}`) : null),
   );
+  const nowCard = await viewersNowCard(get, alive);
+  if (alive()) body.insertBefore(nowCard, body.children[1] || null);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -807,6 +811,8 @@ async function renderEventDetail(id) {
   view.append(
     h('p', { class: 'crumbs' }, h('a', { href: '#/events', id: 'back-to-events' }, '← All events')),
     h('div', { 'data-testid': 'event-detail', id: 'event-detail', 'data-event-id': ev.id }, header, codesSection, sessionsSection));
+  const audienceSection = h('section', { class: 'panel', id: 'audience-section', 'data-testid': 'audience-section', 'aria-labelledby': 'audience-h' });
+  codesSection.before(audienceSection);
 
   // --- header: title, badges, actions, fields, edit form
   function renderHeader() {
@@ -1149,7 +1155,8 @@ async function renderEventDetail(id) {
   }
 
   renderHeader();
-  await Promise.all([loadCodes(), loadSessions()]);
+  await Promise.all([loadCodes(), loadSessions(),
+    audiencePanel(audienceSection, { base, eventId: ev.id, get, alive, isLive: () => eventPhase(ev) === 'live' })]);
 }
 
 function dlItem(term, value) {

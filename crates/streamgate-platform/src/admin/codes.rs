@@ -510,6 +510,12 @@ impl CodesApi {
             .await?
             .ok_or_else(|| ApiError::not_found("Session not found"))?;
         state.feed.bump();
+        if released
+            && let Some(event) =
+                streamgate_store::analytics::session_event(&state.store, &id.0).await?
+        {
+            state.metrics.events.session_end(&event, "forced");
+        }
         Ok(Json(ForceReleaseResponse { released }))
     }
 }
@@ -592,7 +598,7 @@ async fn set_revoked(
 }
 
 /// Keeps an event id usable as a download name (UUIDs and slugs already are).
-fn safe_file_name(id: &str) -> String {
+pub(crate) fn safe_file_name(id: &str) -> String {
     id.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {

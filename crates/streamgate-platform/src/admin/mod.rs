@@ -7,6 +7,7 @@
 //! with the admin as actor; every change that affects playback is in the revocation
 //! log, and the feed is woken so the HLS edges hear of it at once.
 
+pub mod analytics;
 pub mod auth;
 pub mod codes;
 pub mod events;
