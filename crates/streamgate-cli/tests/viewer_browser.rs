@@ -21,12 +21,18 @@ const SOON_MARKER: &str = "starts_at = 2099-06-01T00:00:00Z";
 
 /// Copies the demo stream into `to` with every media playlist made live.
 fn live_copy(to: &Path) {
+    copy_demo(to, true);
+}
+
+/// Copies the demo stream into `to`, its playlists made live or kept as they are (a
+/// recording).
+fn copy_demo(to: &Path, live: bool) {
     let demo = repo().join("streams/demo");
     for entry in streamgate_testkit::files_under(&demo) {
         let rel = entry.strip_prefix(&demo).expect("inside demo");
         let target = to.join(rel);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-        if entry.extension().is_some_and(|e| e == "m3u8") {
+        if live && entry.extension().is_some_and(|e| e == "m3u8") {
             let text = std::fs::read_to_string(&entry).expect("playlist");
             let live: String = text
                 .lines()
@@ -89,7 +95,20 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
     let streams = dir.path().join("streams");
     live_copy(&streams.join("live"));
     live_copy(&streams.join("soon"));
+    copy_demo(&streams.join("recording"), false);
     let (platform_port, hls_port) = free_ports();
+    // A recording: ended an hour ago, its codes valid for the week after.
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.replace_nanosecond(0)
+            .expect("whole second")
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let (rec_start, rec_end) = (
+        rfc3339(now - time::Duration::hours(2)),
+        rfc3339(now - time::Duration::hours(1)),
+    );
     // Both public URLs are the real ones: the HLS server allows only the platform's
     // origin (CORS), and the platform tells players where the HLS server is.
     let config = format!(
@@ -101,7 +120,10 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
          [[events.codes]]\nlabel = \"viewers\"\ncount = 6\n\n\
          [[events]]\nid = \"soon\"\ntitle = \"Coming soon\"\ndescription = \"Starts shortly\"\n\
          {SOON_MARKER}\nends_at = 2099-12-01T00:00:00Z\n\n\
-         [[events.codes]]\nlabel = \"viewers\"\ncount = 2\n",
+         [[events.codes]]\nlabel = \"viewers\"\ncount = 2\n\n\
+         [[events]]\nid = \"recording\"\ntitle = \"Recording\"\n\
+         starts_at = {rec_start}\nends_at = {rec_end}\naccess_window_hours = 168\n\n\
+         [[events.codes]]\nlabel = \"viewers\"\ncount = 1\n",
         streams.display()
     );
     let config_path = dir.path().join("streamgate.toml");
@@ -132,6 +154,7 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
     .to_owned();
     let live_codes = codes(dir.path(), &env, "live");
     let soon_codes = codes(dir.path(), &env, "soon");
+    let recording_code = codes(dir.path(), &env, "recording").join(",");
     assert!(live_codes.len() >= 3 && !soon_codes.is_empty());
 
     let shots = artefacts("viewer-portal");
@@ -143,6 +166,7 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
         &[
             ("SG_BASE_URL", OsStr::new(&base)),
             ("SG_ADMIN_TOKEN", OsStr::new(&admin_token)),
+            ("SG_RECORDING_CODE", OsStr::new(&recording_code)),
             ("SG_CODES", OsStr::new(&live)),
             ("SG_LIVE_EVENT", OsStr::new("live")),
             ("SG_SOON_EVENT", OsStr::new("soon")),

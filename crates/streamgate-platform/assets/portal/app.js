@@ -170,6 +170,7 @@ let submitting = false;
 
 window.__sg = {
   get state() { return state; },
+  get live() { return isLiveStream; },
   token() { return session ? session.token : null; },
 };
 
