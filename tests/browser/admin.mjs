@@ -144,6 +144,11 @@ async function main() {
       const startsAt = new Date(Date.now() - 5 * 60_000);
       const endsAt = new Date(Date.now() + 3 * 3600_000);
       await page.fill('#ev-title', title);
+      // The id is proposed from the title, and the form says where the video is expected.
+      const proposed = await page.inputValue('#ev-id');
+      assert(/^browser-test-[0-9a-z-]+$/.test(proposed), `proposed id is "${proposed}"`);
+      const where = await page.textContent('#ev-id-where');
+      assert(where.includes(`streams/${proposed}/index.m3u8`), `the form says "${where}"`);
       await page.fill('#ev-description', 'Created by tests/browser/admin.mjs');
       await page.fill('#ev-starts', localInput(startsAt));
       await page.fill('#ev-ends', localInput(endsAt));
@@ -159,6 +164,7 @@ async function main() {
       await page.click('#new-event-submit');
       await page.waitForFunction(() => /^#\/events\/[^/?]+$/.test(location.hash) && document.querySelector('#event-detail'));
       eventId = await page.getAttribute('#event-detail', 'data-event-id');
+      assert(/^browser-test-[0-9a-z-]+$/.test(eventId), `the event got the id "${eventId}", not the proposed slug`);
       assert(eventId && decodeURIComponent(page.url().split('#/events/')[1]) === eventId, `detail page is not the new event (${page.url()})`);
       assert((await page.textContent('#view-title')) === title, 'detail heading is not the new title');
       // The datetime-local values went to the API as RFC 3339 UTC.
@@ -249,6 +255,14 @@ async function main() {
       await page.waitForFunction(() => document.querySelectorAll('#sessions-table tbody tr.session-row').length === 1);
       const code = await page.getAttribute('#sessions-table tbody tr.session-row', 'data-code');
       assert(code === redeemedCode.code, `session is for ${code}, want ${redeemedCode.code}`);
+      // At 1280 px the table fits its panel: the Force release button is inside it.
+      const fit = await page.evaluate(() => {
+        const table = document.querySelector('#sessions-table');
+        const box = table.closest('.table-wrap') || table.parentElement;
+        const button = table.querySelector('.release-session').getBoundingClientRect();
+        return { table: table.scrollWidth - box.clientWidth, button: button.right - box.getBoundingClientRect().right };
+      });
+      assert(fit.table <= 1 && fit.button <= 1, `sessions table overflows its box by ${fit.table}px (button by ${fit.button}px)`);
       await shot(page, 'live-session');
     });
 
@@ -372,6 +386,13 @@ async function main() {
       await page.click('[data-testid="nav-audit"]');
       await page.locator('#audit-table').waitFor();
       assert(await page.locator('#audit-table tbody tr[data-audit-id]').count() > 0, 'audit log is empty after admin actions');
+      // Code actions name the ticket; the log filters by it.
+      await page.fill('#audit-code', redeemedCode.code);
+      await page.click('#audit-filter-submit');
+      await page.waitForFunction((code) => {
+        const rows = document.querySelectorAll('#audit-table tbody tr[data-audit-id]');
+        return rows.length > 0 && Array.from(rows).every((r) => r.querySelector('[data-testid="audit-target"]').textContent.startsWith(code));
+      }, redeemedCode.code);
       await shot(page, 'audit');
     });
 

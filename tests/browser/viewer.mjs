@@ -473,6 +473,56 @@ async function main() {
       pages.splice(pages.indexOf(page4), 1);
     });
 
+    if (env.SG_RECORDING_CODE) {
+      await step('a recording played from its buffer stops within seconds of a revoke (pushed, not heartbeat)', async () => {
+        const page7 = await openPage(desktop, 'viewer-7');
+        pages.push(page7);
+        const r = await submitCode(page7, env.SG_RECORDING_CODE);
+        assert(r.status === 200, `validate answered ${r.status}: ${JSON.stringify(r.body)}`);
+        await waitPlaying(page7, 2, 30_000);
+        // Everything buffered: the player asks the HLS server for nothing more, so only
+        // the pushed session event can stop it before the next heartbeat.
+        await page7.waitForFunction(() => {
+          const v = document.querySelector('#video');
+          return v.buffered.length > 0 && v.buffered.end(v.buffered.length - 1) >= v.duration - 0.5;
+        }, null, { timeout: 30_000, polling: 250 });
+        const row = await codeRow('recording', env.SG_RECORDING_CODE);
+        const before = page7.hlsRequests.length;
+        const beats = [];
+        page7.on('request', (q) => { if (q.url().includes('/api/playback/heartbeat')) beats.push(q.url()); });
+        const t0 = Date.now();
+        const rev = await admin('POST', `/api/admin/tokens/${encodeURIComponent(row.id)}/revoke`);
+        assert(rev.status === 200, `revoke answered ${rev.status}: ${rev.text}`);
+        await page7.locator('#overlay[data-kind="revoked"]').waitFor({ state: 'visible', timeout: REVOKE_BOUND_MS });
+        const secs = (Date.now() - t0) / 1000;
+        const asked = page7.hlsRequests.length - before;
+        console.log(`     buffered recording: revoked overlay ${secs.toFixed(1)} s after the revoke call (${asked} HLS requests meanwhile)`);
+        notes.push(`revocation on a buffered recording shown in ${secs.toFixed(1)} s`);
+        assert(await page7.evaluate(() => document.querySelector('#video').paused), 'the video plays on under the overlay');
+        // Neither a heartbeat nor a refused segment told it: the pushed session event did.
+        assert(beats.length === 0 && asked === 0, `stopped by ${beats.length} heartbeat(s) and ${asked} HLS request(s), not by the pushed event`);
+        await page7.close({ runBeforeUnload: true });
+        pages.splice(pages.indexOf(page7), 1);
+      });
+    }
+
+    if (env.SG_NOSTREAM_CODE) {
+      await step('an event past its start with no stream yet says it waits for the broadcast, not a zero countdown', async () => {
+        const page6 = await openPage(desktop, 'viewer-6');
+        pages.push(page6);
+        const r = await submitCode(page6, env.SG_NOSTREAM_CODE);
+        assert(r.status === 200, `validate answered ${r.status}: ${JSON.stringify(r.body)}`);
+        await page6.locator('#pre-event').waitFor({ state: 'visible' });
+        await page6.waitForFunction(() => /waiting for the broadcast/i.test(document.querySelector('#pre-eyebrow').textContent), null, { timeout: 5_000 });
+        assert(await page6.locator('#countdown').isHidden(), 'a zero countdown is still shown');
+        const note = (await page6.textContent('#pre-note')).trim();
+        assert(/starts here by itself/.test(note), `pre-event note: ${note}`);
+        await screens(page6, '07-waiting-for-broadcast');
+        await page6.close({ runBeforeUnload: true });
+        pages.splice(pages.indexOf(page6), 1);
+      });
+    }
+
     await step('every screen exists at 1280x800 and 375x740, none wider than the phone', async () => {
       for (const name of SCREENS) {
         for (const w of ['desktop', 'phone']) {

@@ -123,6 +123,9 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
          [[events.codes]]\nlabel = \"viewers\"\ncount = 2\n\n\
          [[events]]\nid = \"recording\"\ntitle = \"Recording\"\n\
          starts_at = {rec_start}\nends_at = {rec_end}\naccess_window_hours = 168\n\n\
+         [[events.codes]]\nlabel = \"viewers\"\ncount = 1\n\n\
+         [[events]]\nid = \"nostream\"\ntitle = \"Not on air yet\"\n\
+         starts_at = {rec_start}\nends_at = 2099-01-01T00:00:00Z\n\n\
          [[events.codes]]\nlabel = \"viewers\"\ncount = 1\n",
         streams.display()
     );
@@ -155,6 +158,7 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
     let live_codes = codes(dir.path(), &env, "live");
     let soon_codes = codes(dir.path(), &env, "soon");
     let recording_code = codes(dir.path(), &env, "recording").join(",");
+    let nostream_code = codes(dir.path(), &env, "nostream").join(",");
     assert!(live_codes.len() >= 3 && !soon_codes.is_empty());
 
     let shots = artefacts("viewer-portal");
@@ -167,6 +171,7 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
             ("SG_BASE_URL", OsStr::new(&base)),
             ("SG_ADMIN_TOKEN", OsStr::new(&admin_token)),
             ("SG_RECORDING_CODE", OsStr::new(&recording_code)),
+            ("SG_NOSTREAM_CODE", OsStr::new(&nostream_code)),
             ("SG_CODES", OsStr::new(&live)),
             ("SG_LIVE_EVENT", OsStr::new("live")),
             ("SG_SOON_EVENT", OsStr::new("soon")),

@@ -91,7 +91,7 @@ async fn two_addresses_on_one_token_are_reported_and_the_later_one_refused() {
         Some("127.0.0.1, 127.0.0.2")
     );
     let (audit, total) =
-        streamgate_store::logs::audit_page(store, Some("session.token_shared"), 1, 10)
+        streamgate_store::logs::audit_page(store, Some("session.token_shared"), None, 1, 10)
             .await
             .expect("audit");
     assert_eq!(total, 1);
@@ -167,7 +167,7 @@ async fn report_mode_reports_and_keeps_serving_both() {
     }
     let store = &platform.state.store;
     let reported = eventually(Duration::from_secs(15), || async {
-        streamgate_store::logs::audit_page(store, Some("session.token_shared"), 1, 10)
+        streamgate_store::logs::audit_page(store, Some("session.token_shared"), None, 1, 10)
             .await
             .map(|(entries, _)| entries.first().is_some_and(|e| e.outcome == "reported"))
             .unwrap_or(false)

@@ -67,6 +67,24 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The status and message, for answers that are not HTTP responses (an event in a
+    /// server-sent-events stream).
+    pub fn status_and_message(&self) -> (u16, String) {
+        let (status, body) = match self {
+            Self::BadRequest(b) => (400, b),
+            Self::Unauthorized(b) => (401, b),
+            Self::Forbidden(b) => (403, b),
+            Self::NotFound(b) => (404, b),
+            Self::Conflict(b) => (409, b),
+            Self::Gone(b) => (410, b),
+            Self::UnsupportedMediaType(b) => (415, b),
+            Self::TooManyRequests(b, _) => (429, b),
+            Self::Internal(b) => (500, b),
+            Self::Unavailable(b) => (503, b),
+        };
+        (status, body.0.error.clone())
+    }
+
     /// 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(ErrorBody::new(message))

@@ -22,6 +22,7 @@ pub mod internal;
 pub mod metrics;
 pub mod probe;
 pub mod ratelimit;
+pub mod session_events;
 pub mod state;
 pub mod viewer;
 
@@ -329,6 +330,7 @@ pub type AdminApis = (
 /// Every typed endpoint group of the platform.
 pub type Apis = (
     viewer::ViewerApi,
+    session_events::SessionEventsApi,
     internal::InternalApi,
     health::OpsApi,
     AdminApis,
@@ -339,6 +341,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             viewer::ViewerApi,
+            session_events::SessionEventsApi,
             internal::InternalApi,
             health::OpsApi,
             (
@@ -471,29 +474,47 @@ fn body_too_large(req: &poem::Request) -> Option<poem::Error> {
     }
 }
 
-/// `navigator.sendBeacon` posts `text/plain` unless given a Blob; the release endpoint
-/// is described (and parsed) as JSON only, so that generated clients see one body type.
-/// A text release body becomes the JSON it holds, or `{"token": <text>}` for a bare
-/// token. The body was already bounded by [`body_too_large`].
+/// `navigator.sendBeacon` posts whatever body it is given: `text/plain` for a string, a
+/// Blob's own type (or none), `application/x-www-form-urlencoded` for URLSearchParams,
+/// `multipart/form-data` for FormData; and a page may call release with the header
+/// alone. The release endpoint is described (and parsed) as JSON only, so that
+/// generated clients see one body type: any other body becomes the JSON object it holds,
+/// or `{"token": ...}` from the form field or bare text, or `{}`. The body was already
+/// bounded by [`body_too_large`].
 async fn beacon_as_json(mut req: poem::Request) -> poem::Request {
-    let is_text = req
+    if req.uri().path() != "/api/playback/release" {
+        return req;
+    }
+    let content_type = req
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("text/plain")
-        });
-    if !is_text || req.uri().path() != "/api/playback/release" {
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if content_type.starts_with("application/json") {
         return req;
     }
     let text = req.take_body().into_string().await.unwrap_or_default();
+    let token = if content_type.starts_with("application/x-www-form-urlencoded") {
+        url::form_urlencoded::parse(text.as_bytes())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    } else if content_type.starts_with("multipart/form-data") {
+        multipart_field(&text, "token")
+    } else {
+        None
+    };
     let text = text.trim();
-    let json = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(value) if value.is_object() => value,
-        _ if text.is_empty() => serde_json::json!({}),
-        _ => serde_json::json!({ "token": text }),
+    let json = match (token, serde_json::from_str::<serde_json::Value>(text)) {
+        (Some(token), _) => serde_json::json!({ "token": token }),
+        (None, Ok(value)) if value.is_object() => value,
+        (None, _) if text.is_empty() || content_type.starts_with("multipart/") => {
+            serde_json::json!({})
+        }
+        (None, _) if content_type.starts_with("application/x-www-form-urlencoded") => {
+            serde_json::json!({})
+        }
+        (None, _) => serde_json::json!({ "token": text }),
     }
     .to_string();
     let headers = req.headers_mut();
@@ -501,6 +522,18 @@ async fn beacon_as_json(mut req: poem::Request) -> poem::Request {
     headers.remove("content-length");
     req.set_body(json);
     req
+}
+
+/// The value of the form field `name` in a `multipart/form-data` body (text fields
+/// only, which is all a release beacon carries).
+fn multipart_field(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let start = body.find(&marker)?;
+    let rest = &body[start..];
+    let value_at = rest.find("\r\n\r\n").map(|i| i + 4)?;
+    let value = &rest[value_at..];
+    let end = value.find("\r\n--").unwrap_or(value.len());
+    Some(value[..end].trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn route_name(path: &str) -> &'static str {

@@ -169,12 +169,16 @@ impl ViewerApi {
             max: config.platform.rate_limits.validate_per_minute,
             window: Duration::from_secs(60),
         };
-        if let Err(e) = state.limiter.hit(limit, &ip).await {
+        // Only failed attempts count (the budget is against guessing, and a household
+        // or an office redeeming six tickets is not guessing); the check comes before
+        // the lookup so that, once failures used it up, a right guess gets the same 429.
+        if let Err(e) = state.limiter.check(limit, &ip).await {
             state.metrics.redemption("rate_limited");
             return Err(ApiError::too_many(e.retry_after));
         }
         let Ok(code) = AccessCode::parse(body.0.code.as_deref().unwrap_or_default()) else {
             state.metrics.redemption("bad_request");
+            let _ = state.limiter.hit(limit, &ip).await;
             return Err(ApiError::bad_request(CODE_REQUIRED));
         };
         let viewer = Viewer {
@@ -187,6 +191,9 @@ impl ViewerApi {
         let timeout_ms = i64::from(config.platform.session_timeout_seconds) * 1000;
         let outcome = sessions::redeem(&state.store, code.as_str(), viewer, timeout_ms).await?;
         state.metrics.redemption(outcome.outcome());
+        if matches!(outcome, Redeem::Unknown | Redeem::Expired | Redeem::Revoked) {
+            let _ = state.limiter.hit(limit, &ip).await;
+        }
         let redemption = match outcome {
             Redeem::Started(r) => r,
             Redeem::Unknown => return Err(ApiError::unauthorized(INVALID_CODE)),
@@ -404,7 +411,7 @@ async fn lookup_status(
 }
 
 /// Verifies a playback token (401 for anything wrong with it).
-fn verified(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+pub(crate) fn verified(state: &AppState, token: &str) -> Result<Claims, ApiError> {
     match state.keys.verify(token) {
         Ok(claims) if !claims.probe => Ok(claims),
         _ => Err(ApiError::unauthorized(BAD_TOKEN)),
@@ -439,7 +446,7 @@ fn issue(
     Ok((token, exp - now))
 }
 
-fn session_error(check: SessionCheck) -> ApiError {
+pub(crate) fn session_error(check: SessionCheck) -> ApiError {
     match check {
         SessionCheck::Revoked => ApiError::forbidden(REVOKED),
         SessionCheck::EventInactive => ApiError::forbidden(UNAVAILABLE),

@@ -467,7 +467,46 @@ async fn api_events_are_made_listed_changed_switched_and_deleted() {
         let id = made["id"].as_str().expect("id").to_owned();
         assert!(
             uuid::Uuid::parse_str(&id).is_ok(),
-            "API events get a UUID: {id}"
+            "API events get a UUID when no id is given: {id}"
+        );
+        // An id given on create: a slug, unique, and where its stream is expected.
+        let mut named = future_event("Keynote");
+        named["id"] = json!("keynote-2030");
+        let (status, made) = admin.post("/api/admin/events", named.clone()).await;
+        assert_eq!(
+            (status, made["id"].as_str()),
+            (201, Some("keynote-2030")),
+            "{name}: {made}"
+        );
+        let (status, again) = admin.post("/api/admin/events", named).await;
+        assert_eq!(
+            (status, again["error"].as_str()),
+            (409, Some("An event with id `keynote-2030` already exists")),
+            "{name}"
+        );
+        let (status, taken) = admin
+            .post("/api/admin/events", json!({"id": "live", "title": "x", "startsAt": "2030-01-01T18:00:00Z", "endsAt": "2030-01-01T19:00:00Z"}))
+            .await;
+        assert_eq!(
+            status, 409,
+            "{name}: a config event's id is taken too: {taken}"
+        );
+        for bad in ["Keynote", "-x", "a b", &"x".repeat(64)] {
+            let mut body = future_event("Bad id");
+            body["id"] = json!(bad);
+            let (status, refused) = admin.post("/api/admin/events", body).await;
+            assert_eq!(status, 400, "{name}: id {bad:?}: {refused}");
+            assert!(
+                refused["error"].as_str().unwrap_or("").starts_with("id: "),
+                "{refused}"
+            );
+        }
+        let (status, deleted) = admin
+            .call("DELETE", "/api/admin/events/keynote-2030", None)
+            .await;
+        assert!(
+            status < 300,
+            "{name}: the named event is deleted like any other: {deleted}"
         );
         for (patch, message) in [
             (
@@ -1048,6 +1087,44 @@ async fn dashboard_config_status_and_audit_log_tell_the_operator_what_happened()
         let (_, codes_only) = admin.get("/api/admin/audit?action=code.").await;
         assert_eq!(codes_only["total"], 1);
         assert_eq!(admin.get("/api/admin/audit?page=0").await.0, 400);
+
+        // Code actions name the ticket (code and label), and the log filters by code.
+        let code = app.code("live", 3).await;
+        let (status, _) = app.validate(&code).await;
+        assert_eq!(status, 200);
+        let (_, listed) = admin.get(&format!("/api/admin/tokens?search={code}")).await;
+        let code_id = listed["items"][0]["id"]
+            .as_str()
+            .expect("code id")
+            .to_owned();
+        let (status, _) = admin
+            .post(&format!("/api/admin/tokens/{code_id}/revoke"), json!({}))
+            .await;
+        assert_eq!(status, 200);
+        let (status, about) = admin.get(&format!("/api/admin/audit?code={code}")).await;
+        assert_eq!(status, 200, "{about}");
+        let seen: Vec<(&str, &str, &str)> = about["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap_or(""),
+                    e["code"].as_str().unwrap_or(""),
+                    e["codeLabel"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("code.revoke", code.as_str(), "tickets"),
+                ("code.redeem", code.as_str(), "tickets"),
+            ],
+            "{about}"
+        );
+        let (_, none) = admin.get("/api/admin/audit?code=nosuchcode00").await;
+        assert_eq!(none["total"], 0);
         app.stop().await;
         db.cleanup().await;
     }

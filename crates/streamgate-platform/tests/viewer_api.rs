@@ -322,9 +322,23 @@ async fn rate_limits_answer_429_with_retry_after() {
         common::EVENTS
     );
     let app = App::start_with(&db, &text).await;
-    for _ in 0..3 {
-        assert_eq!(app.validate("AAAAAAAAAAAA").await.0, 401);
+    // Redemptions that succeed use none of the budget: six people at one address.
+    for n in 0..6 {
+        let code = app.code("live", 20 + n).await;
+        assert_eq!(app.validate(&code).await.0, 200, "redemption {n}");
     }
+    // Failed attempts do: unknown, malformed, expired.
+    assert_eq!(app.validate("AAAAAAAAAAAA").await.0, 401);
+    assert_eq!(app.validate("not a code!").await.0, 400);
+    let expired = app.code("over", 0).await;
+    assert_eq!(app.validate(&expired).await.0, 410);
+    // Spent: now even a good code gets 429, so a right guess looks like a wrong one.
+    let good = app.code("live", 30).await;
+    assert_eq!(
+        app.validate(&good).await.0,
+        429,
+        "a right guess after the budget is spent"
+    );
     let resp = app
         .client
         .post(app.url("/api/tokens/validate"))
@@ -590,4 +604,68 @@ async fn the_portal_is_served_with_the_hls_origin_in_its_csp_and_the_app_name_es
     }
     app.stop().await;
     db.cleanup().await;
+}
+
+/// A way to send a release: client, URL, token.
+type BeaconRequest = fn(&reqwest::Client, &str, String) -> reqwest::RequestBuilder;
+
+/// Release ends the session with the header alone (no body, no content type) and with
+/// every body `navigator.sendBeacon` can send: a string, a typeless Blob, URLSearchParams,
+/// FormData. The code then works on another device at once, so each really released.
+#[tokio::test]
+async fn release_works_with_the_header_alone_and_any_beacon_body() {
+    for db in TestDb::all().await {
+        let app = App::start(&db).await;
+        let n = db.name;
+        let url = app.url("/api/playback/release");
+        let variants: [(&str, BeaconRequest); 5] = [
+            ("header alone", |c, u, t| {
+                c.post(u).header("authorization", format!("Bearer {t}"))
+            }),
+            ("bare token, no content type", |c, u, t| c.post(u).body(t)),
+            ("text/plain token", |c, u, t| {
+                c.post(u).header("content-type", "text/plain").body(t)
+            }),
+            ("URLSearchParams", |c, u, t| {
+                c.post(u)
+                    .header(
+                        "content-type",
+                        "application/x-www-form-urlencoded;charset=UTF-8",
+                    )
+                    .body(format!("token={t}"))
+            }),
+            ("FormData", |c, u, t| {
+                let boundary = "----sgBoundary7MA4YWxk";
+                c.post(u)
+                    .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                    .body(format!(
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{t}\r\n--{boundary}--\r\n"
+                    ))
+            }),
+        ];
+        for (i, (what, request)) in variants.iter().enumerate() {
+            let code = app.code("live", 10 + i).await;
+            let (status, body) = app.validate(&code).await;
+            assert_eq!(status, 200, "{n} {what}: {body}");
+            let (status, body) = common::read(
+                request(&app.client, &url, token(&body))
+                    .send()
+                    .await
+                    .expect("send"),
+            )
+            .await;
+            assert_eq!(
+                (status, body),
+                (200, json!({"released": true})),
+                "{n}: {what}"
+            );
+            let (status, body) = app.validate(&code).await;
+            assert_eq!(
+                status, 200,
+                "{n}: after a release by {what} the code is free: {body}"
+            );
+        }
+        app.stop().await;
+        db.cleanup().await;
+    }
 }

@@ -279,13 +279,20 @@ pub struct AuditEntry {
     pub outcome: String,
     /// Free text.
     pub detail: Option<String>,
+    /// The access code the entry is about (a code action's target, or the code of a
+    /// session action's session), so operators see which ticket, not a row id.
+    pub code: Option<String>,
+    /// That code's label.
+    pub code_label: Option<String>,
 }
 
 /// A page (from 1) of the audit log, newest first, optionally only actions starting
-/// with `action_prefix`; with the number of matching entries in all.
+/// with `action_prefix` and only entries about the access code `code`; with the number
+/// of matching entries in all.
 pub async fn audit_page(
     store: &Store,
     action_prefix: Option<&str>,
+    code: Option<&str>,
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<AuditEntry>, i64), StoreError> {
@@ -302,17 +309,27 @@ pub async fn audit_page(
             format!("{escaped}%")
         },
     );
-    let total: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE $1 ESCAPE '\\'")
-            .bind(&pattern)
-            .fetch_one(store.pool())
-            .await?
-            .try_get("n")?;
-    let rows = sqlx::query(
-        "SELECT id, at, actor, action, target, outcome, detail FROM audit_log \
-         WHERE action LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2 OFFSET $3",
-    )
+    let code = code.unwrap_or_default();
+    // A code action names the code's row; a session action names the session, whose
+    // code is one join further.
+    const FROM: &str = "FROM audit_log a \
+         LEFT JOIN access_codes c ON c.id = a.target \
+         LEFT JOIN sessions s ON s.id = a.target \
+         LEFT JOIN access_codes sc ON sc.id = s.code_id \
+         WHERE a.action LIKE $1 ESCAPE '\\' AND ($2 = '' OR COALESCE(c.code, sc.code) = $2)";
+    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n {FROM}")))
+        .bind(&pattern)
+        .bind(code)
+        .fetch_one(store.pool())
+        .await?
+        .try_get("n")?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT a.id, a.at, a.actor, a.action, a.target, a.outcome, a.detail, \
+                COALESCE(c.code, sc.code) AS code, COALESCE(c.label, sc.label) AS code_label \
+         {FROM} ORDER BY a.id DESC LIMIT $3 OFFSET $4"
+    )))
     .bind(&pattern)
+    .bind(code)
     .bind(per_page)
     .bind(page.saturating_sub(1).saturating_mul(per_page))
     .fetch_all(store.pool())
@@ -328,6 +345,8 @@ pub async fn audit_page(
                 target: row.try_get("target")?,
                 outcome: row.try_get("outcome")?,
                 detail: row.try_get("detail")?,
+                code: row.try_get("code")?,
+                code_label: row.try_get("code_label")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;

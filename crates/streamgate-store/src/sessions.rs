@@ -364,6 +364,48 @@ pub async fn touch(
     })
 }
 
+/// [`touch`] without writing anything: whether the session may still play (code, event
+/// and session), for the session-events stream an open player listens to. No heartbeat
+/// is recorded, so a stream left open never keeps a closed player's session alive.
+pub async fn check(
+    store: &Store,
+    code_id: &str,
+    session_id: &str,
+) -> Result<SessionCheck, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    let now = now_ms();
+    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
+        return Ok(SessionCheck::UnknownCode);
+    };
+    if state.revoked {
+        return Ok(SessionCheck::Revoked);
+    }
+    if !state.event.is_active {
+        return Ok(SessionCheck::EventInactive);
+    }
+    if state.expires_at <= now {
+        return Ok(SessionCheck::Expired);
+    }
+    let open: Vec<String> =
+        sqlx::query("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
+            .bind(code_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+    Ok(if open.iter().any(|id| id == session_id) {
+        SessionCheck::Live {
+            expires_at: state.expires_at,
+            event: state.event,
+        }
+    } else if open.is_empty() {
+        SessionCheck::Gone
+    } else {
+        SessionCheck::TakenOver
+    })
+}
+
 /// Ends a session (viewer release or operator force). Returns whether it was live
 /// (`Some(false)`: it had ended already, which is not an error), or `None` when no
 /// such session exists.

@@ -82,7 +82,9 @@ impl Default for PlatformConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimits {
-    /// Code redemptions (`POST /api/tokens/validate`) per minute per client address.
+    /// Failed code redemptions (`POST /api/tokens/validate`: unknown, malformed, expired
+    /// or revoked codes) per minute per client address; successful ones do not count, so
+    /// a household or an office redeeming several tickets is never told to wait.
     #[schemars(range(min = 1))]
     pub validate_per_minute: u32,
     /// Token refreshes per hour per access code.

@@ -603,11 +603,36 @@ async function renderDashboard() {
 // ---------------------------------------------------------------------------------------
 // Events list + new event form
 
+/** A slug from a title, as the event id field proposes it (`Keynote 2026!` -> `keynote-2026`). */
+function slugOf(title) {
+  return title.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+}
+
 function eventFormFields(prefix, ev) {
   const starts = ev ? rfc3339ToLocalInput(ev.startsAt) : '';
   const ends = ev ? rfc3339ToLocalInput(ev.endsAt) : '';
+  const title = h('input', { type: 'text', id: `${prefix}-title`, name: 'title', required: true, maxlength: '200', value: ev ? ev.title : '' });
+  // New events only: the id names the stream's folder, so it is chosen up front,
+  // proposed from the title until edited by hand.
+  let idField = null;
+  if (!ev) {
+    const input = h('input', { type: 'text', id: `${prefix}-id`, name: 'id', maxlength: '63', pattern: '[a-z0-9][a-z0-9-]{0,62}', autocomplete: 'off', spellcheck: 'false', placeholder: 'keynote-2026' });
+    const where = h('span', { id: `${prefix}-id-where` }, 'Leave empty for a random id.');
+    const showWhere = () => {
+      where.textContent = input.value
+        ? `Its video is expected in streams/${input.value}/index.m3u8 on the HLS server (or at the Stream URL below).`
+        : 'Leave empty for a random id.';
+    };
+    input.addEventListener('input', () => { input.dataset.edited = '1'; showWhere(); });
+    title.addEventListener('input', () => {
+      if (!input.dataset.edited) { input.value = slugOf(title.value); showWhere(); }
+    });
+    idField = field(`${prefix}-id`, 'Event id', input, where);
+  }
   return [
-    field(`${prefix}-title`, 'Title', h('input', { type: 'text', id: `${prefix}-title`, name: 'title', required: true, maxlength: '200', value: ev ? ev.title : '' })),
+    field(`${prefix}-title`, 'Title', title),
+    idField,
     field(`${prefix}-description`, 'Description', h('textarea', { id: `${prefix}-description`, name: 'description', rows: '3', value: ev ? (ev.description || '') : '' })),
     h('div', { class: 'field-row' },
       field(`${prefix}-starts`, 'Starts at', h('input', { type: 'datetime-local', id: `${prefix}-starts`, name: 'startsAt', required: true, value: starts }), 'Your local time.'),
@@ -646,6 +671,11 @@ function readEventForm(prefix, orig) {
     isActive: $(`#${prefix}-active`).checked,
   };
   if (!orig) {
+    const id = $(`#${prefix}-id`)?.value.trim();
+    if (id) {
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new Error('The event id may hold lowercase letters, digits and "-" (up to 63, starting with a letter or digit).');
+      body.id = id;
+    }
     if (!body.description) delete body.description;
     if (!body.posterUrl) delete body.posterUrl;
     if (!body.streamUrl) delete body.streamUrl;
@@ -1122,26 +1152,36 @@ async function renderEventDetail(id) {
       sessionsArea.setAttribute('aria-busy', 'false');
     }
     if (!alive()) return;
-    const items = data.items || [];
-    const table = h('table', { id: 'sessions-table', 'data-testid': 'sessions-table', class: 'stack' },
+    const all = data.items || [];
+    // Live sessions are the ones heartbeating now; a closed browser's session goes
+    // stale and moves to "Recently seen", kept there for the organiser.
+    const items = all.filter((s) => !s.stale);
+    const recent = all.filter((s) => s.stale);
+    const row = (s) => h('tr', { 'data-session-id': s.id, 'data-code': s.code, class: 'session-row' },
+      h('th', { scope: 'row', class: 'mono code-cell' }, s.code),
+      h('td', { 'data-label': 'Label' }, s.label || h('span', { class: 'muted' }, '—')),
+      h('td', { class: 'mono ip', 'data-label': 'Client IP' }, s.clientIp || '—'),
+      h('td', { class: 'ua', title: s.userAgent || '', 'data-label': 'Device' }, s.userAgent || '—'),
+      h('td', { 'data-label': 'Started' }, fmtTime(s.startedAt)),
+      h('td', { 'data-label': 'Heartbeat' }, fmtTime(s.lastHeartbeat), h('span', { class: 'muted small' }, ` ${relTime(s.lastHeartbeat)}`)),
+      h('td', { 'data-col': 'status' }, s.stale ? badge('Stale', 'warn') : badge('Live', 'live'),
+        s.tokenSharedAt ? h('span', { class: 'token-shared', title: `Seen from ${s.sharedAddresses || 'two addresses'} at once since ${fmtTime(s.tokenSharedAt)}` }, ' ', badge('Token shared', 'warn')) : null),
+      h('td', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'btn btn-small btn-danger-outline release-session', 'data-testid': 'release-session', 'data-focus-key': `rel-${s.id}`, 'aria-label': `Force release session of code ${s.code}`, onclick: () => releaseSession(s) }, 'Force release')));
+    const head = () => h('thead', null, h('tr', null,
+      ['Code', 'Label', 'Client IP', 'Device', 'Started', 'Last heartbeat', 'State', 'Actions'].map((t) => h('th', { scope: 'col' }, t))));
+    const table = h('table', { id: 'sessions-table', 'data-testid': 'sessions-table', class: 'stack sessions' },
       h('caption', { class: 'visually-hidden' }, 'Live viewer sessions'),
-      h('thead', null, h('tr', null,
-        ['Code', 'Label', 'Client IP', 'Device', 'Started', 'Last heartbeat', 'State', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', null, items.length === 0
-        ? emptyRow(8, 'Nobody is watching right now.')
-        : items.map((s) => h('tr', { 'data-session-id': s.id, 'data-code': s.code, class: 'session-row' },
-          h('th', { scope: 'row', class: 'mono code-cell' }, s.code),
-          h('td', { 'data-label': 'Label' }, s.label || h('span', { class: 'muted' }, '—')),
-          h('td', { class: 'mono', 'data-label': 'Client IP' }, s.clientIp || '—'),
-          h('td', { class: 'ua', title: s.userAgent || '', 'data-label': 'Device' }, s.userAgent || '—'),
-          h('td', { 'data-label': 'Started' }, fmtTime(s.startedAt)),
-          h('td', { 'data-label': 'Heartbeat' }, fmtTime(s.lastHeartbeat), h('span', { class: 'muted small' }, ` ${relTime(s.lastHeartbeat)}`)),
-          h('td', { 'data-col': 'status' }, s.stale ? badge('Stale', 'warn') : badge('Live', 'live'),
-            s.tokenSharedAt ? h('span', { class: 'token-shared', title: `Seen from ${s.sharedAddresses || 'two addresses'} at once since ${fmtTime(s.tokenSharedAt)}` }, ' ', badge('Token shared', 'warn')) : null),
-          h('td', { class: 'row-actions' },
-            h('button', { type: 'button', class: 'btn btn-small btn-danger-outline release-session', 'data-testid': 'release-session', 'data-focus-key': `rel-${s.id}`, 'aria-label': `Force release session of code ${s.code}`, onclick: () => releaseSession(s) }, 'Force release'))))));
-    replaceKeepingFocus(sessionsArea, tableWrap('Live sessions table', table),
-      h('p', { class: 'muted small', id: 'sessions-count' }, `${items.length} session${items.length === 1 ? '' : 's'} · updated ${dateFmt.format(new Date())}`));
+      head(),
+      h('tbody', null, items.length === 0 ? emptyRow(8, 'Nobody is watching right now.') : items.map(row)));
+    const recentPart = recent.length === 0 ? null : h('details', { class: 'recent-sessions', id: 'recent-sessions', 'data-testid': 'recent-sessions' },
+      h('summary', null, `Recently seen (${recent.length}): sessions whose browser stopped sending heartbeats`),
+      tableWrap('Recently seen sessions table', h('table', { id: 'recent-sessions-table', class: 'stack sessions' },
+        h('caption', { class: 'visually-hidden' }, 'Recently seen viewer sessions'),
+        head(),
+        h('tbody', null, recent.map(row)))));
+    replaceKeepingFocus(sessionsArea, tableWrap('Live sessions table', table), recentPart,
+      h('p', { class: 'muted small', id: 'sessions-count' }, `${items.length} session${items.length === 1 ? '' : 's'} live · updated ${dateFmt.format(new Date())}`));
   }
 
   async function releaseSession(s) {
@@ -1291,22 +1331,24 @@ async function renderConfig() {
 
 async function renderAudit(params) {
   const { view, alive } = startView('Audit log', 'audit');
-  const state = { page: Math.max(1, Number(params.get('page')) || 1), action: params.get('action') || '', perPage: 50 };
+  const state = { page: Math.max(1, Number(params.get('page')) || 1), action: params.get('action') || '', code: params.get('code') || '', perPage: 50 };
   const actionInput = h('input', { type: 'search', id: 'audit-action', placeholder: 'e.g. code.', autocomplete: 'off', value: state.action });
+  const codeInput = h('input', { type: 'search', id: 'audit-code', placeholder: 'e.g. a8nO8iZRSLA0', autocomplete: 'off', spellcheck: 'false', value: state.code });
   const area = h('div', { id: 'audit-list', 'aria-busy': 'false' });
   view.append(
     viewHeading('Audit log'),
-    h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter audit log', onsubmit: (e) => { e.preventDefault(); state.action = actionInput.value.trim(); state.page = 1; load().catch(showError); } },
+    h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter audit log', onsubmit: (e) => { e.preventDefault(); state.action = actionInput.value.trim(); state.code = codeInput.value.trim(); state.page = 1; load().catch(showError); } },
       field('audit-action', 'Action starts with', actionInput),
+      field('audit-code', 'Access code', codeInput),
       h('button', { type: 'submit', class: 'btn', id: 'audit-filter-submit' }, 'Filter')),
     area);
 
   async function load() {
-    replaceParams({ action: state.action, page: state.page > 1 ? state.page : '' });
+    replaceParams({ action: state.action, code: state.code, page: state.page > 1 ? state.page : '' });
     area.setAttribute('aria-busy', 'true');
     let data;
     try {
-      data = await get(`${API}/audit${qs({ page: state.page, perPage: state.perPage, action: state.action })}`);
+      data = await get(`${API}/audit${qs({ page: state.page, perPage: state.perPage, action: state.action, code: state.code })}`);
     } finally {
       area.setAttribute('aria-busy', 'false');
     }
@@ -1321,7 +1363,9 @@ async function renderAudit(params) {
           h('td', { class: 'nowrap' }, fmtTime(a.at, dateSecFmt)),
           h('td', { class: 'mono' }, a.actor),
           h('td', { class: 'mono' }, a.action),
-          h('td', { class: 'mono break' }, a.target ?? '—'),
+          h('td', { class: 'mono break', 'data-testid': 'audit-target' }, a.code
+            ? [a.code, a.codeLabel ? h('span', { class: 'muted' }, ` (${a.codeLabel})`) : null]
+            : (a.target ?? '—')),
           h('td', null, outcomeBadge(a.outcome)),
           h('td', { class: 'detail' }, a.detail === null || a.detail === undefined ? '—' : (typeof a.detail === 'string' ? a.detail : JSON.stringify(a.detail)))))));
     replaceKeepingFocus(area, tableWrap('Audit log table', table),

@@ -13,6 +13,7 @@ const HEARTBEAT_MS = 30_000; // SPEC 8; a validate answer's heartbeatIntervalSec
 const STATUS_POLL_MS = 30_000;
 const REFRESH_LEAD_S = 600; // refresh 10 minutes before the token expires (50 min of 60)
 const REFRESH_MIN_S = 30;
+const WAITING_AFTER_MS = 60_000; // past the start this long without a stream: "waiting for the broadcast"
 const ACCESS_WARNING_MS = 15 * 60_000;
 const MAX_NETWORK_RETRIES = 3;
 const RETRY_BASE_MS = 2_000;
@@ -154,6 +155,7 @@ let session = null;
 let hls = null;
 let heartbeatTimer = 0;
 let refreshTimer = 0;
+let sessionEvents = null; // EventSource of this session's changes
 let statusTimer = 0;
 let tickTimer = 0;
 let retryTimer = 0;
@@ -330,6 +332,7 @@ function startSession(code, body) {
   const beat = Number(body.heartbeatIntervalSeconds) > 0 ? Number(body.heartbeatIntervalSeconds) * 1000 : HEARTBEAT_MS;
   heartbeatTimer = window.setInterval(heartbeat, beat);
   tickTimer = window.setInterval(tick, 1000);
+  openSessionEvents();
   el.playerTitle.textContent = event.title || '';
   el.playerDescription.textContent = event.description || '';
   el.playerDescription.hidden = !event.description;
@@ -344,6 +347,7 @@ function endSession({ release }) {
   window.clearTimeout(statusTimer);
   window.clearInterval(tickTimer);
   heartbeatTimer = refreshTimer = statusTimer = tickTimer = 0;
+  closeSessionEvents();
   stopPlayback();
   if (session && release) releaseSession(session.token, false);
   session = null;
@@ -372,6 +376,41 @@ function authorized(path) {
     credentials: 'same-origin',
     cache: 'no-store',
   });
+}
+
+/**
+ * Listens to the platform's stream of this session's changes, so that a revoke, a
+ * forced release, a takeover or the event switched off stops the player within about a
+ * second, whatever it has buffered (the heartbeat alone would take up to 30 s).
+ * EventSource cannot set headers: the token goes in the query (the platform's logs
+ * redact it). It reconnects by itself; a refresh reopens it with the new token.
+ */
+function openSessionEvents() {
+  closeSessionEvents();
+  if (!session || typeof EventSource !== 'function') return;
+  const mine = session;
+  const source = new EventSource(`/api/playback/events?token=${encodeURIComponent(session.token)}`);
+  sessionEvents = source;
+  source.onmessage = (e) => {
+    if (session !== mine || sessionEvents !== source) return;
+    let ev;
+    try { ev = JSON.parse(e.data); } catch { return; }
+    if (ev && ev.state === 'ended') {
+      closeSessionEvents();
+      endedBy({ status: Number(ev.status) }, { error: ev.error });
+    }
+  };
+  source.onerror = () => {
+    // Gave up (the token in its URL was refused): the heartbeat and refresh go on.
+    if (source.readyState === EventSource.CLOSED && sessionEvents === source) sessionEvents = null;
+  };
+}
+
+function closeSessionEvents() {
+  if (sessionEvents) {
+    sessionEvents.close();
+    sessionEvents = null;
+  }
 }
 
 /** Maps an answer that ends the session to its overlay; returns true when it did. */
@@ -443,6 +482,7 @@ async function refreshToken(renewNative = true) {
     // hls.js reads session.token in xhrSetup, so every later request carries this one.
     session.token = body.playbackToken;
     scheduleRefresh(Number(body.tokenExpiresIn) || 3600);
+    openSessionEvents();
     if (renewNative === true) renewNativeSource();
     return true;
   }
@@ -662,8 +702,20 @@ function renderCountdown() {
   el.cdMinutes.textContent = String(Math.floor(total / 60) % 60).padStart(2, '0');
   el.cdSeconds.textContent = String(total % 60).padStart(2, '0');
   el.countdown.dataset.seconds = String(total);
-  el.preWhen.textContent = session.startsAt ? `Starts ${dateFormat.format(new Date(session.startsAt))}` : '';
-  if (total === 0) {
+  const due = Date.now() >= session.startsAt;
+  el.preWhen.textContent = session.startsAt ? `${due ? 'Was due to start' : 'Starts'} ${dateFormat.format(new Date(session.startsAt))}` : '';
+  // Past the start and still no stream: not a zero countdown forever, but what is
+  // going on (the organiser has not started the broadcast yet).
+  const waiting = total === 0 && Date.now() - session.startsAt > WAITING_AFTER_MS;
+  el.countdown.hidden = waiting;
+  if (waiting) {
+    el.preEyebrow.textContent = 'Waiting for the broadcast to start';
+    el.preNote.textContent = 'The event was due to start at the time above, and the broadcast has not begun yet. Keep this page open — it starts here by itself as soon as it does.';
+    if (!countdownZeroPolled) {
+      countdownZeroPolled = true;
+      pollStatus();
+    }
+  } else if (total === 0) {
     el.preEyebrow.textContent = 'Starting any moment';
     el.preNote.textContent = 'The stream is about to begin — it will start here by itself.';
     if (!countdownZeroPolled) {

@@ -175,6 +175,10 @@ pub enum SortOrder {
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct NewEvent {
+    /// The event's id: a slug (lowercase letters, digits and `-`, up to 63), which is
+    /// also its folder under `stream_root` (`streams/<id>/`). A UUID when absent.
+    #[oai(nullable)]
+    pub id: Option<String>,
     /// Shown to viewers (1..=200 characters).
     pub title: String,
     /// Shown on the pre-event screen.
@@ -390,7 +394,8 @@ impl EventsApi {
         }))
     }
 
-    /// Makes an API-managed event (id: a new UUID).
+    /// Makes an API-managed event with the slug `id` given, or a new UUID; 409 when
+    /// the id is taken.
     #[oai(
         path = "/api/admin/events",
         method = "post",
@@ -407,8 +412,25 @@ impl EventsApi {
         let now = now_ms();
         let starts_at = timestamp("startsAt", &body.starts_at).map_err(ApiError::bad_request)?;
         let ends_at = timestamp("endsAt", &body.ends_at).map_err(ApiError::bad_request)?;
+        let id = match body
+            .id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
+            Some(raw) => streamgate_core::Slug::parse(raw)
+                .map_err(|e| ApiError::bad_request(format!("id: {e}")))?
+                .as_str()
+                .to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        if events::find(&state.store, &id).await?.is_some() {
+            return Err(ApiError::conflict(format!(
+                "An event with id `{id}` already exists"
+            )));
+        }
         let mut event = EventRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             title: String::new(),
             description: String::new(),
             stream_url: None,

@@ -145,6 +145,7 @@ pub struct AdminConfigStatus {
 
 /// One audit-log entry.
 #[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
 pub struct AuditItem {
     /// Position in the log.
     pub id: i64,
@@ -162,6 +163,12 @@ pub struct AuditItem {
     /// More detail (never a code or a token).
     #[oai(nullable)]
     pub detail: Option<String>,
+    /// The access code the entry is about (code and session actions), for operators.
+    #[oai(nullable)]
+    pub code: Option<String>,
+    /// That code's label.
+    #[oai(nullable)]
+    pub code_label: Option<String>,
 }
 
 /// A page of the audit log.
@@ -320,11 +327,15 @@ impl OverviewApi {
         per_page: Query<Option<i64>>,
         /// Action prefix, e.g. `code.` or `admin.login`.
         action: Query<Option<String>>,
+        /// Only entries about this access code (exact, as printed on the ticket).
+        code: Query<Option<String>>,
     ) -> Result<Json<AuditList>, ApiError> {
         let (page, per_page) = super::paging(page.0, per_page.0, 50)?;
+        let code = code.0.as_deref().map(str::trim).filter(|c| !c.is_empty());
         let (entries, total) = logs::audit_page(
             &state.store,
             action.0.as_deref().filter(|a| !a.is_empty()),
+            code,
             page,
             per_page,
         )
@@ -340,6 +351,8 @@ impl OverviewApi {
                     target: e.target,
                     outcome: e.outcome,
                     detail: e.detail,
+                    code: e.code,
+                    code_label: e.code_label,
                 })
                 .collect(),
             total,
