@@ -55,6 +55,9 @@ impl MediaKind {
     }
 }
 
+/// The playlist name the platform hands out when an event names none.
+pub const DEFAULT_PLAYLIST: &str = "index.m3u8";
+
 impl StreamPath {
     /// Parses the raw (still percent-encoded) request path. `None` for anything that is
     /// not a plain `/streams/<event>/<file...>` path.
@@ -88,6 +91,23 @@ impl StreamPath {
     /// The normalised request path, `/streams/<event>/<relative>`, for the `sp` check.
     pub fn normalised(&self) -> String {
         format!("{STREAMS_PREFIX}{}/{}", self.event_id, self.relative())
+    }
+
+    /// Whether this is the event's default playlist name, `index.m3u8` at its top.
+    pub fn is_default_playlist(&self) -> bool {
+        self.segments.len() == 1 && self.segments[0] == DEFAULT_PLAYLIST
+    }
+
+    /// The file `name` beside this one.
+    pub fn sibling(&self, name: &str) -> Self {
+        let mut segments = self.segments.clone();
+        if let Some(last) = segments.last_mut() {
+            name.clone_into(last);
+        }
+        Self {
+            event_id: self.event_id.clone(),
+            segments,
+        }
     }
 
     /// `<root>/<event>/<segments...>`.

@@ -67,6 +67,9 @@ pub enum SourceError {
     Upstream(String),
 }
 
+/// Tried in this order, in the same directory, when an event's `index.m3u8` is absent.
+pub const DEFAULT_PLAYLIST_FALLBACKS: [&str; 2] = ["master.m3u8", "stream.m3u8"];
+
 /// The server's content mode, as `/health` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -188,8 +191,29 @@ impl Source {
     }
 
     /// Finds `path`: local file, then cache, then upstream. `directives` apply to
-    /// playlists only.
+    /// playlists only. The default playlist name (`index.m3u8` at the top of an event)
+    /// falls back to [`DEFAULT_PLAYLIST_FALLBACKS`] when it is not there: many packagers
+    /// (and the upstream StreamGate) publish `master.m3u8` or `stream.m3u8`, and the
+    /// platform hands out `index.m3u8` unless the event names its playlist.
     pub async fn get(
+        &self,
+        path: &StreamPath,
+        directives: &Directives,
+    ) -> Result<Content, SourceError> {
+        let found = self.get_exact(path, directives).await;
+        if !matches!(found, Err(SourceError::NotFound)) || !path.is_default_playlist() {
+            return found;
+        }
+        for name in DEFAULT_PLAYLIST_FALLBACKS {
+            match self.get_exact(&path.sibling(name), directives).await {
+                Err(SourceError::NotFound) => continue,
+                other => return other,
+            }
+        }
+        Err(SourceError::NotFound)
+    }
+
+    async fn get_exact(
         &self,
         path: &StreamPath,
         directives: &Directives,

@@ -76,3 +76,110 @@ async fn ffmpeg_plays_both_renditions_with_only_a_query_token() {
     hls.stop().await;
     platform.stop().await;
 }
+
+/// A stream directory published as `master.m3u8` or `stream.m3u8` (many packagers, the
+/// upstream StreamGate) plays at the `index.m3u8` the platform hands out, locally and
+/// through a proxied origin; an `index.m3u8` that exists wins, and only the default name
+/// at the top of the event falls back. ffmpeg then plays it with only a query token.
+#[tokio::test]
+async fn master_or_stream_m3u8_plays_at_the_default_name() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let copy = |event: &str, name: &str| {
+        let dir = root.path().join(event);
+        for entry in streamgate_testkit::files_under(&sample_streams().join("demo")) {
+            let rel = entry
+                .strip_prefix(sample_streams().join("demo"))
+                .expect("inside");
+            let to = if rel == std::path::Path::new("index.m3u8") {
+                dir.join(name)
+            } else {
+                dir.join(rel)
+            };
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&entry, &to).expect("copy");
+        }
+    };
+    copy("mastered", "master.m3u8");
+    copy("streamed", "stream.m3u8");
+    copy("both", "index.m3u8");
+    std::fs::write(
+        root.path().join("both/master.m3u8"),
+        "#EXTM3U\n#not this one\n",
+    )
+    .expect("write");
+    let local = hls(&local_section(root.path()), "", None).await;
+    for (event, from) in [
+        ("mastered", "master.m3u8"),
+        ("streamed", "stream.m3u8"),
+        ("both", "index.m3u8"),
+    ] {
+        let token = sign(&claims(event));
+        let (status, body) =
+            fetch(&local.url(&format!("/streams/{event}/index.m3u8")), &token).await;
+        let want = std::fs::read(root.path().join(event).join(from)).expect("source");
+        assert_eq!(
+            (status, body.as_ref()),
+            (200, want.as_slice()),
+            "{event}: served {from}"
+        );
+        // Only the default name, only at the top.
+        let (status, _) = fetch(
+            &local.url(&format!("/streams/{event}/360p/master.m3u8")),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 404, "{event}");
+    }
+    let token = sign(&claims("mastered"));
+    let master = format!(
+        "{}?__token={token}",
+        local.url("/streams/mastered/index.m3u8")
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-i",
+                &master,
+            ])
+            .args(["-map", "0", "-c", "copy", "-f", "null", "-"])
+            .output()
+            .expect("run ffmpeg")
+    })
+    .await
+    .expect("ffmpeg task");
+    assert!(
+        out.status.success(),
+        "ffmpeg failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    local.stop().await;
+
+    // Proxied: the origin publishes master.m3u8 only.
+    let origin = Origin::start(root.path().to_path_buf(), std::time::Duration::ZERO).await;
+    let cache = tempfile::tempdir().expect("cache");
+    let proxy = hls(&proxy_section(&origin.base, cache.path(), ""), "", None).await;
+    let (status, body) = fetch(
+        &proxy.url("/streams/mastered/index.m3u8"),
+        &sign(&claims("mastered")),
+    )
+    .await;
+    assert_eq!(
+        status,
+        200,
+        "proxied fallback: {}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(
+        String::from_utf8_lossy(&body).contains("#EXT-X-STREAM-INF"),
+        "the master playlist"
+    );
+    proxy.stop().await;
+    origin.stop().await;
+}
