@@ -653,3 +653,31 @@ fn invalid_utf8_is_reported_with_its_position() {
         "{shown}"
     );
 }
+
+#[test]
+fn tools_may_use_the_prefix_but_a_key_with_one_underscore_is_caught() {
+    let mut env = Env::default();
+    env.set("STREAMGATE_BIN", "/usr/local/bin/streamgate");
+    env.set(
+        "STREAMGATE_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1/postgres",
+    );
+    load_text(Path::new("f.toml"), Some(BASE), &env, None)
+        .expect("tool variables are not configuration");
+
+    env.set("STREAMGATE_PLATFORM_LISTEN", "0.0.0.0:3000");
+    env.set("STREAMGATE_HLS__NO_SUCH_KEY", "1");
+    let report = load_text(Path::new("f.toml"), Some(BASE), &env, None).expect_err("typos");
+    let shown = report.to_string();
+    assert!(
+        shown.contains(
+            "environment variable STREAMGATE_PLATFORM_LISTEN: looks like a `platform` setting"
+        ) && shown.contains("STREAMGATE_PLATFORM__LISTEN"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("environment variable STREAMGATE_HLS__NO_SUCH_KEY"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("2 problems found"), "{shown}");
+}

@@ -22,6 +22,28 @@ fn is_secret_var(name: &str) -> bool {
     SecretKind::ALL.iter().any(|k| k.var() == bare)
 }
 
+/// The top-level tables of the configuration (`platform`, `hls`, ...), as the
+/// defaults serialise them.
+fn sections() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn is_section(rest: &str) -> bool {
+    sections().iter().any(|s| s.eq_ignore_ascii_case(rest))
+}
+
+/// The section `rest` starts with followed by a single `_` (`PLATFORM_LISTEN`).
+fn section_prefix(rest: &str) -> Option<String> {
+    sections().into_iter().find(|s| {
+        rest.len() > s.len() + 1
+            && rest[..s.len()].eq_ignore_ascii_case(s)
+            && rest.as_bytes()[s.len()] == b'_'
+    })
+}
+
 pub(super) fn prefixed_layer(
     env: &Env,
     env_keys: &mut HashMap<KeyPath, String>,
@@ -33,6 +55,28 @@ pub(super) fn prefixed_layer(
             continue;
         };
         if name == CONFIG_VAR || name == DEV_ASSETS_VAR || is_secret_var(name) || raw.is_empty() {
+            continue;
+        }
+        if !rest.contains("__") && !is_section(rest) {
+            // Not `STREAMGATE_<SECTION>__<KEY>`: a tool's own variable (STREAMGATE_BIN for
+            // the bench scripts), unless it looks like a key with one underscore too few.
+            if let Some(section) = section_prefix(rest) {
+                report.diagnostics.push(Diagnostic {
+                    location: Location::Env {
+                        var: name.to_owned(),
+                    },
+                    path: KeyPath::root(),
+                    message: format!(
+                        "looks like a `{section}` setting, but nested keys are separated by two underscores"
+                    ),
+                    rule: Rule::Environment,
+                    hint: Some(format!(
+                        "e.g. {PREFIX}{}__{}",
+                        section.to_ascii_uppercase(),
+                        &rest[section.len() + 1..]
+                    )),
+                });
+            }
             continue;
         }
         let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
