@@ -12,7 +12,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str};
 
 /// The prefix every stream URL starts with.
 pub const STREAMS_PREFIX: &str = "/streams/";
@@ -54,6 +54,21 @@ impl MediaKind {
         self == MediaKind::Playlist
     }
 }
+
+/// What to percent-encode in one path segment written into a URL or playlist: what a
+/// URL parser would take for something else (`?`, `#`, `/`, `%`, spaces and quotes).
+pub const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'%')
+    .add(b'/');
 
 /// The playlist name the platform hands out when an event names none.
 pub const DEFAULT_PLAYLIST: &str = "index.m3u8";

@@ -186,20 +186,9 @@ impl Rewriter<'_> {
 
 /// A relative reference from `from`'s directory to `to` (same event).
 fn relative_reference(from: &StreamPath, to: &StreamPath) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'%')
-        .add(b'/')
-        .add(b':');
+    use percent_encoding::{AsciiSet, utf8_percent_encode};
+    // A first segment with `:` would read as a scheme in a relative reference.
+    const SEGMENT: &AsciiSet = &crate::path::PATH_SEGMENT.add(b':');
     let from_rel = from.relative();
     let to_rel = to.relative();
     let dir: Vec<&str> = from_rel.split('/').collect();

@@ -218,19 +218,8 @@ fn event_upstream(url: Url) -> EventUpstream {
 
 /// The relative path, percent-encoded again for a URL.
 fn encode_relative(path: &StreamPath) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'%')
-        .add(b'/');
+    use percent_encoding::utf8_percent_encode;
+    const SEGMENT: &percent_encoding::AsciiSet = crate::path::PATH_SEGMENT;
     path.relative()
         .split('/')
         .map(|s| utf8_percent_encode(s, SEGMENT).to_string())

@@ -5,35 +5,9 @@
 
 mod common;
 
-use common::{TestDb, config, count, snapshot};
+use common::{TWO_EVENTS, TestDb, config, count, redeem_one, snapshot};
 use streamgate_store::reconcile::{self, ApplyOptions, PlanOptions};
-use streamgate_store::sessions::{self, Redeem, Viewer};
 use streamgate_store::{Store, StoreError};
-
-const TWO_EVENTS: &str = r#"
-[hls]
-stream_root = "streams"
-
-[[events]]
-id = "keynote"
-title = "Keynote"
-starts_at = 2030-01-01T18:00:00Z
-ends_at = 2030-01-01T20:00:00Z
-
-[[events.codes]]
-label = "public"
-count = 3
-
-[[events]]
-id = "workshop"
-title = "Workshop"
-starts_at = 2030-02-01T09:00:00Z
-ends_at = 2030-02-01T12:00:00Z
-
-[[events.codes]]
-label = "all"
-count = 3
-"#;
 
 /// TWO_EVENTS cut short after the first event, as a truncated save leaves it.
 fn keynote_only() -> String {
@@ -41,23 +15,6 @@ fn keynote_only() -> String {
         .find("[[events]]\nid = \"workshop\"")
         .expect("cut")]
         .to_owned()
-}
-
-async fn redeem_one(store: &Store, event: &str) {
-    let code: String =
-        sqlx::query_scalar("SELECT code FROM access_codes WHERE event_id = $1 LIMIT 1")
-            .bind(event)
-            .fetch_one(store.pool())
-            .await
-            .expect("a code");
-    let viewer = Viewer {
-        ip: "192.0.2.7",
-        user_agent: Some("test"),
-    };
-    let outcome = sessions::redeem(store, &code, viewer, 60_000)
-        .await
-        .expect("redeem");
-    assert!(matches!(outcome, Redeem::Started(_)), "{outcome:?}");
 }
 
 async fn apply(

@@ -9,35 +9,12 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{TestDb, Watching, config, count, save, snapshot, wait_for, without_audit};
+use common::{
+    TWO_EVENTS, TestDb, Watching, config, count, redeem_one, save, snapshot, wait_for,
+    without_audit,
+};
 use streamgate_store::Store;
 use streamgate_store::reconcile::{self, ApplyOptions};
-use streamgate_store::sessions::{self, Redeem, Viewer};
-
-const TWO_EVENTS: &str = r#"#:schema ./schemas/streamgate.schema.json
-[hls]
-stream_root = "streams"
-
-[[events]]
-id = "keynote"
-title = "Keynote"
-starts_at = 2030-01-01T18:00:00Z
-ends_at = 2030-01-01T20:00:00Z
-
-[[events.codes]]
-label = "public"
-count = 3
-
-[[events]]
-id = "workshop"
-title = "Workshop"
-starts_at = 2030-02-01T09:00:00Z
-ends_at = 2030-02-01T12:00:00Z
-
-[[events.codes]]
-label = "all"
-count = 3
-"#;
 
 /// No event-driven reload may wait for this: a test that sets it proves events work.
 const NO_POLL: Duration = Duration::from_secs(3600);
@@ -48,19 +25,7 @@ async fn sold_store(db: &TestDb) -> Store {
     reconcile::apply(&store, &config(TWO_EVENTS), ApplyOptions::default())
         .await
         .expect("first apply");
-    let code: String =
-        sqlx::query_scalar("SELECT code FROM access_codes WHERE event_id = 'workshop' LIMIT 1")
-            .fetch_one(store.pool())
-            .await
-            .expect("a code");
-    let viewer = Viewer {
-        ip: "192.0.2.9",
-        user_agent: None,
-    };
-    let outcome = sessions::redeem(&store, &code, viewer, 60_000)
-        .await
-        .expect("redeem");
-    assert!(matches!(outcome, Redeem::Started(_)));
+    redeem_one(&store, "workshop").await;
     store
 }
 

@@ -133,3 +133,51 @@ impl Watching {
             .expect("the watcher ends cleanly");
     }
 }
+
+/// Two config events with a batch each, the fixture of the destroy-guard tests.
+pub const TWO_EVENTS: &str = r#"#:schema ./schemas/streamgate.schema.json
+[hls]
+stream_root = "streams"
+
+[[events]]
+id = "keynote"
+title = "Keynote"
+starts_at = 2030-01-01T18:00:00Z
+ends_at = 2030-01-01T20:00:00Z
+
+[[events.codes]]
+label = "public"
+count = 3
+
+[[events]]
+id = "workshop"
+title = "Workshop"
+starts_at = 2030-02-01T09:00:00Z
+ends_at = 2030-02-01T12:00:00Z
+
+[[events.codes]]
+label = "all"
+count = 3
+"#;
+
+/// Redeems one code of `event` as a viewer would, so that it holds a redeemed code and
+/// a live session.
+pub async fn redeem_one(store: &Store, event: &str) {
+    let code: String =
+        sqlx::query_scalar("SELECT code FROM access_codes WHERE event_id = $1 LIMIT 1")
+            .bind(event)
+            .fetch_one(store.pool())
+            .await
+            .expect("a code");
+    let viewer = streamgate_store::sessions::Viewer {
+        ip: "192.0.2.7",
+        user_agent: Some("test"),
+    };
+    let outcome = streamgate_store::sessions::redeem(store, &code, viewer, 60_000)
+        .await
+        .expect("redeem");
+    assert!(
+        matches!(outcome, streamgate_store::sessions::Redeem::Started(_)),
+        "{outcome:?}"
+    );
+}
