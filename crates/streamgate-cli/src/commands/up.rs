@@ -86,8 +86,13 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
             dev.path.display()
         );
     }
-    let mut loaded = load_or_report(&options(&env, true))?;
-    let loopback_only = listen_where(&mut loaded, args.host, !missing.is_empty());
+    // Addresses go in as environment overrides, so that the watcher's reloads (which
+    // read the file with this environment) keep them instead of reporting a change.
+    let (listen, loopback_only) = listen_where(&first, args.host, !missing.is_empty());
+    for (var, addr) in listen {
+        env.set(var, addr);
+    }
+    let loaded = load_or_report(&options(&env, true))?;
     let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
         let signal = shutdown_signal();
@@ -150,15 +155,28 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
 /// Decides the listen addresses: `--host` wins; with development secrets, addresses
 /// nobody chose (not in the file, not in the environment) become 127.0.0.1, so a trial
 /// does not show the console and its printed password to the local network. Returns
-/// whether that happened.
-fn listen_where(loaded: &mut Loaded, host: Option<std::net::IpAddr>, dev_secrets: bool) -> bool {
+/// the overrides to set (variable, address) and whether loopback was chosen for the
+/// operator.
+fn listen_where(
+    loaded: &Loaded,
+    host: Option<std::net::IpAddr>,
+    dev_secrets: bool,
+) -> (Vec<(&'static str, String)>, bool) {
+    const PLATFORM: &str = "STREAMGATE_PLATFORM__LISTEN";
+    const HLS: &str = "STREAMGATE_HLS__LISTEN";
+    let with_ip = |mut addr: std::net::SocketAddr, ip| {
+        addr.set_ip(ip);
+        addr.to_string()
+    };
+    let (platform, hls) = (loaded.config.platform.listen, loaded.config.hls.listen);
     if let Some(ip) = host {
-        loaded.config.platform.listen.set_ip(ip);
-        loaded.config.hls.listen.set_ip(ip);
-        return false;
+        return (
+            vec![(PLATFORM, with_ip(platform, ip)), (HLS, with_ip(hls, ip))],
+            false,
+        );
     }
     if !dev_secrets {
-        return false;
+        return (Vec::new(), false);
     }
     let file: Option<toml::Table> = loaded
         .source
@@ -178,17 +196,16 @@ fn listen_where(loaded: &mut Loaded, host: Option<std::net::IpAddr>, dev_secrets
             .any(|(key, _)| key.to_string() == format!("{section}.listen"));
         in_file || in_env
     };
-    let mut changed = false;
     let localhost = std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST);
-    if !chosen("platform") && loaded.config.platform.listen.ip().is_unspecified() {
-        loaded.config.platform.listen.set_ip(localhost);
-        changed = true;
+    let mut out = Vec::new();
+    if !chosen("platform") && platform.ip().is_unspecified() {
+        out.push((PLATFORM, with_ip(platform, localhost)));
     }
-    if !chosen("hls") && loaded.config.hls.listen.ip().is_unspecified() {
-        loaded.config.hls.listen.set_ip(localhost);
-        changed = true;
+    if !chosen("hls") && hls.ip().is_unspecified() {
+        out.push((HLS, with_ip(hls, localhost)));
     }
-    changed
+    let loopback = !out.is_empty();
+    (out, loopback)
 }
 
 fn load_or_report(options: &LoadOptions) -> anyhow::Result<Loaded> {
@@ -439,37 +456,46 @@ mod tests {
 
     #[test]
     fn development_secrets_keep_unchosen_addresses_on_loopback() {
-        let (_dir, mut l) = loaded(NO_LISTEN, &[]);
-        assert!(listen_where(&mut l, None, true));
-        assert_eq!(l.config.platform.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(l.config.hls.listen.to_string(), "127.0.0.1:4000");
-
+        let (_dir, l) = loaded(NO_LISTEN, &[]);
+        let (overrides, loopback) = listen_where(&l, None, true);
+        assert!(loopback);
+        assert_eq!(
+            overrides,
+            [
+                ("STREAMGATE_PLATFORM__LISTEN", "127.0.0.1:3000".to_owned()),
+                ("STREAMGATE_HLS__LISTEN", "127.0.0.1:4000".to_owned())
+            ]
+        );
         // Real secrets: the defaults stand.
-        let (_dir, mut l) = loaded(NO_LISTEN, &[]);
-        assert!(!listen_where(&mut l, None, false));
-        assert_eq!(l.config.platform.listen.to_string(), "0.0.0.0:3000");
+        assert_eq!(listen_where(&l, None, false), (Vec::new(), false));
     }
 
     #[test]
     fn an_address_named_in_the_file_the_environment_or_the_flag_is_kept() {
         let file = "[platform]\nlisten = \"0.0.0.0:3000\"\n[hls]\nstream_root = \"streams\"\n";
-        let (_dir, mut l) = loaded(file, &[]);
-        listen_where(&mut l, None, true);
-        assert_eq!(l.config.platform.listen.to_string(), "0.0.0.0:3000");
-        assert_eq!(l.config.hls.listen.to_string(), "127.0.0.1:4000");
+        let (_dir, l) = loaded(file, &[]);
+        let (overrides, _) = listen_where(&l, None, true);
+        assert_eq!(
+            overrides,
+            [("STREAMGATE_HLS__LISTEN", "127.0.0.1:4000".to_owned())]
+        );
 
-        let (_dir, mut l) = loaded(NO_LISTEN, &[("STREAMGATE_HLS__LISTEN", "0.0.0.0:4100")]);
-        listen_where(&mut l, None, true);
-        assert_eq!(l.config.hls.listen.to_string(), "0.0.0.0:4100");
-        assert_eq!(l.config.platform.listen.to_string(), "127.0.0.1:3000");
+        let (_dir, l) = loaded(NO_LISTEN, &[("STREAMGATE_HLS__LISTEN", "0.0.0.0:4100")]);
+        let (overrides, _) = listen_where(&l, None, true);
+        assert_eq!(
+            overrides,
+            [("STREAMGATE_PLATFORM__LISTEN", "127.0.0.1:3000".to_owned())]
+        );
 
-        let (_dir, mut l) = loaded(NO_LISTEN, &[]);
-        assert!(!listen_where(
-            &mut l,
-            Some("0.0.0.0".parse().expect("ip")),
-            true
-        ));
-        assert_eq!(l.config.platform.listen.to_string(), "0.0.0.0:3000");
-        assert_eq!(l.config.hls.listen.to_string(), "0.0.0.0:4000");
+        let (_dir, l) = loaded(NO_LISTEN, &[]);
+        let (overrides, loopback) = listen_where(&l, Some("0.0.0.0".parse().expect("ip")), true);
+        assert!(!loopback);
+        assert_eq!(
+            overrides,
+            [
+                ("STREAMGATE_PLATFORM__LISTEN", "0.0.0.0:3000".to_owned()),
+                ("STREAMGATE_HLS__LISTEN", "0.0.0.0:4000".to_owned())
+            ]
+        );
     }
 }
