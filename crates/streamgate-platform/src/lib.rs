@@ -504,16 +504,14 @@ async fn beacon_as_json(mut req: poem::Request) -> poem::Request {
     } else {
         None
     };
+    let is_form = content_type.starts_with("multipart/")
+        || content_type.starts_with("application/x-www-form-urlencoded");
     let text = text.trim();
     let json = match (token, serde_json::from_str::<serde_json::Value>(text)) {
         (Some(token), _) => serde_json::json!({ "token": token }),
         (None, Ok(value)) if value.is_object() => value,
-        (None, _) if text.is_empty() || content_type.starts_with("multipart/") => {
-            serde_json::json!({})
-        }
-        (None, _) if content_type.starts_with("application/x-www-form-urlencoded") => {
-            serde_json::json!({})
-        }
+        // Nothing sent, or a form without a token field: the header must carry it.
+        (None, _) if text.is_empty() || is_form => serde_json::json!({}),
         (None, _) => serde_json::json!({ "token": text }),
     }
     .to_string();

@@ -310,6 +310,20 @@ pub enum SessionCheck {
     TakenOver,
 }
 
+/// Why a code and its event no longer allow playback at `now`, if they do not: the
+/// checks refresh, heartbeat and the session-events stream share.
+fn code_refusal(state: &CodeState, now: i64) -> Option<SessionCheck> {
+    if state.revoked {
+        Some(SessionCheck::Revoked)
+    } else if !state.event.is_active {
+        Some(SessionCheck::EventInactive)
+    } else if state.expires_at <= now {
+        Some(SessionCheck::Expired)
+    } else {
+        None
+    }
+}
+
 /// Checks a token's code, event and session, and when all is well records a heartbeat.
 /// Used by refresh (which also checks the code and event) and heartbeat.
 pub async fn touch(
@@ -323,16 +337,8 @@ pub async fn touch(
     let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
         return Ok(SessionCheck::UnknownCode);
     };
-    if check_code {
-        if state.revoked {
-            return Ok(SessionCheck::Revoked);
-        }
-        if !state.event.is_active {
-            return Ok(SessionCheck::EventInactive);
-        }
-        if state.expires_at <= now {
-            return Ok(SessionCheck::Expired);
-        }
+    if check_code && let Some(refused) = code_refusal(&state, now) {
+        return Ok(refused);
     }
     let touched = sqlx::query(
         "UPDATE sessions SET last_heartbeat = $1 WHERE id = $2 AND code_id = $3 AND ended_at IS NULL",
@@ -377,14 +383,8 @@ pub async fn check(
     let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
         return Ok(SessionCheck::UnknownCode);
     };
-    if state.revoked {
-        return Ok(SessionCheck::Revoked);
-    }
-    if !state.event.is_active {
-        return Ok(SessionCheck::EventInactive);
-    }
-    if state.expires_at <= now {
-        return Ok(SessionCheck::Expired);
+    if let Some(refused) = code_refusal(&state, now) {
+        return Ok(refused);
     }
     let open: Vec<String> =
         sqlx::query("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
