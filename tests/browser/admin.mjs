@@ -149,6 +149,10 @@ async function main() {
       assert(/^browser-test-[0-9a-z-]+$/.test(proposed), `proposed id is "${proposed}"`);
       const where = await page.textContent('#ev-id-where');
       assert(where.includes(`streams/${proposed}/index.m3u8`), `the form says "${where}"`);
+      await page.fill('#ev-playlist', 'hls/master.m3u8');
+      const named = await page.textContent('#ev-id-where');
+      assert(named.includes(`streams/${proposed}/hls/master.m3u8`), `with a playlist named the form says "${named}"`);
+      await page.fill('#ev-playlist', '');
       await page.fill('#ev-description', 'Created by tests/browser/admin.mjs');
       await page.fill('#ev-starts', localInput(startsAt));
       await page.fill('#ev-ends', localInput(endsAt));
@@ -178,11 +182,36 @@ async function main() {
       assert(await page.locator('#readonly-badge').count() === 0, 'read-only badge shown on an api-managed event');
     });
 
-    await step('event detail shows fields, empty codes and sessions', async () => {
+    await step('event detail shows fields, empty codes and sessions, and where its video is expected', async () => {
       await page.locator('#codes-table').waitFor();
       await page.locator('#sessions-table').waitFor();
       assert(await codeRows(page).count() === 0, 'a new event already has codes');
+      // Nothing is published for a new event: the check asks the HLS server and says where.
+      await page.locator('#stream-verdict[data-found="false"]').waitFor({ timeout: 10_000 });
+      const local = (await page.textContent('#stream-local')).trim();
+      assert(local.endsWith(`streams/${eventId}/index.m3u8`), `the video is expected at "${local}"`);
+      assert(/not found/i.test(await page.textContent('#stream-detail')), 'the check does not say "not found"');
+      assert((await page.textContent('#stream-fallbacks')).includes('master.m3u8'), 'the fallbacks are not listed');
       await shot(page, 'event-detail');
+    });
+
+    await step('edit: the id and the playlist change until a code is redeemed', async () => {
+      await page.click('#act-edit');
+      await page.locator('#edit-event-form').waitFor({ state: 'visible' });
+      assert(await page.inputValue('#edit-id') === eventId, 'the edit form does not show the id');
+      const renamed = `${eventId}-x`.slice(0, 63);
+      await page.fill('#edit-id', renamed);
+      await page.fill('#edit-playlist', 'hls/master.m3u8');
+      await page.click('#edit-event-submit');
+      await page.waitForFunction((want) => document.querySelector('#event-detail')?.dataset.eventId === want, renamed);
+      assert(decodeURIComponent(page.url().split('#/events/')[1]) === renamed, `the page did not follow the new id (${page.url()})`);
+      assert((await page.textContent('#event-playlist')).trim() === 'hls/master.m3u8', 'the playlist is not shown');
+      await page.locator('#stream-verdict[data-found="false"]').waitFor({ timeout: 10_000 });
+      const local = (await page.textContent('#stream-local')).trim();
+      assert(local.endsWith(`streams/${renamed}/hls/master.m3u8`), `after the edit the video is expected at "${local}"`);
+      assert(await page.locator('#stream-fallbacks').count() === 0, 'fallbacks listed for a named playlist');
+      await shot(page, 'event-stream-check');
+      eventId = renamed;
     });
 
     await step('generate 10 codes with a label', async () => {
@@ -364,6 +393,9 @@ async function main() {
         }
         await page.locator('#codes-table').waitFor();
         assert(await page.locator('#export-csv').isVisible(), 'no Export CSV on a read-only event');
+        // Its stream is in the repository's streams/ folder: the check finds it.
+        await page.locator('#stream-verdict[data-found="true"]').waitFor({ timeout: 10_000 });
+        assert(/Playlist found/.test(await page.textContent('#stream-detail')), 'the demo stream is not found');
         await shot(page, 'readonly-event');
       });
     }

@@ -523,6 +523,59 @@ async function main() {
       });
     }
 
+    if (CODES[3]) {
+      await step('on a phone the controls keep to the bottom third, hide by themselves, and a tap toggles them without pausing', async () => {
+        const phone = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
+        const page8 = await openPage(phone, 'viewer-phone');
+        pages.push(page8);
+        // Typed and submitted with a tap, as on a phone.
+        await page8.fill('#code-input', CODES[3]);
+        const [res] = await Promise.all([
+          page8.waitForResponse((q) => q.url() === `${BASE}/api/tokens/validate` && q.request().method() === 'POST'),
+          page8.tap('#code-submit'),
+        ]);
+        assert(res.status() === 200, `validate answered ${res.status()}`);
+        await waitPlaying(page8, 2, 30_000);
+        const idle = () => page8.evaluate(() => document.querySelector('#stage').classList.contains('is-idle'));
+        const playing = () => page8.evaluate(() => !document.querySelector('#video').paused);
+        // Nobody touches it: the controls hide by themselves and the video plays on.
+        await page8.waitForFunction(() => document.querySelector('#stage').classList.contains('is-idle'), null, { timeout: 10_000 });
+        assert(await playing(), 'the video paused while the controls hid');
+        // A tap shows them without pausing; the share of the picture they cover, measured.
+        await page8.tap('#video');
+        assert(!(await idle()) && await playing(), 'a tap on hidden controls did not show them (or paused)');
+        const cover = await page8.evaluate(() => {
+          const stage = document.querySelector('#stage').getBoundingClientRect();
+          const controls = document.querySelector('#controls').getBoundingClientRect();
+          return controls.height / stage.height;
+        });
+        console.log(`     phone: the controls cover ${(cover * 100).toFixed(0)}% of the picture's height`);
+        notes.push(`phone controls cover ${(cover * 100).toFixed(0)}% of the picture`);
+        assert(cover <= 1 / 3, `the controls cover ${(cover * 100).toFixed(0)}% of the picture`);
+        for (const id of ['#quality-label', '#time']) {
+          const lines = await page8.evaluate((sel) => {
+            const e = document.querySelector(sel);
+            if (!e || !e.offsetParent) return 0; // not shown at this width
+            const lh = parseFloat(getComputedStyle(e).lineHeight) || parseFloat(getComputedStyle(e).fontSize) * 1.3;
+            return Math.round(e.getBoundingClientRect().height / lh);
+          }, id);
+          assert(lines <= 1, `${id} wraps onto ${lines} lines on a phone`);
+        }
+        // A second tap hides them; neither tap paused.
+        await page8.tap('#video');
+        assert(await idle() && await playing(), 'a tap on shown controls did not hide them (or paused)');
+        // A tap where the hidden play button is does not press it: it shows the controls.
+        const play = await page8.locator('#play').boundingBox();
+        await page8.touchscreen.tap(play.x + play.width / 2, play.y + play.height / 2);
+        assert(await playing(), 'a tap on the invisible play button paused the video');
+        assert(!(await idle()), 'a tap on the hidden controls did not show them');
+        await screenshot(page8, path.join(SHOTS, 'phone-08-controls.png'));
+        await page8.close({ runBeforeUnload: true });
+        pages.splice(pages.indexOf(page8), 1);
+        await phone.close();
+      });
+    }
+
     await step('every screen exists at 1280x800 and 375x740, none wider than the phone', async () => {
       for (const name of SCREENS) {
         for (const w of ['desktop', 'phone']) {

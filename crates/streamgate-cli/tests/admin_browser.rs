@@ -22,8 +22,14 @@ fn admin_console_works_in_headless_chromium() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
+    // The console's stream check asks the HLS server at its public URL: a real port.
+    let hls_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
     let config = format!(
-        "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:0\"\nstream_root = \"{}\"\n\n\
+        "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:{hls_port}\"\n\
+         public_url = \"http://127.0.0.1:{hls_port}\"\nstream_root = \"{}\"\n\n\
          [[events]]\nid = \"demo\"\ntitle = \"Demo\"\nstarts_at = 2026-01-01T00:00:00Z\n\
          ends_at = 2099-01-01T00:00:00Z\n\n[[events.codes]]\nlabel = \"demo\"\ncount = 3\n",
         repo().join("streams").display()

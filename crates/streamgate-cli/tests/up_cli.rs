@@ -303,3 +303,181 @@ fn validate_for_up_judges_secrets_as_up_does() {
     let broken = validate();
     assert!(!broken.status.success());
 }
+
+/// An event's `playlist` is where players are sent, and the console's stream check says
+/// where the file is expected and whether the HLS server has it: the default name finds
+/// a `master.m3u8` beside it, a named playlist in a folder plays, a missing one is
+/// reported with its path on disk.
+#[tokio::test]
+async fn an_events_playlist_is_where_players_go_and_the_console_checks_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path().join("streams");
+    let media = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg.ts\n#EXT-X-ENDLIST\n";
+    for (path, body) in [
+        ("fallback/master.m3u8", media),
+        ("named/hls/main.m3u8", media),
+        ("named/hls/seg.ts", "ts"),
+    ] {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(file, body).expect("write");
+    }
+    let event = |id: &str, playlist: &str| {
+        format!(
+            "[[events]]\nid = \"{id}\"\ntitle = \"{id}\"\nstarts_at = 2026-01-01T00:00:00Z\n\
+             ends_at = 2099-01-01T00:00:00Z\n{playlist}\n[[events.codes]]\nlabel = \"x\"\ncount = 1\n\n"
+        )
+    };
+    // The platform asks the HLS server at its public URL, so that must be the real port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let text = format!(
+        "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:{port}\"\n\
+         public_url = \"http://127.0.0.1:{port}\"\nstream_root = \"{}\"\n\n{}{}{}",
+        root.display(),
+        event("fallback", ""),
+        event("named", "playlist = \"hls/main.m3u8\""),
+        event("missing", "playlist = \"live.m3u8\""),
+    );
+    std::fs::write(dir.path().join("streamgate.toml"), text).expect("write");
+    let mut up = spawn(dir.path(), &["up", "--no-watch"], &[]);
+    let named_codes = up.wait_for("codes of named");
+    up.wait_for("codes of missing");
+    let platform = up.listening("platform");
+    let hls = up.listening("HLS server");
+    let password = up
+        .field("admin")
+        .strip_prefix("password ")
+        .and_then(|p| p.split_whitespace().next())
+        .expect("password")
+        .to_owned();
+    let client = reqwest::Client::new();
+
+    // The viewer is sent to the named playlist, and it plays through the gate.
+    let code = named_codes
+        .split("codes of named")
+        .nth(1)
+        .and_then(|c| c.split_whitespace().next())
+        .expect("code")
+        .to_owned();
+    let body: Value = client
+        .post(format!("{platform}/api/tokens/validate"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .expect("validate")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["streamPath"], "/streams/named/hls/main.m3u8", "{body}");
+    let token = body["playbackToken"].as_str().expect("token");
+    let played = client
+        .get(format!("{hls}/streams/named/hls/main.m3u8"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("playlist");
+    assert_eq!(played.status(), 200);
+    assert!(played.text().await.expect("text").contains("seg.ts"));
+    let segment = client
+        .get(format!("{hls}/streams/named/hls/seg.ts"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("segment");
+    assert_eq!(segment.status(), 200, "a segment beside the named playlist");
+
+    // The console's check, as the event page asks it.
+    let login = client
+        .post(format!("{platform}/api/admin/login"))
+        .header("origin", &platform)
+        .json(&json!({ "password": password }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("streamgate_admin="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let check = |id: &'static str| {
+        let client = client.clone();
+        let url = format!("{platform}/api/admin/events/{id}/stream");
+        let cookie = cookie.clone();
+        async move {
+            let resp = client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("stream check");
+            assert_eq!(resp.status(), 200, "{id}");
+            resp.json::<Value>().await.expect("json")
+        }
+    };
+    let fallback = check("fallback").await;
+    assert_eq!(fallback["found"], true, "{fallback}");
+    assert_eq!(fallback["playlist"], "index.m3u8");
+    assert_eq!(fallback["fallbacks"], json!(["master.m3u8", "stream.m3u8"]));
+    assert_eq!(
+        fallback["localPath"],
+        root.join("fallback/index.m3u8").display().to_string()
+    );
+    let named = check("named").await;
+    assert_eq!(
+        (named["found"].as_bool(), named["streamPath"].as_str()),
+        (Some(true), Some("/streams/named/hls/main.m3u8")),
+        "{named}"
+    );
+    assert_eq!(named["fallbacks"], json!([]));
+    let missing = check("missing").await;
+    let expected = root.join("missing/live.m3u8").display().to_string();
+    assert_eq!(missing["found"], false, "{missing}");
+    assert_eq!(missing["localPath"], expected.as_str());
+    assert_eq!(
+        missing["detail"],
+        format!("Playlist not found: nothing at {expected} yet.")
+    );
+    assert_eq!(
+        missing["playlistUrl"],
+        format!("{hls}/streams/missing/live.m3u8")
+    );
+
+    // Published later: a later check finds it (each check asks the HLS server again;
+    // the HLS server itself re-resolves a path within a second).
+    std::fs::create_dir_all(root.join("missing")).expect("mkdir");
+    std::fs::write(root.join("missing/live.m3u8"), media).expect("write");
+    let mut found = Value::Null;
+    for _ in 0..40 {
+        found = check("missing").await;
+        if found["found"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(found["found"], true, "{found}");
+    assert!(
+        found["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Playlist found"),
+        "{found}"
+    );
+
+    let unknown = client
+        .get(format!("{platform}/api/admin/events/nope/stream"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status(), 404);
+    up.stop();
+}

@@ -294,6 +294,17 @@ fn cases() -> Vec<Case> {
             "not an http:// or https:// URL",
         ),
         case(
+            "playlist outside the event's folder",
+            concat!(
+                include_str!("data/base.toml"),
+                "playlist = \"../other/index.m3u8\"\n"
+            ),
+            "f.toml:9:12",
+            "events[0].playlist",
+            "schema",
+            "does not match",
+        ),
+        case(
             "missing title",
             "[hls]\nstream_root = \"s\"\n[[events]]\nid = \"e\"\nstarts_at = 2026-01-01T00:00:00Z\nends_at = 2026-01-02T00:00:00Z\n",
             "f.toml:3:1",

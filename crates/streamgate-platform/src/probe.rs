@@ -12,12 +12,35 @@ use streamgate_core::jwt::{Claims, PlaybackKeys};
 /// How long a probe answer is reused.
 const CACHE_FOR: Duration = Duration::from_secs(5);
 
+/// What one probe saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// The HLS server answered with the playlist.
+    Found,
+    /// The HLS server answered 404: nothing is published under that name yet.
+    Missing,
+    /// No answer to go by (unreachable, timed out, or a status that says nothing about
+    /// the file, such as 502 when the origin cannot be reached), with what happened.
+    Unknown(String),
+}
+
+impl Probe {
+    /// `Some(true)` found, `Some(false)` missing, `None` unknown.
+    pub fn available(&self) -> Option<bool> {
+        match self {
+            Probe::Found => Some(true),
+            Probe::Missing => Some(false),
+            Probe::Unknown(_) => None,
+        }
+    }
+}
+
 /// Probes the HLS server and remembers the answers briefly.
 #[derive(Debug)]
 pub struct Prober {
     client: reqwest::Client,
     base: String,
-    cache: Mutex<HashMap<String, (Instant, Option<bool>)>>,
+    cache: Mutex<HashMap<(String, String), (Instant, Probe)>>,
 }
 
 impl Prober {
@@ -34,23 +57,43 @@ impl Prober {
         }
     }
 
-    /// `Some(true)` when the manifest is there, `Some(false)` when the server says it
-    /// is not, `None` when the server cannot be asked.
-    pub async fn manifest_available(&self, keys: &PlaybackKeys, event_id: &str) -> Option<bool> {
+    /// `Some(true)` when the event's playlist is there, `Some(false)` when the server
+    /// says it is not, `None` when the server cannot be asked. Answers are reused for a
+    /// few seconds.
+    pub async fn manifest_available(
+        &self,
+        keys: &PlaybackKeys,
+        event_id: &str,
+        playlist: &str,
+    ) -> Option<bool> {
+        let key = (event_id.to_owned(), playlist.to_owned());
         if let Ok(cache) = self.cache.lock()
-            && let Some((at, answer)) = cache.get(event_id)
+            && let Some((at, answer)) = cache.get(&key)
             && at.elapsed() < CACHE_FOR
         {
-            return *answer;
+            return answer.available();
         }
-        let answer = self.ask(keys, event_id).await;
+        self.check(keys, event_id, playlist).await.available()
+    }
+
+    /// Asks the HLS server now (the console's "check" button), refreshing the cache.
+    pub async fn check(&self, keys: &PlaybackKeys, event_id: &str, playlist: &str) -> Probe {
+        let answer = self.ask(keys, event_id, playlist).await;
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(event_id.to_owned(), (Instant::now(), answer));
+            cache.insert(
+                (event_id.to_owned(), playlist.to_owned()),
+                (Instant::now(), answer.clone()),
+            );
         }
         answer
     }
 
-    async fn ask(&self, keys: &PlaybackKeys, event_id: &str) -> Option<bool> {
+    /// The URL players fetch the playlist from.
+    pub fn playlist_url(&self, event_id: &str, playlist: &str) -> String {
+        format!("{}{}{playlist}", self.base, Claims::stream_prefix(event_id))
+    }
+
+    async fn ask(&self, keys: &PlaybackKeys, event_id: &str, playlist: &str) -> Probe {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             sub: "probe".into(),
@@ -62,18 +105,31 @@ impl Prober {
             nbf: None,
             probe: true,
         };
-        let token = keys.sign(&claims).ok()?;
-        let url = format!("{}/streams/{event_id}/index.m3u8", self.base);
+        let Ok(token) = keys.sign(&claims) else {
+            return Probe::Unknown("no probe token could be signed".into());
+        };
+        let url = self.playlist_url(event_id, playlist);
         match self.client.head(&url).bearer_auth(token).send().await {
-            Ok(r) if r.status().is_success() => Some(true),
-            Ok(r) if r.status().as_u16() == 404 => Some(false),
+            Ok(r) if r.status().is_success() => Probe::Found,
+            Ok(r) if r.status().as_u16() == 404 => Probe::Missing,
             Ok(r) => {
                 tracing::debug!(status = %r.status(), "HLS probe for {event_id} inconclusive");
-                None
+                Probe::Unknown(match r.status().as_u16() {
+                    502 | 504 => format!(
+                        "the HLS server could not get it from its origin ({})",
+                        r.status()
+                    ),
+                    403 => "the HLS server refused the platform's probe token (403): do both services have the same JWT_SECRET?".into(),
+                    _ => format!("the HLS server answered {}", r.status()),
+                })
             }
             Err(e) => {
                 tracing::debug!("HLS probe for {event_id} failed: {e}");
-                None
+                Probe::Unknown(format!(
+                    "the HLS server at {} could not be reached{}",
+                    self.base,
+                    if e.is_timeout() { " (timed out)" } else { "" }
+                ))
             }
         }
     }

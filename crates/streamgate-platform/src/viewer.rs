@@ -232,7 +232,7 @@ impl ViewerApi {
             },
             playback_token: token,
             playback_base_url: config.hls.public_url.as_str().trim_end_matches('/').into(),
-            stream_path: format!("{}index.m3u8", Claims::stream_prefix(&event.id)),
+            stream_path: format!("{}{}", Claims::stream_prefix(&event.id), event.playlist),
             expires_at: format_ms(redemption.expires_at),
             token_expires_in: expires_in,
             heartbeat_interval_seconds: i64::from(config.platform.heartbeat_interval_seconds),
@@ -466,7 +466,7 @@ async fn event_status(state: &AppState, event: &EventRow) -> &'static str {
     }
     let available = state
         .prober
-        .manifest_available(&state.keys, &event.id)
+        .manifest_available(&state.keys, &event.id, &event.playlist)
         .await;
     if now <= event.ends_at {
         match available {

@@ -501,8 +501,117 @@ async fn api_events_are_made_listed_changed_switched_and_deleted() {
                 "{refused}"
             );
         }
+        // Its playlist: `index.m3u8` unless named; a name that leaves the folder or is
+        // no playlist is refused; "" goes back to the default.
+        assert_eq!(made["playlist"], "index.m3u8", "{name}: {made}");
+        let (status, changed) = admin
+            .call(
+                "PUT",
+                "/api/admin/events/keynote-2030",
+                Some(json!({"playlist": "hls/master.m3u8"})),
+            )
+            .await;
+        assert_eq!(
+            (status, changed["playlist"].as_str()),
+            (200, Some("hls/master.m3u8")),
+            "{name}: {changed}"
+        );
+        for bad in ["../other/index.m3u8", "/abs.m3u8", "index.ts", "a b.m3u8"] {
+            let (status, refused) = admin
+                .call(
+                    "PUT",
+                    "/api/admin/events/keynote-2030",
+                    Some(json!({ "playlist": bad })),
+                )
+                .await;
+            assert_eq!(status, 400, "{name}: playlist {bad:?}: {refused}");
+            assert!(
+                refused["error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("playlist "),
+                "{refused}"
+            );
+        }
+        let (_, reset) = admin
+            .call(
+                "PUT",
+                "/api/admin/events/keynote-2030",
+                Some(json!({"playlist": ""})),
+            )
+            .await;
+        assert_eq!(reset["playlist"], "index.m3u8", "{name}: {reset}");
+        let mut with_playlist = future_event("Named playlist");
+        with_playlist["playlist"] = json!("stream.m3u8");
+        let (status, made_with) = admin.post("/api/admin/events", with_playlist).await;
+        assert_eq!(
+            (status, made_with["playlist"].as_str()),
+            (201, Some("stream.m3u8")),
+            "{name}: {made_with}"
+        );
+        let made_with_id = made_with["id"].as_str().expect("id");
+        let (status, _) = admin
+            .call("DELETE", &format!("/api/admin/events/{made_with_id}"), None)
+            .await;
+        assert!(status < 300, "{name}");
+        // The id changes (its codes go with it) until a code is redeemed.
+        let (status, generated) = admin
+            .post("/api/admin/events/keynote-2030/tokens", json!({"count": 2}))
+            .await;
+        assert_eq!(status, 201, "{name}: {generated}");
+        for (body, want) in [
+            (json!({"id": "live"}), 409),
+            (json!({"id": "Bad Id"}), 400),
+            (json!({"id": "keynote-2031", "accessWindowHours": 999}), 400),
+        ] {
+            let (status, refused) = admin
+                .call("PUT", "/api/admin/events/keynote-2030", Some(body.clone()))
+                .await;
+            assert_eq!(status, want, "{name}: {body}: {refused}");
+        }
+        assert_eq!(
+            admin.get("/api/admin/events/keynote-2031").await.0,
+            404,
+            "{name}: a refused update renamed the event"
+        );
+        let (status, renamed) = admin
+            .call(
+                "PUT",
+                "/api/admin/events/keynote-2030",
+                Some(json!({"id": "keynote-2031", "title": "Keynote 2031"})),
+            )
+            .await;
+        assert_eq!(
+            (status, renamed["id"].as_str(), renamed["title"].as_str()),
+            (200, Some("keynote-2031"), Some("Keynote 2031")),
+            "{name}: {renamed}"
+        );
+        assert_eq!(
+            renamed["codes"]["total"], 2,
+            "{name}: the codes moved along"
+        );
+        assert_eq!(admin.get("/api/admin/events/keynote-2030").await.0, 404);
+        let code = generated["tokens"][0]["code"].as_str().expect("code");
+        let (status, body) = app.validate(code).await;
+        assert_eq!(status, 200, "{name}: {body}");
+        assert_eq!(body["streamPath"], "/streams/keynote-2031/index.m3u8");
+        let (status, fixed) = admin
+            .call(
+                "PUT",
+                "/api/admin/events/keynote-2031",
+                Some(json!({"id": "keynote-2032"})),
+            )
+            .await;
+        assert_eq!(status, 409, "{name}: {fixed}");
+        assert!(
+            fixed["error"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("The id cannot change: 1 access codes"),
+            "{fixed}"
+        );
         let (status, deleted) = admin
-            .call("DELETE", "/api/admin/events/keynote-2030", None)
+            .call("DELETE", "/api/admin/events/keynote-2031?force=true", None)
             .await;
         assert!(
             status < 300,

@@ -50,6 +50,7 @@ const TABLES: &[Table] = &[
             ("managed_by", Text),
             ("created_at", Int),
             ("updated_at", Int),
+            ("playlist", Text),
         ],
         identity: false,
     },

@@ -37,6 +37,9 @@ pub struct EventRow {
     pub description: String,
     /// Upstream override for proxy mode.
     pub stream_url: Option<String>,
+    /// The playlist viewers are sent to, relative to `/streams/<id>/` (a valid
+    /// [`streamgate_core::Playlist`]; `index.m3u8` unless the event names another).
+    pub playlist: String,
     /// Poster image.
     pub poster_url: Option<String>,
     /// Start, Unix ms.
@@ -65,6 +68,7 @@ impl EventRow {
             title: row.try_get("title")?,
             description: row.try_get("description")?,
             stream_url: row.try_get("stream_url")?,
+            playlist: row.try_get("playlist")?,
             poster_url: row.try_get("poster_url")?,
             starts_at: row.try_get("starts_at")?,
             ends_at: row.try_get("ends_at")?,
@@ -88,7 +92,7 @@ impl EventRow {
     }
 }
 
-const COLUMNS: &str = "id, title, description, stream_url, poster_url, starts_at, ends_at, access_window_hours, is_active, is_archived, managed_by, created_at, updated_at";
+const COLUMNS: &str = "id, title, description, stream_url, playlist, poster_url, starts_at, ends_at, access_window_hours, is_active, is_archived, managed_by, created_at, updated_at";
 
 /// Every event, in id order.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<EventRow>, StoreError> {
@@ -123,8 +127,8 @@ pub async fn find(store: &Store, id: &str) -> Result<Option<EventRow>, StoreErro
 /// Stores a new event.
 pub async fn insert(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO events (id, title, description, stream_url, poster_url, starts_at, ends_at, access_window_hours, is_active, is_archived, managed_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO events (id, title, description, stream_url, poster_url, starts_at, ends_at, access_window_hours, is_active, is_archived, managed_by, created_at, updated_at, playlist) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&e.id)
     .bind(&e.title)
@@ -139,6 +143,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreE
     .bind(e.managed_by.as_str())
     .bind(e.created_at)
     .bind(e.updated_at)
+    .bind(&e.playlist)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -148,7 +153,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreE
 pub async fn update(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE events SET title = $2, description = $3, stream_url = $4, poster_url = $5, starts_at = $6, ends_at = $7, \
-         access_window_hours = $8, is_active = $9, is_archived = $10, updated_at = $11 WHERE id = $1",
+         access_window_hours = $8, is_active = $9, is_archived = $10, updated_at = $11, playlist = $12 WHERE id = $1",
     )
     .bind(&e.id)
     .bind(&e.title)
@@ -161,6 +166,7 @@ pub async fn update(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreE
     .bind(i64::from(e.is_active))
     .bind(i64::from(e.is_archived))
     .bind(e.updated_at)
+    .bind(&e.playlist)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -300,6 +306,13 @@ pub enum ChangeError {
     /// Deleting would lose redeemed codes and `force` was not given.
     #[error("{0} codes of this event were redeemed")]
     Redeemed(i64),
+    /// The new id belongs to another event.
+    #[error("an event with id `{0}` already exists")]
+    IdTaken(String),
+    /// The id names the stream folder and is inside every playback token issued for
+    /// the event, so it is fixed once a code was redeemed.
+    #[error("{0} codes of this event were redeemed; its id can no longer change")]
+    IdFixed(i64),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -383,6 +396,69 @@ pub async fn change(
             target: Some(id),
             outcome: if after == before { "unchanged" } else { "ok" },
             detail: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Gives an API-managed event a new id (its stream folder's name), moving its codes
+/// with it, as long as none was redeemed: a redeemed code's playback tokens and
+/// sessions name the old id. One transaction; refused changes write nothing.
+pub async fn rename(
+    store: &Store,
+    from: &str,
+    to: &str,
+    actor: &str,
+) -> Result<EventRow, ChangeError> {
+    let mut tx = store.begin_write().await?;
+    let before = editable(&mut tx, from).await?;
+    if from == to {
+        return Ok(before);
+    }
+    if get(&mut tx, to).await?.is_some() {
+        return Err(ChangeError::IdTaken(to.to_owned()));
+    }
+    let redeemed: i64 =
+        sqlx::query("SELECT COUNT(redeemed_at) AS n FROM access_codes WHERE event_id = $1")
+            .bind(from)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+    if redeemed > 0 {
+        return Err(ChangeError::IdFixed(redeemed));
+    }
+    let after = EventRow {
+        id: to.to_owned(),
+        updated_at: crate::now_ms(),
+        ..before
+    };
+    insert(&mut tx, &after).await?;
+    for table in [
+        "access_codes",
+        "sessions",
+        "analytics_minutes",
+        "analytics_events",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET event_id = $1 WHERE event_id = $2"
+        )))
+        .bind(to)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+    }
+    delete(&mut tx, from).await?;
+    let detail = format!("{from} -> {to}");
+    append_audit(
+        &mut tx,
+        Audit {
+            actor,
+            action: "event.rename",
+            target: Some(to),
+            outcome: "ok",
+            detail: Some(&detail),
         },
     )
     .await?;

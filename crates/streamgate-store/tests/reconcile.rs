@@ -150,7 +150,10 @@ async fn an_edit_updates_fields_and_new_codes_but_never_moves_existing_expiry() 
         )
         .await;
         let edited = TWO_EVENTS
-            .replace("title = \"Keynote\"", "title = \"Opening keynote\"")
+            .replace(
+                "title = \"Keynote\"",
+                "title = \"Opening keynote\"\nplaylist = \"hls/master.m3u8\"",
+            )
             .replace(
                 "ends_at = 2030-01-01T20:00:00Z",
                 "ends_at = 2030-01-01T21:00:00Z",
@@ -170,7 +173,17 @@ async fn an_edit_updates_fields_and_new_codes_but_never_moves_existing_expiry() 
             })
             .flatten()
             .collect();
-        assert_eq!(fields, ["title", "ends_at"], "{}: {plan}", db.name);
+        assert_eq!(
+            fields,
+            ["title", "playlist", "ends_at"],
+            "{}: {plan}",
+            db.name
+        );
+        assert!(
+            plan.to_string()
+                .contains(r#"playlist: "index.m3u8" -> "hls/master.m3u8""#),
+            "{plan}"
+        );
         let report = apply(&store, &edited, false).await.expect("apply edit");
         assert_eq!(report.codes_made, 2);
         assert_eq!(batch_size(&store, "keynote", "press").await, 12);
@@ -180,6 +193,12 @@ async fn an_edit_updates_fields_and_new_codes_but_never_moves_existing_expiry() 
             .expect("row")
             .get(0);
         assert_eq!(title, "Opening keynote");
+        let playlist: String = sqlx::query("SELECT playlist FROM events WHERE id = 'keynote'")
+            .fetch_one(store.pool())
+            .await
+            .expect("row")
+            .get(0);
+        assert_eq!(playlist, "hls/master.m3u8");
         // The 35 old codes keep their expiry; the 2 new ones get the new end + 24 h.
         assert_eq!(
             sqlx::query(

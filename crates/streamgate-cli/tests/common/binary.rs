@@ -91,6 +91,17 @@ impl Up {
         let status = self.child.wait().expect("wait");
         assert!(status.success(), "SIGTERM is a clean stop, got {status}");
         self.lines.extend(self.log.try_iter());
-        self.lines
+        std::mem::take(&mut self.lines)
+    }
+}
+
+/// A test that fails half-way must not leave its server running: it would keep the
+/// ports, the database and (under a shared build lock) the lock's descriptor.
+impl Drop for Up {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::{Slug, Timestamp};
+use crate::{Playlist, Slug, Timestamp};
 
 /// An event viewers buy access to. The reconciler makes the database match these
 /// declarations; runtime state (redemptions, sessions, revocations) is never touched.
@@ -14,15 +14,21 @@ pub struct EventConfig {
     /// Slug used in URLs and stream paths (`/streams/<id>/...`). Changing it makes a new event.
     pub id: Slug,
     /// Title shown to viewers on the ticket page and the player.
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(length(min = 1, max = MAX_TITLE_CHARS))]
     pub title: String,
     /// Longer text shown on the pre-event screen.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[schemars(length(max = 5000))]
+    #[schemars(length(max = MAX_DESCRIPTION_CHARS))]
     pub description: String,
     /// Upstream URL of this event's stream, overriding `hls.upstream_origin/<id>/` in proxy mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_url: Option<Url>,
+    /// The playlist viewers are sent to, inside the event's folder (`/streams/<id>/`) or
+    /// beside `stream_url`: `master.m3u8`, `hls/main.m3u8`... For the default
+    /// `index.m3u8` the HLS server also tries `master.m3u8` and `stream.m3u8`.
+    #[serde(default, skip_serializing_if = "Playlist::is_default")]
+    #[schemars(extend("default" = "index.m3u8"))]
+    pub playlist: Playlist,
     /// Poster image shown before playback starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poster_url: Option<Url>,
@@ -62,6 +68,12 @@ pub struct CodeBatchConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
+
+/// The longest event title, in characters: it has to fit the ticket page and the player.
+pub const MAX_TITLE_CHARS: u32 = 200;
+
+/// The longest event description, in characters.
+pub const MAX_DESCRIPTION_CHARS: u32 = 5000;
 
 /// The seed's default: codes keep working for two days after the event for the recording.
 pub const DEFAULT_ACCESS_WINDOW_HOURS: u32 = 48;

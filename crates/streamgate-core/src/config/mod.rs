@@ -11,7 +11,7 @@ mod services;
 
 pub use events::{
     CodeBatchConfig, DEFAULT_ACCESS_WINDOW_HOURS, EventConfig, MAX_ACCESS_WINDOW_HOURS,
-    MAX_BATCH_COUNT,
+    MAX_BATCH_COUNT, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS,
 };
 pub use services::{HlsConfig, PlatformConfig, RateLimits, SharedTokenMode, TrustedProxy};
 

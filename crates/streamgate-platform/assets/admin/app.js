@@ -3,6 +3,7 @@
 // createElement/textContent (never innerHTML with data from the API).
 
 import { audiencePanel, viewersNowCard } from './analytics.js';
+import { streamPanel } from './stream.js';
 
 const API = '/api/admin';
 const CODE_STATUSES = ['unused', 'redeemed', 'active', 'expired', 'revoked'];
@@ -11,7 +12,7 @@ const EVENT_FILTERS = [
   ['active', 'Active'],
   ['inactive', 'Inactive'],
   ['upcoming', 'Upcoming'],
-  ['live', 'Live now'],
+  ['live', 'On now (by schedule)'],
   ['past', 'Past'],
   ['archived', 'Archived'],
   ['all', 'All'],
@@ -177,7 +178,9 @@ function eventBadges(ev) {
   const out = [];
   if (ev.isArchived) out.push(badge('Archived', 'muted'));
   else if (!ev.isActive) out.push(badge('Inactive', 'warn'));
-  if (phase === 'live') out.push(badge(ev.isActive && !ev.isArchived ? 'Live' : 'Scheduled now', ev.isActive && !ev.isArchived ? 'live' : 'muted'));
+  // "Live" and "Recording" are what the player shows about the stream itself (a live
+  // playlist, or one with an end); the schedule's phase is "On now" so the two never disagree.
+  if (phase === 'live') out.push(badge(ev.isActive && !ev.isArchived ? 'On now' : 'Scheduled now', ev.isActive && !ev.isArchived ? 'live' : 'muted'));
   else if (phase === 'upcoming') out.push(badge('Upcoming', 'info'));
   else out.push(badge('Ended', 'muted'));
   if (ev.readOnly) out.push(badge('Config', 'config', { title: READ_ONLY_TEXT }));
@@ -559,7 +562,7 @@ async function renderDashboard() {
         h('div', { class: 'stats' },
           stat('dash-events-total', 'Total', ev.total),
           stat('dash-events-active', 'Active', ev.active),
-          stat('dash-events-live', 'Live now', ev.live, 'live'),
+          stat('dash-events-live', 'On now', ev.live, 'live'),
           stat('dash-events-upcoming', 'Upcoming', ev.upcoming),
           stat('dash-events-archived', 'Archived', ev.archived))),
       h('section', { class: 'card', 'aria-labelledby': 'dash-codes-h' },
@@ -613,6 +616,7 @@ function eventFormFields(prefix, ev) {
   const starts = ev ? rfc3339ToLocalInput(ev.startsAt) : '';
   const ends = ev ? rfc3339ToLocalInput(ev.endsAt) : '';
   const title = h('input', { type: 'text', id: `${prefix}-title`, name: 'title', required: true, maxlength: '200', value: ev ? ev.title : '' });
+  const playlistInput = h('input', { type: 'text', id: `${prefix}-playlist`, name: 'playlist', maxlength: '200', autocomplete: 'off', spellcheck: 'false', placeholder: 'index.m3u8', value: ev && ev.playlist !== 'index.m3u8' ? ev.playlist : '' });
   // New events only: the id names the stream's folder, so it is chosen up front,
   // proposed from the title until edited by hand.
   let idField = null;
@@ -620,15 +624,26 @@ function eventFormFields(prefix, ev) {
     const input = h('input', { type: 'text', id: `${prefix}-id`, name: 'id', maxlength: '63', pattern: '[a-z0-9][a-z0-9-]{0,62}', autocomplete: 'off', spellcheck: 'false', placeholder: 'keynote-2026' });
     const where = h('span', { id: `${prefix}-id-where` }, 'Leave empty for a random id.');
     const showWhere = () => {
+      const playlist = playlistInput.value.trim() || 'index.m3u8';
       where.textContent = input.value
-        ? `Its video is expected in streams/${input.value}/index.m3u8 on the HLS server (or at the Stream URL below).`
+        ? `Its video is expected in streams/${input.value}/${playlist} on the HLS server (or from the origin in proxy mode).`
         : 'Leave empty for a random id.';
     };
+    playlistInput.addEventListener('input', showWhere);
     input.addEventListener('input', () => { input.dataset.edited = '1'; showWhere(); });
     title.addEventListener('input', () => {
       if (!input.dataset.edited) { input.value = slugOf(title.value); showWhere(); }
     });
     idField = field(`${prefix}-id`, 'Event id', input, where);
+  } else if (!ev.readOnly) {
+    // The id names the stream folder and is inside every playback token, so it can
+    // change only until the first code is redeemed (the server has the last word).
+    const c = ev.codes || {};
+    const fixed = (c.redeemed || 0) + (c.active || 0) > 0;
+    const input = h('input', { type: 'text', id: `${prefix}-id`, name: 'id', maxlength: '63', pattern: '[a-z0-9][a-z0-9-]{0,62}', autocomplete: 'off', spellcheck: 'false', value: ev.id, disabled: fixed });
+    idField = field(`${prefix}-id`, 'Event id', input, fixed
+      ? 'Fixed: codes of this event were redeemed, and their viewers\' tokens name it.'
+      : `Its video folder: streams/${ev.id}/. Can change until a code is redeemed.`);
   }
   return [
     field(`${prefix}-title`, 'Title', title),
@@ -639,6 +654,8 @@ function eventFormFields(prefix, ev) {
       field(`${prefix}-ends`, 'Ends at', h('input', { type: 'datetime-local', id: `${prefix}-ends`, name: 'endsAt', required: true, value: ends }), 'Your local time.'),
       field(`${prefix}-window`, 'Access window (hours)', h('input', { type: 'number', id: `${prefix}-window`, name: 'accessWindowHours', min: '0', max: '168', step: '1', inputmode: 'numeric', value: ev ? String(ev.accessWindowHours) : '48' }), 'Codes keep working this long after the event ends (0 = live only, up to 168). Fixed when a code is made.')),
     field(`${prefix}-poster`, 'Poster URL', h('input', { type: 'url', id: `${prefix}-poster`, name: 'posterUrl', placeholder: 'https://…', value: ev ? (ev.posterUrl || '') : '' })),
+    field(`${prefix}-playlist`, 'Playlist', playlistInput,
+      'The .m3u8 file inside the event\'s folder that players open, e.g. master.m3u8. Empty: index.m3u8 (then master.m3u8 and stream.m3u8 are tried too).'),
     field(`${prefix}-stream`, 'Stream URL', h('input', { type: 'url', id: `${prefix}-stream`, name: 'streamUrl', placeholder: 'https://… (optional, for proxy mode)', value: ev ? (ev.streamUrl || '') : '' })),
     h('div', { class: 'field field-check' },
       h('input', { type: 'checkbox', id: `${prefix}-active`, name: 'isActive', checked: ev ? ev.isActive : true }),
@@ -668,8 +685,12 @@ function readEventForm(prefix, orig) {
     accessWindowHours: hours,
     posterUrl: v('poster') || null,
     streamUrl: v('stream') || null,
+    playlist: v('playlist') || 'index.m3u8',
     isActive: $(`#${prefix}-active`).checked,
   };
+  if (!/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.m3u8$/.test(body.playlist)) {
+    throw new Error('The playlist must be a .m3u8 file inside the event\'s folder, e.g. master.m3u8 or hls/main.m3u8.');
+  }
   if (!orig) {
     const id = $(`#${prefix}-id`)?.value.trim();
     if (id) {
@@ -679,6 +700,7 @@ function readEventForm(prefix, orig) {
     if (!body.description) delete body.description;
     if (!body.posterUrl) delete body.posterUrl;
     if (!body.streamUrl) delete body.streamUrl;
+    if (body.playlist === 'index.m3u8') delete body.playlist;
     return body;
   }
   const changed = {};
@@ -690,9 +712,15 @@ function readEventForm(prefix, orig) {
     accessWindowHours: orig.accessWindowHours,
     posterUrl: orig.posterUrl || null,
     streamUrl: orig.streamUrl || null,
+    playlist: orig.playlist || 'index.m3u8',
     isActive: orig.isActive,
   };
   for (const k of Object.keys(body)) if (body[k] !== origInput[k]) changed[k] = body[k];
+  const newId = $(`#${prefix}-id`)?.value.trim();
+  if (newId && newId !== orig.id) {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(newId)) throw new Error('The event id may hold lowercase letters, digits and "-" (up to 63, starting with a letter or digit).');
+    changed.id = newId;
+  }
   return changed;
 }
 
@@ -843,6 +871,9 @@ async function renderEventDetail(id) {
     h('div', { 'data-testid': 'event-detail', id: 'event-detail', 'data-event-id': ev.id }, header, codesSection, sessionsSection));
   const audienceSection = h('section', { class: 'panel', id: 'audience-section', 'data-testid': 'audience-section', 'aria-labelledby': 'audience-h' });
   codesSection.before(audienceSection);
+  const streamSection = h('section', { class: 'panel', id: 'stream-section', 'data-testid': 'stream-section', 'aria-labelledby': 'stream-h' });
+  audienceSection.before(streamSection);
+  streamPanel(streamSection, { base, get, alive });
 
   // --- header: title, badges, actions, fields, edit form
   function renderHeader() {
@@ -874,6 +905,7 @@ async function renderEventDetail(id) {
         dlItem('Access window', ev.accessWindowHours === 0 ? 'Live only (codes expire when the event ends)' : `${ev.accessWindowHours} h after the event ends`),
         dlItem('State', `${ev.isActive ? 'Active' : 'Inactive'}${ev.isArchived ? ', archived' : ''}`),
         dlItem('Stream URL', ev.streamUrl ? h('span', { class: 'mono break' }, ev.streamUrl) : h('span', { class: 'muted' }, 'Default (stream root)')),
+        dlItem('Playlist', h('span', { class: 'mono', id: 'event-playlist' }, ev.playlist)),
         dlItem('Poster URL', ev.posterUrl ? h('span', { class: 'mono break' }, ev.posterUrl) : h('span', { class: 'muted' }, '—')),
         dlItem('Managed by', ev.managedBy === 'config' ? 'streamgate.toml' : 'Admin API / console'),
         dlItem('Codes', h('span', { id: 'event-code-counts' },
@@ -928,6 +960,7 @@ async function renderEventDetail(id) {
       try {
         ev = await put(base, body);
         flash('Event saved.', 'success');
+        if (ev.id !== id) { location.hash = `#/events/${encodeURIComponent(ev.id)}`; return; }
         if (alive()) { renderHeader(); $('#act-edit')?.focus(); }
       } catch (ex) { showError(ex, err); }
     });

@@ -166,6 +166,9 @@ let mediaRecoveries = 0;
 let deniedRefresh = null; // the refresh in flight after a 403 from the HLS server
 let lastDeniedRefreshAt = 0;
 let isLiveStream = true;
+/** The kind of the last pointer press anywhere ('mouse', 'touch', 'pen'): taps and clicks differ. */
+let lastPointer = 'mouse';
+document.addEventListener('pointerdown', (e) => { lastPointer = e.pointerType || 'mouse'; }, true);
 let warnedAccessEnd = false;
 let bannerDismissed = false;
 let submitting = false;
@@ -783,8 +786,12 @@ function startPlayback() {
   isLiveStream = Boolean(session.event.isLive) || Date.now() <= session.endsAt;
   renderBadge();
   loadSource();
-  // The code form (and its focused button) just went away: keep keyboard focus on the player.
-  if (!el.stage.contains(document.activeElement)) el.play.focus({ preventScroll: true });
+  // The code form (and its focused button) just went away: keep keyboard focus on the
+  // player. Not after a tap: on a phone a focused control would only keep the controls
+  // over the picture.
+  if (lastPointer !== 'touch' && lastPointer !== 'pen' && !el.stage.contains(document.activeElement)) {
+    el.play.focus({ preventScroll: true });
+  }
 }
 
 /**
@@ -1077,7 +1084,16 @@ function togglePlay() {
   else video.pause();
 }
 el.play.addEventListener('click', togglePlay);
-video.addEventListener('click', togglePlay);
+// A mouse click on the picture plays or pauses, as on desktop players. A tap does what
+// phone players do: it shows the controls when they are hidden and hides them when
+// they are shown, never pausing by surprise; on a paused video it plays.
+let tapFoundIdle = false;
+video.addEventListener('click', () => {
+  if (lastPointer !== 'touch' && lastPointer !== 'pen') { togglePlay(); return; }
+  if (video.paused) tryPlay();
+  else if (tapFoundIdle) showControls();
+  else hideControls();
+});
 
 // Volume and mute, remembered across visits.
 function restoreVolume() {
@@ -1186,7 +1202,16 @@ function renderQualityLabel() {
   const auto = hls.autoLevelEnabled;
   const current = hls.levels[hls.currentLevel];
   const name = current ? levelName(current) : '';
-  el.qualityLabel.textContent = auto ? (name ? `Auto (${name})` : 'Auto') : name;
+  // "Auto (360p)" on wide screens; on a phone only "360p" beside the gear, on one line.
+  if (auto && name) {
+    el.qualityLabel.replaceChildren(
+      Object.assign(document.createElement('span'), { className: 'label-long', textContent: 'Auto (' }),
+      name,
+      Object.assign(document.createElement('span'), { className: 'label-long', textContent: ')' }));
+  } else {
+    el.qualityLabel.textContent = auto ? 'Auto' : name;
+  }
+  el.quality.setAttribute('aria-label', `Quality: ${auto ? (name ? `Auto (${name})` : 'Auto') : name}`);
   const manual = hls.manualLevel;
   for (const btn of el.qualityMenu.querySelectorAll('button')) {
     const idx = Number(btn.dataset.level);
@@ -1246,13 +1271,27 @@ function showControls() {
 function armIdle() {
   window.clearTimeout(idleTimer);
   idleTimer = window.setTimeout(() => {
-    if (!video.paused && el.qualityMenu.hidden && !el.controls.contains(document.activeElement)) {
+    // A keyboard user's focus in the controls keeps them; a tapped button's does not.
+    if (!video.paused && el.qualityMenu.hidden && !el.controls.querySelector(':focus-visible')) {
       el.stage.classList.add('is-idle');
     }
   }, CONTROLS_IDLE_MS);
 }
-el.stage.addEventListener('pointermove', showControls);
-el.stage.addEventListener('pointerdown', showControls);
+function hideControls() {
+  window.clearTimeout(idleTimer);
+  if (!video.paused && el.qualityMenu.hidden) el.stage.classList.add('is-idle');
+}
+el.stage.addEventListener('pointermove', (e) => { if (e.pointerType === 'mouse') showControls(); });
+el.stage.addEventListener('pointerdown', (e) => {
+  tapFoundIdle = el.stage.classList.contains('is-idle');
+  // A tap on hidden controls must not reach the button under the finger: they come
+  // back on the tap's click (on the picture), not while it is still being pressed.
+  if (e.pointerType === 'touch' || e.pointerType === 'pen') {
+    if (!tapFoundIdle) armIdle();
+    return;
+  }
+  showControls();
+});
 el.stage.addEventListener('focusin', showControls);
 
 // Keyboard: Space, F, M, arrows, Esc (not while typing in a field).

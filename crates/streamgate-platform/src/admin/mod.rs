@@ -64,6 +64,12 @@ pub fn change_error(state: &AppState, event_id: &str, e: ChangeError) -> ApiErro
         ChangeError::Redeemed(n) => ApiError::conflict(format!(
             "{n} access codes of this event were redeemed; delete with force=true to remove it anyway"
         )),
+        ChangeError::IdTaken(id) => {
+            ApiError::conflict(format!("An event with id `{id}` already exists"))
+        }
+        ChangeError::IdFixed(n) => ApiError::conflict(format!(
+            "The id cannot change: {n} access codes of this event were redeemed, and their viewers' tokens name it"
+        )),
         ChangeError::Invalid(message) => ApiError::bad_request(message),
         ChangeError::Store(e) => e.into(),
     }

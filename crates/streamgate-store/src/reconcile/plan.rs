@@ -390,6 +390,7 @@ fn desired_row(e: &EventConfig, now: i64) -> EventRow {
         title: e.title.clone(),
         description: e.description.clone(),
         stream_url: e.stream_url.as_ref().map(ToString::to_string),
+        playlist: e.playlist.as_str().to_owned(),
         poster_url: e.poster_url.as_ref().map(ToString::to_string),
         starts_at: to_ms(e.starts_at.get()),
         ends_at: to_ms(e.ends_at.get()),
@@ -421,6 +422,7 @@ fn diff(old: &EventRow, new: &EventRow) -> Vec<FieldChange> {
         new.description.clone(),
     );
     field("stream_url", opt(&old.stream_url), opt(&new.stream_url));
+    field("playlist", old.playlist.clone(), new.playlist.clone());
     field("poster_url", opt(&old.poster_url), opt(&new.poster_url));
     field(
         "starts_at",

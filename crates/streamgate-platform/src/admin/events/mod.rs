@@ -1,316 +1,33 @@
 //! Events through the admin API. Events made here are `api`-managed and fully
 //! editable; events declared in `streamgate.toml` are listed and shown but every change
 //! answers 409 naming the file, as provisioned dashboards do in Grafana. Input is parsed
-//! once into an [`EventRow`] with every rule checked (start before end, URLs that
-//! parse, access window 0..=168 hours), so the store never sees an unchecked value.
+//! once into an [`EventRow`] with every rule checked (`input`), so the store never sees
+//! an unchecked value; `stream` says where the event's video is expected.
+
+mod input;
+mod model;
+mod stream;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use streamgate_core::config::DEFAULT_ACCESS_WINDOW_HOURS;
 use streamgate_store::codes::{self, StatusCounts};
 use streamgate_store::events::{self, EventFilter, EventRow, EventSort, ManagedBy};
-use streamgate_store::{format_ms, now_ms, to_ms};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use streamgate_store::now_ms;
 
+use self::input::{apply_update, timestamp};
+pub use self::model::*;
+pub use self::stream::StreamLocation;
 use super::auth::AdminAuth;
 use super::{change_error, paging};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::viewer::ApiTags;
-
-/// Codes of an event by status.
-#[derive(Debug, Clone, Copy, Default, Object)]
-pub struct CodeCounts {
-    /// All codes.
-    pub total: i64,
-    /// Never redeemed.
-    pub unused: i64,
-    /// Redeemed, no live session.
-    pub redeemed: i64,
-    /// Watching now.
-    pub active: i64,
-    /// Past their expiry.
-    pub expired: i64,
-    /// Revoked.
-    pub revoked: i64,
-}
-
-impl From<StatusCounts> for CodeCounts {
-    fn from(c: StatusCounts) -> Self {
-        Self {
-            total: c.total(),
-            unused: c.unused,
-            redeemed: c.redeemed,
-            active: c.active,
-            expired: c.expired,
-            revoked: c.revoked,
-        }
-    }
-}
-
-/// An event as the admin API shows it.
-#[derive(Debug, Clone, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct AdminEvent {
-    /// Slug (config) or UUID (API).
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
-    /// Upstream override for proxy mode.
-    #[oai(nullable)]
-    pub stream_url: Option<String>,
-    /// Poster image URL.
-    #[oai(nullable)]
-    pub poster_url: Option<String>,
-    /// Scheduled start (RFC 3339).
-    pub starts_at: String,
-    /// Scheduled end (RFC 3339).
-    pub ends_at: String,
-    /// Hours after the end during which codes still work.
-    pub access_window_hours: i64,
-    /// Viewers may watch.
-    pub is_active: bool,
-    /// Hidden from the default listing.
-    pub is_archived: bool,
-    /// `config` (declared in streamgate.toml) or `api`.
-    pub managed_by: String,
-    /// True for config-managed events: the admin API may not change them.
-    pub read_only: bool,
-    /// Made (RFC 3339).
-    pub created_at: String,
-    /// Last changed (RFC 3339).
-    pub updated_at: String,
-    /// Its codes by status.
-    pub codes: CodeCounts,
-}
-
-impl AdminEvent {
-    fn of(e: &EventRow, counts: StatusCounts) -> Self {
-        Self {
-            id: e.id.clone(),
-            title: e.title.clone(),
-            description: e.description.clone(),
-            stream_url: e.stream_url.clone(),
-            poster_url: e.poster_url.clone(),
-            starts_at: format_ms(e.starts_at),
-            ends_at: format_ms(e.ends_at),
-            access_window_hours: e.access_window_hours,
-            is_active: e.is_active,
-            is_archived: e.is_archived,
-            managed_by: e.managed_by.as_str().to_owned(),
-            read_only: e.managed_by == ManagedBy::Config,
-            created_at: format_ms(e.created_at),
-            updated_at: format_ms(e.updated_at),
-            codes: counts.into(),
-        }
-    }
-}
-
-/// A page of events.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct EventList {
-    /// The events on this page.
-    pub items: Vec<AdminEvent>,
-    /// Events matching on every page.
-    pub total: i64,
-    /// This page, from 1.
-    pub page: i64,
-    /// Events per page.
-    pub per_page: i64,
-}
-
-/// Which events to list.
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum EventListFilter {
-    /// Not archived (the default).
-    Current,
-    /// Active, not archived.
-    Active,
-    /// Deactivated, not archived.
-    Inactive,
-    /// Not started yet.
-    Upcoming,
-    /// On now.
-    Live,
-    /// Ended.
-    Past,
-    /// Archived only.
-    Archived,
-    /// Everything.
-    All,
-}
-
-/// What to sort events by.
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "camelCase")]
-pub enum EventSortKey {
-    /// Scheduled start (the default).
-    StartsAt,
-    /// Title.
-    Title,
-    /// Creation time.
-    CreatedAt,
-}
-
-/// Sort direction.
-#[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum SortOrder {
-    /// Ascending (the default).
-    Asc,
-    /// Descending.
-    Desc,
-}
-
-/// A new API-managed event.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct NewEvent {
-    /// The event's id: a slug (lowercase letters, digits and `-`, up to 63), which is
-    /// also its folder under `stream_root` (`streams/<id>/`). A UUID when absent.
-    #[oai(nullable)]
-    pub id: Option<String>,
-    /// Shown to viewers (1..=200 characters).
-    pub title: String,
-    /// Shown on the pre-event screen.
-    #[oai(nullable)]
-    pub description: Option<String>,
-    /// Upstream stream URL for proxy mode.
-    #[oai(nullable)]
-    pub stream_url: Option<String>,
-    /// Poster image URL.
-    #[oai(nullable)]
-    pub poster_url: Option<String>,
-    /// Scheduled start (RFC 3339).
-    pub starts_at: String,
-    /// Scheduled end (RFC 3339), after the start.
-    pub ends_at: String,
-    /// Hours after the end during which codes still work (0..=168, default 48).
-    #[oai(nullable)]
-    pub access_window_hours: Option<i64>,
-    /// Viewers may watch (default true).
-    #[oai(nullable)]
-    pub is_active: Option<bool>,
-}
-
-/// Changes to an API-managed event: only the fields given change; an empty string
-/// clears `streamUrl` or `posterUrl`.
-#[derive(Debug, Default, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct EventUpdate {
-    /// New title.
-    #[oai(nullable)]
-    pub title: Option<String>,
-    /// New description.
-    #[oai(nullable)]
-    pub description: Option<String>,
-    /// New upstream URL ("" clears it).
-    #[oai(nullable)]
-    pub stream_url: Option<String>,
-    /// New poster URL ("" clears it).
-    #[oai(nullable)]
-    pub poster_url: Option<String>,
-    /// New start (RFC 3339).
-    #[oai(nullable)]
-    pub starts_at: Option<String>,
-    /// New end (RFC 3339).
-    #[oai(nullable)]
-    pub ends_at: Option<String>,
-    /// New access window in hours (0..=168). Codes already made keep their expiry.
-    #[oai(nullable)]
-    pub access_window_hours: Option<i64>,
-    /// Active or not.
-    #[oai(nullable)]
-    pub is_active: Option<bool>,
-}
-
-/// `DELETE /api/admin/events/{id}` answer.
-#[derive(Debug, Object)]
-pub struct DeleteResponse {
-    /// Always true.
-    pub deleted: bool,
-    /// How many codes went with the event.
-    pub codes: i64,
-}
-
-/// 201 with the made event.
-#[derive(Debug, ApiResponse)]
-pub enum Created {
-    /// Made.
-    #[oai(status = 201)]
-    Created(Json<AdminEvent>),
-}
-
-/// Applies `update` to `event`, checking every rule; the error is the 400 message.
-fn apply_update(event: &mut EventRow, update: EventUpdate) -> Result<(), String> {
-    if let Some(title) = update.title {
-        let title = title.trim();
-        if title.is_empty() || title.chars().count() > 200 {
-            return Err("title must be 1 to 200 characters".into());
-        }
-        title.clone_into(&mut event.title);
-    }
-    if let Some(description) = update.description {
-        if description.chars().count() > 5000 {
-            return Err("description must be at most 5000 characters".into());
-        }
-        event.description = description;
-    }
-    if let Some(url) = update.stream_url {
-        event.stream_url = optional_url("streamUrl", &url)?;
-    }
-    if let Some(url) = update.poster_url {
-        event.poster_url = optional_url("posterUrl", &url)?;
-    }
-    if let Some(t) = update.starts_at {
-        event.starts_at = timestamp("startsAt", &t)?;
-    }
-    if let Some(t) = update.ends_at {
-        event.ends_at = timestamp("endsAt", &t)?;
-    }
-    if let Some(hours) = update.access_window_hours {
-        if !(0..=168).contains(&hours) {
-            return Err("accessWindowHours must be between 0 and 168".into());
-        }
-        event.access_window_hours = hours;
-    }
-    if let Some(active) = update.is_active {
-        event.is_active = active;
-    }
-    if event.starts_at >= event.ends_at {
-        return Err("startsAt must be before endsAt".into());
-    }
-    Ok(())
-}
-
-fn optional_url(field: &str, text: &str) -> Result<Option<String>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    match url::Url::parse(text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(u.to_string())),
-        Ok(_) => Err(format!("{field} must be an http or https URL")),
-        Err(e) => Err(format!("{field} is not a valid URL: {e}")),
-    }
-}
-
-fn timestamp(field: &str, text: &str) -> Result<i64, String> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339)
-        .map(to_ms)
-        .map_err(|_| {
-            format!("{field} must be an RFC 3339 date and time, e.g. 2026-12-01T18:00:00Z")
-        })
-}
 
 /// Loads one event with its code counts.
 async fn load(state: &AppState, id: &str) -> Result<AdminEvent, ApiError> {
@@ -434,10 +151,11 @@ impl EventsApi {
             title: String::new(),
             description: String::new(),
             stream_url: None,
+            playlist: streamgate_core::playlist::DEFAULT_PLAYLIST.to_owned(),
             poster_url: None,
             starts_at,
             ends_at,
-            access_window_hours: 48,
+            access_window_hours: i64::from(DEFAULT_ACCESS_WINDOW_HOURS),
             is_active: true,
             is_archived: false,
             managed_by: ManagedBy::Api,
@@ -449,7 +167,9 @@ impl EventsApi {
             EventUpdate {
                 title: Some(body.title),
                 description: body.description,
+                id: None,
                 stream_url: body.stream_url,
+                playlist: body.playlist,
                 poster_url: body.poster_url,
                 starts_at: None,
                 ends_at: None,
@@ -481,6 +201,27 @@ impl EventsApi {
         Ok(Json(load(&state, &id.0).await?))
     }
 
+    /// Where the event's video is expected (local path, origin URL, the path players
+    /// get) and whether the HLS server serves its playlist now. Asks the HLS server on
+    /// every call.
+    #[oai(
+        path = "/api/admin/events/:id/stream",
+        method = "get",
+        operation_id = "getEventStream"
+    )]
+    async fn stream(
+        &self,
+        state: Data<&Arc<AppState>>,
+        _auth: AdminAuth,
+        /// The event id.
+        id: Path<String>,
+    ) -> Result<Json<StreamLocation>, ApiError> {
+        let event = events::find(&state.store, &id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Event not found"))?;
+        Ok(Json(stream::locate(&state, &event).await))
+    }
+
     /// Changes an API-managed event (only the fields given). 409 for config-managed.
     #[oai(
         path = "/api/admin/events/:id",
@@ -496,13 +237,28 @@ impl EventsApi {
         body: Json<EventUpdate>,
     ) -> Result<Json<AdminEvent>, ApiError> {
         let admin = auth.admin();
-        events::change(&state.store, &id.0, "event.update", &admin.actor(), |e| {
-            apply_update(e, body.0)
+        let mut update = body.0;
+        let mut id = id.0;
+        if let Some(new_id) = update.id.take().filter(|new| *new != id) {
+            let new_id = streamgate_core::Slug::parse(new_id.trim())
+                .map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
+            // Check the rest first so that a refused update renames nothing either.
+            let mut probe = events::find(&state.store, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("Event not found"))?;
+            apply_update(&mut probe, update.clone()).map_err(ApiError::bad_request)?;
+            events::rename(&state.store, &id, new_id.as_str(), &admin.actor())
+                .await
+                .map_err(|e| change_error(&state, &id, e))?;
+            id = new_id.as_str().to_owned();
+        }
+        events::change(&state.store, &id, "event.update", &admin.actor(), |e| {
+            apply_update(e, update)
         })
         .await
-        .map_err(|e| change_error(&state, &id.0, e))?;
+        .map_err(|e| change_error(&state, &id, e))?;
         state.feed.bump();
-        Ok(Json(load(&state, &id.0).await?))
+        Ok(Json(load(&state, &id).await?))
     }
 
     /// Deletes an API-managed event with its codes and sessions. Refused (409) when
