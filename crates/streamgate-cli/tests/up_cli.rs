@@ -16,6 +16,15 @@ fn streams() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../streams")
 }
 
+/// The admin password `up` printed with its development secrets.
+fn printed_password(up: &common::binary::Up) -> String {
+    up.field("admin")
+        .strip_prefix("password ")
+        .and_then(|p| p.split_whitespace().next())
+        .expect("password")
+        .to_owned()
+}
+
 fn config() -> String {
     format!(
         "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:0\"\nstream_root = \"{}\"\n\n\
@@ -37,12 +46,7 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
     );
     let platform = up.listening("platform");
     let hls = up.listening("HLS server");
-    let password = up
-        .field("admin")
-        .strip_prefix("password ")
-        .and_then(|p| p.split_whitespace().next())
-        .expect("password")
-        .to_owned();
+    let password = printed_password(&up);
     let codes: Vec<String> = codes_line
         .split("codes of demo")
         .nth(1)
@@ -348,12 +352,7 @@ async fn an_events_playlist_is_where_players_go_and_the_console_checks_it() {
     up.wait_for("codes of missing");
     let platform = up.listening("platform");
     let hls = up.listening("HLS server");
-    let password = up
-        .field("admin")
-        .strip_prefix("password ")
-        .and_then(|p| p.split_whitespace().next())
-        .expect("password")
-        .to_owned();
+    let password = printed_password(&up);
     let client = reqwest::Client::new();
 
     // The viewer is sent to the named playlist, and it plays through the gate.
