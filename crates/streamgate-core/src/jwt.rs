@@ -199,22 +199,22 @@ impl PlaybackKeys {
         token: &str,
         admit: impl FnOnce(&ClaimsRef<'_>) -> R,
     ) -> Result<R, JwtError> {
-        let (header, payload, message, signature) = verify::split(token.as_bytes())?;
-        let keys = match self.signed_header(header) {
+        let parts = verify::split(token.as_bytes())?;
+        let keys = match self.signed_header(parts.header) {
             Some(key) => [Some(key), None],
-            None => verify::header_kid(header, |kid| self.keys_for(kid))?,
+            None => verify::header_kid(parts.header, |kid| self.keys_for(kid))?,
         };
         let (mut stack, mut heap) = ([0u8; 64], Vec::new());
-        let signature = verify::decode(signature, &mut stack, &mut heap)?;
+        let signature = verify::decode(parts.signature, &mut stack, &mut heap)?;
         if !keys
             .iter()
             .flatten()
-            .any(|key| key.hmac.verifies(message, signature))
+            .any(|key| key.hmac.verifies(parts.message, signature))
         {
             return Err(JwtError::BadSignature);
         }
         let (mut stack, mut heap) = ([0u8; 1024], Vec::new());
-        let payload = verify::decode(payload, &mut stack, &mut heap)?;
+        let payload = verify::decode(parts.payload, &mut stack, &mut heap)?;
         let claims: ClaimsRef<'_> = verify::object(payload)?;
         if claims.is_malformed() {
             return Err(JwtError::Malformed);

@@ -176,10 +176,22 @@ impl ClaimsRef<'_> {
     }
 }
 
-/// A token cut at its last two dots: `(header, payload, signing input, signature)`,
-/// the way jsonwebtoken cuts it (extra dots end up in the header, which then fails to
-/// decode).
-pub(super) fn split(token: &[u8]) -> Result<(&[u8], &[u8], &[u8], &[u8]), JwtError> {
+/// A token cut at its last two dots, the way jsonwebtoken cuts it (extra dots end up
+/// in the header, which then fails to decode).
+pub(super) struct Parts<'a> {
+    /// The encoded header.
+    pub header: &'a [u8],
+    /// The encoded claims.
+    pub payload: &'a [u8],
+    /// `header.payload`, what the signature covers.
+    pub message: &'a [u8],
+    /// The encoded signature.
+    pub signature: &'a [u8],
+}
+
+/// Cuts `token` into its [`Parts`]; a token over [`MAX_TOKEN_LEN`] or with fewer than
+/// two dots is malformed.
+pub(super) fn split(token: &[u8]) -> Result<Parts<'_>, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::Malformed);
     }
@@ -191,12 +203,12 @@ pub(super) fn split(token: &[u8]) -> Result<(&[u8], &[u8], &[u8], &[u8]), JwtErr
     let last = dot(token)?;
     let (message, signature) = (&token[..last], &token[last + 1..]);
     let middle = dot(message)?;
-    Ok((
-        &message[..middle],
-        &message[middle + 1..],
+    Ok(Parts {
+        header: &message[..middle],
+        payload: &message[middle + 1..],
         message,
         signature,
-    ))
+    })
 }
 
 /// Decodes one base64url part (no padding, as jsonwebtoken) into `stack` when it fits,
