@@ -5,11 +5,15 @@
 //! The claims never carry the access code itself: a token travels in URLs on Safari,
 //! and a leaked URL must not hand out a reusable ticket, so `sub` is the code's row id.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::secrets::{MIN_SIGNING_SECRET_LEN, Secret, SecretKind, secret_problem};
+
+mod verify;
+
+pub use verify::{ClaimsRef, MAX_TOKEN_LEN};
 
 /// Why a token was not made or not accepted. The HLS server answers every variant with
 /// the same 403, so the distinction is for logs and tests only.
@@ -82,7 +86,11 @@ impl Claims {
 struct Key {
     kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    hmac: verify::HmacKey,
+    /// The encoded header [`PlaybackKeys::sign`] puts on this key's tokens: a token
+    /// that starts with exactly these bytes names HS256 and this key's kid, so its
+    /// header need not be decoded.
+    header: String,
 }
 
 impl Key {
@@ -94,12 +102,27 @@ impl Key {
         if secret_problem(SecretKind::PlaybackSigningSecret, secret.expose()).is_some() {
             return Err(JwtError::PoorSecret);
         }
+        let kid = key_id(bytes);
+        let encoding = EncodingKey::from_secret(bytes);
+        let header = encoded_header(&kid, &encoding)?;
         Ok(Self {
-            kid: key_id(bytes),
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
+            kid,
+            encoding,
+            hmac: verify::HmacKey::new(bytes),
+            header,
         })
     }
+}
+
+/// The first part of a token signed under `kid`, taken from a real signature so it is
+/// byte for byte what [`PlaybackKeys::sign`] writes.
+fn encoded_header(kid: &str, encoding: &EncodingKey) -> Result<String, JwtError> {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(kid.to_owned());
+    let token = jsonwebtoken::encode(&header, &serde_json::json!({}), encoding)
+        .map_err(|e| JwtError::Sign(e.to_string()))?;
+    let (first, _) = token.split_once('.').unwrap_or_default();
+    Ok(first.to_owned())
 }
 
 /// A key id that names a secret without revealing it: the first 8 bytes of its
@@ -117,7 +140,6 @@ pub const DEFAULT_LEEWAY_SECONDS: u32 = 60;
 pub struct PlaybackKeys {
     current: Key,
     previous: Option<Key>,
-    validation: Validation,
     leeway: i64,
 }
 
@@ -134,14 +156,9 @@ impl PlaybackKeys {
     /// Keys from `PLAYBACK_SIGNING_SECRET` and, optionally,
     /// `PLAYBACK_SIGNING_SECRET_PREVIOUS`; both must be at least 32 characters.
     pub fn new(current: &Secret, previous: Option<&Secret>) -> Result<Self, JwtError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
-        validation.leeway = 0;
-        validation.validate_exp = true;
         Ok(Self {
             current: Key::new(current)?,
             previous: previous.map(Key::new).transpose()?,
-            validation,
             leeway: i64::from(DEFAULT_LEEWAY_SECONDS),
         })
     }
@@ -170,53 +187,70 @@ impl PlaybackKeys {
     /// expiry, `nbf`/`iat` not in the future, required claims and that `sp` belongs to
     /// `eid`.
     pub fn verify(&self, token: &str) -> Result<Claims, JwtError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
-        if header.alg != Algorithm::HS256 {
-            return Err(JwtError::WrongAlgorithm);
-        }
-        // The kid picks the key; without one (or an unknown one) every key is tried,
-        // so tokens made before kids existed still verify.
-        let keys: Vec<&Key> = match header.kid.as_deref() {
-            Some(kid) if kid == self.current.kid => vec![&self.current],
-            Some(kid) if self.previous.as_ref().is_some_and(|p| p.kid == kid) => {
-                self.previous.iter().collect()
-            }
-            _ => std::iter::once(&self.current)
-                .chain(self.previous.iter())
-                .collect(),
-        };
-        let mut last = JwtError::BadSignature;
-        for key in keys {
-            match jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation) {
-                Ok(data) => {
-                    let claims = data.claims;
-                    if claims.sp != Claims::stream_prefix(&claims.eid) {
-                        return Err(JwtError::PathMismatch);
-                    }
-                    self.check_not_before(&claims)?;
-                    return Ok(claims);
-                }
-                Err(e) => {
-                    use jsonwebtoken::errors::ErrorKind;
-                    last = match e.kind() {
-                        ErrorKind::InvalidSignature => JwtError::BadSignature,
-                        ErrorKind::ExpiredSignature => return Err(JwtError::Expired),
-                        ErrorKind::InvalidAlgorithm => return Err(JwtError::WrongAlgorithm),
-                        _ => return Err(JwtError::Malformed),
-                    };
-                }
-            }
-        }
-        Err(last)
+        self.verify_with(token, |claims| claims.to_claims())
     }
 
-    /// Refuses a token whose `nbf` or `iat` lies beyond now plus the leeway.
-    fn check_not_before(&self, claims: &Claims) -> Result<(), JwtError> {
-        let latest = time::OffsetDateTime::now_utc().unix_timestamp() + self.leeway;
+    /// [`Self::verify`] without owning the claims: `admit` sees them borrowed from the
+    /// decoded payload, so the HLS gate keeps only what it needs and allocates
+    /// nothing else. The HMAC over the raw `header.payload` is checked before the
+    /// claims are parsed.
+    pub fn verify_with<R>(
+        &self,
+        token: &str,
+        admit: impl FnOnce(&ClaimsRef<'_>) -> R,
+    ) -> Result<R, JwtError> {
+        let parts = verify::split(token.as_bytes())?;
+        let keys = match self.signed_header(parts.header) {
+            Some(key) => [Some(key), None],
+            None => verify::header_kid(parts.header, |kid| self.keys_for(kid))?,
+        };
+        let (mut stack, mut heap) = ([0u8; 64], Vec::new());
+        let signature = verify::decode(parts.signature, &mut stack, &mut heap)?;
+        if !keys
+            .iter()
+            .flatten()
+            .any(|key| key.hmac.verifies(parts.message, signature))
+        {
+            return Err(JwtError::BadSignature);
+        }
+        let (mut stack, mut heap) = ([0u8; 1024], Vec::new());
+        let payload = verify::decode(parts.payload, &mut stack, &mut heap)?;
+        let claims: ClaimsRef<'_> = verify::object(payload)?;
+        if claims.is_malformed() {
+            return Err(JwtError::Malformed);
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if claims.exp < now {
+            return Err(JwtError::Expired);
+        }
+        if !claims.path_matches() {
+            return Err(JwtError::PathMismatch);
+        }
+        // `nbf` and `iat` may lie in the future by the leeway, no further.
+        let latest = now + self.leeway;
         if claims.iat > latest || claims.nbf.is_some_and(|nbf| nbf > latest) {
             return Err(JwtError::NotYetValid);
         }
-        Ok(())
+        Ok(admit(&claims))
+    }
+
+    /// The key whose own header `header` is, byte for byte (see [`Key::header`]).
+    fn signed_header(&self, header: &[u8]) -> Option<&Key> {
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .find(|key| key.header.as_bytes() == header)
+    }
+
+    /// The keys a token's `kid` picks: that key, or without one (or an unknown one)
+    /// every key, so tokens made before kids existed still verify.
+    fn keys_for(&self, kid: Option<&str>) -> [Option<&Key>; 2] {
+        match kid {
+            Some(kid) if kid == self.current.kid => [Some(&self.current), None],
+            Some(kid) if self.previous.as_ref().is_some_and(|p| p.kid == kid) => {
+                [self.previous.as_ref(), None]
+            }
+            _ => [Some(&self.current), self.previous.as_ref()],
+        }
     }
 }
 

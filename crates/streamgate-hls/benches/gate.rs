@@ -4,8 +4,15 @@
 //! - `hmac_reference`: HMAC-SHA256 over the token's `header.payload`, nothing else;
 //! - `verify_unmemoised`: a full verification (base64, JSON, HMAC, claim checks), what
 //!   the gate pays the first time it sees a token;
+//! - `verify_jsonwebtoken`: the verification as it was before issue 22 (jsonwebtoken's
+//!   `decode_header` and `decode` with the same validation), for before/after in one run;
+//! - `verify_borrowed`: the same verification as the gate runs it, reading the claims
+//!   borrowed (no owned `Claims` built);
 //! - `check_memoised`: what every later request with that token pays (memo lookup,
 //!   expiry, path, method and revocation checks).
+//!
+//! Before measuring it fills a gate with [`MEMO_CAPACITY`] distinct tokens and prints
+//! the memo's bytes per entry (`Gate::memo_bytes_per_entry`).
 //!
 //! `scripts/bench-gate.sh` runs this and prints the ratios.
 
@@ -16,7 +23,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
 use streamgate_core::Secret;
 use streamgate_core::jwt::{Claims, PlaybackKeys};
-use streamgate_hls::gate::Gate;
+use streamgate_hls::gate::{Gate, MEMO_CAPACITY};
 use streamgate_hls::path::StreamPath;
 use streamgate_hls::revocation::{FeedEntry, RevocationSet};
 
@@ -80,6 +87,7 @@ fn gate(c: &mut Criterion) {
     let path = StreamPath::parse("/streams/demo/360p/seg_000.ts").expect("path");
     gate.check(&token, false, &path, "GET").expect("admitted");
     let verifier = keys();
+    memo_bytes(&keys(), &claims);
 
     let mut group = c.benchmark_group("gate");
     group.bench_function("hmac_reference", |b| {
@@ -93,6 +101,17 @@ fn gate(c: &mut Criterion) {
     group.bench_function("verify_unmemoised", |b| {
         b.iter(|| verifier.verify(black_box(&token)).expect("valid"))
     });
+    let decoding = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    group.bench_function("verify_jsonwebtoken", |b| {
+        b.iter(|| jsonwebtoken_verify(&decoding, black_box(&token)))
+    });
+    group.bench_function("verify_borrowed", |b| {
+        b.iter(|| {
+            verifier
+                .verify_with(black_box(&token), |c| c.exp)
+                .expect("valid")
+        })
+    });
     group.bench_function("check_memoised", |b| {
         b.iter(|| {
             gate.check(black_box(&token), false, black_box(&path), "GET")
@@ -100,6 +119,43 @@ fn gate(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The verification as `PlaybackKeys::verify` did it through jsonwebtoken.
+fn jsonwebtoken_verify(key: &jsonwebtoken::DecodingKey, token: &str) -> Claims {
+    use jsonwebtoken::{Algorithm, Validation};
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    assert_eq!(header.alg, Algorithm::HS256);
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+    validation.leeway = 0;
+    let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
+        .expect("valid")
+        .claims;
+    assert_eq!(claims.sp, Claims::stream_prefix(&claims.eid));
+    claims
+}
+
+/// Fills a gate with as many distinct tokens (one session each) as its memo holds and
+/// prints what an entry costs.
+fn memo_bytes(keys: &PlaybackKeys, template: &Claims) {
+    let gate = Gate::new(
+        PlaybackKeys::new(&Secret::new(SECRET), None).expect("keys"),
+        Arc::new(RwLock::new(RevocationSet::default())),
+    );
+    let path = StreamPath::parse("/streams/demo/360p/seg_000.ts").expect("path");
+    for i in 0..MEMO_CAPACITY {
+        let mut claims = template.clone();
+        claims.sid = format!("{i:08x}-3a29-4180-b7c6-d5e4f3a2b1c0");
+        let token = keys.sign(&claims).expect("sign");
+        gate.check(&token, false, &path, "GET").expect("admitted");
+    }
+    println!(
+        "memo: {} tokens, {} bytes, {:.1} bytes per entry",
+        gate.memoised(),
+        gate.memo_bytes(),
+        gate.memo_bytes_per_entry()
+    );
 }
 
 criterion_group!(benches, gate);

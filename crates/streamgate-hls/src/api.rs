@@ -115,7 +115,7 @@ impl HlsApi {
             .unwrap_or_default();
         PlainText(state.metrics.render(
             revocations,
-            state.gate.memoised(),
+            (state.gate.memoised(), state.gate.memo_bytes()),
             &state.sync.snapshot(),
             state.source.cache().map(|c| c.stats()),
         ))

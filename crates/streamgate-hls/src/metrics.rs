@@ -42,11 +42,11 @@ impl Metrics {
         self.bytes.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// The text exposition.
+    /// The text exposition; `memo` is the gate's (memoised tokens, memo bytes).
     pub fn render(
         &self,
         revocations: usize,
-        memoised: usize,
+        memo: (usize, usize),
         sync: &SyncSnapshot,
         cache: Option<CacheStats>,
     ) -> String {
@@ -87,7 +87,14 @@ impl Metrics {
             "streamgate_hls_memoised_tokens",
             "Verified tokens remembered by the gate.",
             "gauge",
-            memoised.to_string(),
+            memo.0.to_string(),
+        );
+        gauge(
+            &mut out,
+            "streamgate_hls_memo_bytes",
+            "Bytes the gate's token memo holds (divide by memoised_tokens for bytes per token).",
+            "gauge",
+            memo.1.to_string(),
         );
         gauge(
             &mut out,

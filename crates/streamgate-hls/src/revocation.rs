@@ -44,6 +44,13 @@ pub struct Subject {
     session: u64,
 }
 
+impl Subject {
+    /// The session's hash: a per-process key for "this session" that needs no string.
+    pub fn session_key(&self) -> u64 {
+        self.session
+    }
+}
+
 /// The revocation sets.
 #[derive(Debug)]
 pub struct RevocationSet {

@@ -110,10 +110,13 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         }
     };
     if let Some(addr) = shared::client_addr(req, &state.trusted_proxies)
-        && state
-            .shared
-            .observe(&verified.claims, addr, std::time::Instant::now())
-            == shared::Verdict::Refuse
+        && state.shared.observe_session(
+            verified.session_key(),
+            verified.probe(),
+            addr,
+            std::time::Instant::now(),
+            || state.gate.session_ids(token),
+        ) == shared::Verdict::Refuse
     {
         tracing::debug!("refused {} {path}: token shared", req.method());
         state.metrics.request("denied_shared");

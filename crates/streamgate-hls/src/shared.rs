@@ -20,6 +20,7 @@
 //! for what this catches across several edges.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,7 +32,7 @@ use streamgate_core::config::{SharedTokenMode, TrustedProxy};
 use streamgate_core::jwt::Claims;
 use tokio::sync::mpsc;
 
-/// Sessions remembered before idle ones are dropped (about 200 bytes each).
+/// Sessions remembered before idle ones are dropped (about 100 bytes each).
 const MAX_SESSIONS: usize = 200_000;
 /// Other addresses remembered per session.
 const MAX_OTHERS: usize = 4;
@@ -89,7 +90,9 @@ pub struct SharedTokens {
     mode: SharedTokenMode,
     window: Duration,
     edge: Option<String>,
-    sessions: Mutex<HashMap<Box<str>, Entry>>,
+    /// Keyed by a per-process keyed hash of the session id ([`Self::observe_session`]).
+    sessions: Mutex<HashMap<u64, Entry>>,
+    hasher: RandomState,
     reports: mpsc::Sender<Report>,
     detected: AtomicU64,
     refused: AtomicU64,
@@ -108,6 +111,7 @@ impl SharedTokens {
             window,
             edge,
             sessions: Mutex::new(HashMap::new()),
+            hasher: RandomState::new(),
             reports,
             detected: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -128,7 +132,26 @@ impl SharedTokens {
     /// Notes a request of `claims`'s session from `addr` at `now` and says whether to
     /// serve it. Probe tokens (the platform's liveness check) are not tracked.
     pub fn observe(&self, claims: &Claims, addr: IpAddr, now: Instant) -> Verdict {
-        if claims.probe {
+        let session = self.hasher.hash_one(claims.sid.as_str());
+        self.observe_session(session, claims.probe, addr, now, || {
+            Some((claims.sid.clone(), claims.eid.clone()))
+        })
+    }
+
+    /// [`Self::observe`] for a session known by `session`, a keyed hash of its id that
+    /// is the same for each of its requests (the gate's
+    /// [`crate::gate::Verified::session_key`]; a tracker is fed by one source of keys
+    /// only). No string per request: `ids` gives the session and event ids only when
+    /// a report is made, and a report without them is dropped.
+    pub fn observe_session(
+        &self,
+        session: u64,
+        probe: bool,
+        addr: IpAddr,
+        now: Instant,
+        ids: impl FnOnce() -> Option<(String, String)>,
+    ) -> Verdict {
+        if probe {
             return Verdict::Allow;
         }
         let addr = address_key(addr);
@@ -141,27 +164,36 @@ impl SharedTokens {
                 sessions.retain(|_, e| now.saturating_duration_since(e.owner_seen) <= keep);
             }
             let entry = sessions
-                .entry(claims.sid.as_str().into())
+                .entry(session)
                 .or_insert_with(|| Entry::new(addr, now));
             self.step(entry, addr, now)
         };
         if let Some(addresses) = report {
             self.detected.fetch_add(1, Ordering::Relaxed);
-            let report = Report {
-                session_id: claims.sid.clone(),
-                event_id: claims.eid.clone(),
-                addresses: addresses.iter().map(IpAddr::to_string).collect(),
-                refused: self.mode == SharedTokenMode::Refuse,
-                edge: self.edge.clone(),
-            };
-            if self.reports.try_send(report).is_err() {
-                tracing::warn!("shared-token report queue is full; a report was dropped");
-            }
+            self.report(addresses, ids);
         }
         if verdict == Verdict::Refuse {
             self.refused.fetch_add(1, Ordering::Relaxed);
         }
         verdict
+    }
+
+    /// Queues the report of a session just found shared.
+    fn report(&self, addresses: Vec<IpAddr>, ids: impl FnOnce() -> Option<(String, String)>) {
+        let Some((session_id, event_id)) = ids() else {
+            tracing::warn!("a shared session's ids could not be read; its report was dropped");
+            return;
+        };
+        let report = Report {
+            session_id,
+            event_id,
+            addresses: addresses.iter().map(IpAddr::to_string).collect(),
+            refused: self.mode == SharedTokenMode::Refuse,
+            edge: self.edge.clone(),
+        };
+        if self.reports.try_send(report).is_err() {
+            tracing::warn!("shared-token report queue is full; a report was dropped");
+        }
     }
 
     /// The state machine of one session; returns the addresses to report when the
