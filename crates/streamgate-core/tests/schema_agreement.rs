@@ -45,6 +45,24 @@ fn cases() -> Vec<(&'static str, String, bool, Judges)> {
     let listen = |addr: &str| format!("[platform]\nlisten = \"{addr}\"\n\n{}", event(""));
     vec![
         ("whole float count", batch("3.0"), true, Judges::Both),
+        (
+            "playlist in a folder",
+            event("playlist = \"hls/main.m3u8\"\n"),
+            true,
+            Judges::Both,
+        ),
+        (
+            "playlist outside the folder",
+            event("playlist = \"../other/index.m3u8\"\n"),
+            false,
+            Judges::Both,
+        ),
+        (
+            "playlist that is no playlist",
+            event("playlist = \"index.ts\"\n"),
+            false,
+            Judges::Both,
+        ),
         ("fractional count", batch("3.5"), false, Judges::Both),
         ("zero count", batch("0"), false, Judges::Both),
         ("huge count", batch("99999999999"), false, Judges::Both),
