@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod load;
 pub mod redact;
 pub mod reference;
+pub mod revocation;
 pub mod secrets;
 pub mod slug;
 pub mod timestamp;

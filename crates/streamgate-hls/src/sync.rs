@@ -64,6 +64,7 @@ struct StatusInner {
     last_alert: Option<Instant>,
     syncs: u64,
     failures: u64,
+    unknown_kinds: u64,
 }
 
 /// A copy of the sync's state.
@@ -81,6 +82,8 @@ pub struct SyncSnapshot {
     pub syncs: u64,
     /// Failed requests.
     pub failures: u64,
+    /// Entries of a kind this build does not know, skipped (a newer platform).
+    pub unknown_kinds: u64,
 }
 
 impl SyncStatus {
@@ -98,6 +101,7 @@ impl SyncStatus {
             last_error: s.last_error,
             syncs: s.syncs,
             failures: s.failures,
+            unknown_kinds: s.unknown_kinds,
         }
     }
 
@@ -119,6 +123,17 @@ impl SyncStatus {
         s.last_error = None;
         s.last_alert = None;
         s.syncs += 1;
+    }
+
+    /// Entries at `seqs` had a kind this build does not know: they were skipped, which
+    /// is logged and counted (`streamgate_hls_revocation_unknown_kinds_total`), never
+    /// silent, since a kind the edge cannot apply may be a revocation it misses.
+    fn unknown_kinds(&self, seqs: &[i64]) {
+        self.lock().unknown_kinds += seqs.len() as u64;
+        tracing::warn!(
+            "revocation feed entries {seqs:?} have a kind this HLS server does not know \
+             (is the platform newer?); skipped them and kept syncing"
+        );
     }
 
     fn failure(&self, error: String) {
@@ -200,17 +215,7 @@ pub async fn run(
         let pause = match result {
             Ok(feed) => {
                 failures = 0;
-                if !feed.entries.is_empty() {
-                    let mut set = set.write().unwrap_or_else(|p| p.into_inner());
-                    for entry in &feed.entries {
-                        set.apply(entry, ttl_s);
-                    }
-                    tracing::debug!(
-                        "applied {} revocation entries up to cursor {}",
-                        feed.entries.len(),
-                        feed.cursor
-                    );
-                }
+                apply_page(&set, &status, &feed, ttl_s);
                 cursor = feed.cursor;
                 caught_up = !feed.more;
                 status.success(cursor);
@@ -254,6 +259,30 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Replays one answer's entries in order under one write lock.
+fn apply_page(set: &RwLock<RevocationSet>, status: &SyncStatus, feed: &Feed, ttl_s: i64) {
+    if feed.entries.is_empty() {
+        return;
+    }
+    let mut unknown = Vec::new();
+    {
+        let mut set = set.write().unwrap_or_else(|p| p.into_inner());
+        for entry in &feed.entries {
+            if !set.apply(entry, ttl_s) {
+                unknown.push(entry.seq);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        status.unknown_kinds(&unknown);
+    }
+    tracing::debug!(
+        "applied {} revocation entries up to cursor {}",
+        feed.entries.len(),
+        feed.cursor
+    );
 }
 
 async fn fetch(
