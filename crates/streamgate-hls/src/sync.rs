@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use streamgate_core::Secret;
-use tokio::sync::watch;
+use streamgate_core::tasks::CancellationToken;
 use url::Url;
 
 use crate::revocation::{FeedEntry, RevocationSet, now_unix};
@@ -49,10 +49,25 @@ pub struct SyncOptions {
     pub token_ttl: Duration,
 }
 
+/// Why a task that talks to the platform (the sync, the shared-token reports) cannot
+/// start. It stops the server: an edge that can never learn of revocations must not
+/// serve on as if it could.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The HTTP client could not be built.
+    #[error("cannot build an HTTP client for the platform: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The endpoint's URL cannot be formed from the platform URL.
+    #[error("bad platform URL: {0}")]
+    Url(#[from] url::ParseError),
+}
+
 /// The sync's state, for `/health`, `/metrics` and the ALERT.
 #[derive(Debug, Default)]
 pub struct SyncStatus {
     inner: Mutex<StatusInner>,
+    /// Wakes [`SyncStatus::first_success`] waiters on the first good sync.
+    first: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -110,8 +125,22 @@ impl SyncStatus {
         self.lock().last_success.is_some()
     }
 
+    /// Resolves once a sync has succeeded (at once if one has): what the server waits
+    /// on before answering its first request.
+    pub async fn first_success(&self) {
+        let notified = self.first.notified();
+        tokio::pin!(notified);
+        // Registered before the check, so a success in between is not missed.
+        notified.as_mut().enable();
+        if self.synced() {
+            return;
+        }
+        notified.await;
+    }
+
     fn success(&self, cursor: i64) {
         let mut s = self.lock();
+        let first = s.last_success.is_none();
         if let Some(since) = s.failing_since.take() {
             tracing::info!(
                 "revocation sync restored after {:.0} s; resumed at cursor {cursor}",
@@ -123,6 +152,10 @@ impl SyncStatus {
         s.last_error = None;
         s.last_alert = None;
         s.syncs += 1;
+        drop(s);
+        if first {
+            self.first.notify_waiters();
+        }
     }
 
     /// Entries at `seqs` had a kind this build does not know: they were skipped, which
@@ -168,38 +201,25 @@ struct Feed {
     more: bool,
 }
 
-/// Runs the sync until `shutdown` turns true.
+/// Runs the sync until `shutdown` is cancelled; an error only when it cannot start.
 pub async fn run(
     options: SyncOptions,
     set: Arc<RwLock<RevocationSet>>,
     status: Arc<SyncStatus>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let client = match reqwest::Client::builder()
+    shutdown: CancellationToken,
+) -> Result<(), LinkError> {
+    let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("ALERT: revocation sync cannot start: {e}");
-            return;
-        }
-    };
-    let endpoint = match options.platform_url.join("api/revocations") {
-        Ok(u) => u,
-        Err(e) => {
-            tracing::error!("ALERT: revocation sync cannot start: bad platform URL: {e}");
-            return;
-        }
-    };
+        .build()?;
+    let endpoint = options.platform_url.join("api/revocations")?;
     let ttl_s = i64::try_from(options.token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let mut cursor = 0i64;
     let mut caught_up = false;
     let mut failures = 0u32;
     let mut last_prune = Instant::now();
     loop {
-        if *shutdown.borrow() {
-            return;
+        if shutdown.is_cancelled() {
+            return Ok(());
         }
         let wait = if options.push && caught_up {
             PUSH_WAIT
@@ -210,7 +230,7 @@ pub async fn run(
         let request = fetch(&client, &endpoint, &options, cursor, wait);
         let result = tokio::select! {
             r = request => r,
-            _ = shutdown.changed() => return,
+            () = shutdown.cancelled() => return Ok(()),
         };
         let pause = match result {
             Ok(feed) => {
@@ -255,7 +275,7 @@ pub async fn run(
         if !pause.is_zero() {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                _ = shutdown.changed() => return,
+                () = shutdown.cancelled() => return Ok(()),
             }
         }
     }

@@ -134,3 +134,29 @@ async fn an_entry_of_an_unknown_kind_is_counted_and_the_feed_goes_on() {
     hls.stop().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_panicking_background_task_stops_the_hls_server_with_an_error() {
+    let db = TestDb::sqlite();
+    let platform = platform(&db, &demo_events(1)).await;
+    let hls = hls(&local_section(&sample_streams()), "", Some(&platform.base)).await;
+    let running = hls.hls().expect("an HLS server");
+    running.tasks().spawn("test task", async {
+        if hls_test_panics() {
+            panic!("watcher exploded");
+        }
+        Ok::<(), String>(())
+    });
+    // Nobody calls stop: the panic alone makes the server stop.
+    running.stopping().await;
+    let err = hls.stop_hls().await.expect_err("the panic is the result");
+    assert_eq!(
+        err.to_string(),
+        "background task `test task` panicked: watcher exploded"
+    );
+    platform.stop().await;
+}
+
+fn hls_test_panics() -> bool {
+    true
+}

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use streamgate_core::tasks::CancellationToken;
 use streamgate_store::logs::NOTIFY_CHANNEL;
 use tokio::sync::watch;
 
@@ -44,7 +45,7 @@ impl FeedSignal {
 pub async fn listen_postgres(
     url: String,
     signal: std::sync::Arc<FeedSignal>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) {
     loop {
         let listener = async {
@@ -67,11 +68,11 @@ pub async fn listen_postgres(
                 // they re-read the log.
                 signal.bump();
             }
-            _ = shutdown.changed() => return,
+            () = shutdown.cancelled() => return,
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return,
+            () = shutdown.cancelled() => return,
         }
     }
 }

@@ -146,11 +146,13 @@ impl InternalApi {
         let deadline = tokio::time::Instant::now()
             + Duration::from_millis(wait.0.unwrap_or(0).min(MAX_WAIT_MS));
         let mut wake = state.feed.subscribe();
-        let mut stopping = state.stopping.subscribe();
+        let stopping = state.stopping.clone();
         let entries = loop {
             let entries =
                 logs::read_revocations(&state.store, from, now_ms() - ttl_ms, PAGE).await?;
-            if !entries.is_empty() || tokio::time::Instant::now() >= deadline || *stopping.borrow()
+            if !entries.is_empty()
+                || tokio::time::Instant::now() >= deadline
+                || stopping.is_cancelled()
             {
                 break entries;
             }
@@ -160,7 +162,7 @@ impl InternalApi {
                 () = nap => {}
                 // Shutting down: answer now (with what there is) so the drain does
                 // not wait out every edge's waiting request.
-                _ = stopping.changed() => {}
+                () = stopping.cancelled() => {}
             }
         };
         let next = match (entries.last(), from) {
