@@ -107,7 +107,6 @@ pub struct Platform {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
     options: PlatformOptions,
-    database_url: String,
     tasks: Supervisor,
 }
 
@@ -176,7 +175,6 @@ impl Platform {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(addr);
-        let database_url = config.platform.database_url.clone();
         let prober = Prober::new(config.hls.public_url.as_str());
         let admin = admin::auth::AdminKeys::new(signing, secrets.admin_password_hash.clone());
         let config_file = options.config_file.clone();
@@ -205,7 +203,6 @@ impl Platform {
             acceptor,
             addr: bound,
             options,
-            database_url,
             tasks,
         })
     }
@@ -267,7 +264,7 @@ impl Platform {
         });
         if self.state.store.backend() == Backend::Postgres {
             let listen = feed::listen_postgres(
-                self.database_url.clone(),
+                self.state.store.clone(),
                 self.state.feed.clone(),
                 tasks.background(),
             );

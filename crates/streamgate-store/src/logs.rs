@@ -85,6 +85,36 @@ pub async fn append_revocations(
 /// The PostgreSQL NOTIFY channel that says "the revocation log grew".
 pub const NOTIFY_CHANNEL: &str = "streamgate_revocations";
 
+/// "The revocation log grew", heard from every process writing to the same PostgreSQL
+/// database ([`Store::subscribe_revocations`]).
+pub struct RevocationSubscription {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl RevocationSubscription {
+    /// Waits for the next append committed by any process. An error means the LISTEN
+    /// connection was lost: subscribe again (something may have been missed meanwhile).
+    pub async fn next(&mut self) -> Result<(), StoreError> {
+        self.listener.recv().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Subscribes to appends to the revocation log on PostgreSQL, on a connection of
+    /// its own; `None` on SQLite, which has no notifications (readers re-check).
+    pub async fn subscribe_revocations(
+        &self,
+    ) -> Result<Option<RevocationSubscription>, StoreError> {
+        if self.backend() != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(self.url()).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok(Some(RevocationSubscription { listener }))
+    }
+}
+
 /// One revocation-log entry as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
