@@ -5,7 +5,9 @@
 //! This crate does no network or database I/O so that every other crate (store,
 //! platform, HLS server, CLI) can depend on it and so that its rules can be tested as
 //! plain functions. The one exception is reading the config file and `*_FILE` secrets,
-//! which is what loading a configuration means.
+//! which is what loading a configuration means. What both services share beyond types
+//! lives here too: the revocation feed's wire contract ([`revocation`]) and the
+//! shutdown and task supervision primitive ([`tasks`]).
 
 pub mod code;
 pub mod config;
@@ -16,8 +18,10 @@ pub mod load;
 pub mod playlist;
 pub mod redact;
 pub mod reference;
+pub mod revocation;
 pub mod secrets;
 pub mod slug;
+pub mod tasks;
 pub mod timestamp;
 pub mod validate;
 

@@ -25,7 +25,7 @@ use streamgate_core::Secret;
 use streamgate_core::jwt::{Claims, PlaybackKeys};
 use streamgate_hls::gate::{Gate, MEMO_CAPACITY};
 use streamgate_hls::path::StreamPath;
-use streamgate_hls::revocation::{FeedEntry, RevocationSet};
+use streamgate_hls::revocation::{FeedEntry, RevocationKind, RevocationSet};
 
 const SECRET: &str = "bench-signing-secret-0123456789abcdef";
 
@@ -70,11 +70,10 @@ fn gate(c: &mut Criterion) {
             &FeedEntry {
                 seq: i,
                 kind: if i < 10_000 {
-                    "code_revoked"
+                    RevocationKind::CodeRevoked
                 } else {
-                    "session_ended"
-                }
-                .into(),
+                    RevocationKind::SessionEnded
+                },
                 event_id: "demo".into(),
                 code_id: Some(format!("code-{i}")),
                 session_id: Some(format!("session-{i}")),

@@ -7,7 +7,9 @@
 //! does everything that can fail before the first request (keys, content roots, cache
 //! index, port) and hands back the bound address, so tests run the real server on port
 //! 0; [`HlsServer::run`] serves until the shutdown future resolves and then lets
-//! in-flight responses finish.
+//! in-flight responses finish. Its background tasks (revocation sync, cache sweep,
+//! shared-token reports) run under one [`streamgate_core::tasks::Supervisor`]: one that
+//! fails stops the server with that error.
 //!
 //! Modules: the stream route ([`serve`]) and the typed endpoints ([`api`]), and what
 //! they use: [`path`] (parsing request paths safely), [`gate`] (tokens), [`revocation`]
@@ -45,7 +47,7 @@ use poem_openapi::OpenApiService;
 use streamgate_core::Config;
 use streamgate_core::jwt::{JwtError, PlaybackKeys};
 use streamgate_core::secrets::Secrets;
-use tokio::sync::watch;
+use streamgate_core::tasks::{CancellationToken, Supervisor, TaskFailure};
 use url::Url;
 
 use crate::cache::{CacheError, SegmentCache};
@@ -89,6 +91,10 @@ pub enum HlsError {
         /// Why.
         source: std::io::Error,
     },
+    /// A background task (revocation sync, cache sweep, reports) failed or panicked,
+    /// so the server stopped rather than serve on without it.
+    #[error(transparent)]
+    Task(#[from] TaskFailure),
 }
 
 /// What the server needs besides the configuration.
@@ -111,6 +117,7 @@ pub struct HlsServer {
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
     shared_reports: tokio::sync::mpsc::Receiver<shared::Report>,
+    tasks: Supervisor,
 }
 
 impl HlsServer {
@@ -221,6 +228,7 @@ impl HlsServer {
             listener,
             addr: bound,
             shared_reports,
+            tasks: Supervisor::new(),
         })
     }
 
@@ -234,48 +242,63 @@ impl HlsServer {
         self.state.clone()
     }
 
+    /// The service's task supervisor: work spawned on it runs beside the server and
+    /// stops it if it fails (how the tests add their own tasks).
+    pub fn tasks(&self) -> &Supervisor {
+        &self.tasks
+    }
+
     /// Runs [`Self::run`] in a task until [`RunningHls::stop`].
     pub fn spawn(self) -> RunningHls {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr, state) = (self.addr, self.state.clone());
-        let task = tokio::spawn(self.run(async {
-            let _ = stopped.await;
-        }));
+        let (addr, state, tasks) = (self.addr, self.state.clone(), self.tasks.clone());
+        let task = tokio::spawn(self.run(std::future::pending()));
         RunningHls {
             addr,
             state,
-            stop,
+            tasks,
             task,
         }
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight responses finish (up to
-    /// 10 s). The revocation sync runs beside it; the first sync gets a few seconds to
-    /// finish before requests are answered, so a restarted edge does not admit tokens
-    /// revoked while it was down.
+    /// Serves until `shutdown` resolves or a background task fails, then lets
+    /// in-flight responses finish (up to 10 s) and stops the background tasks; a
+    /// failed task is the error returned. The revocation sync runs beside it; the
+    /// first sync gets a few seconds to finish before requests are answered, so a
+    /// restarted edge does not admit tokens revoked while it was down.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), HlsError> {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(sync::run(
-            self.sync.clone(),
-            self.state.gate.revocations().clone(),
-            self.state.sync.clone(),
-            stop_rx.clone(),
-        )));
+        let tasks = self.tasks.clone();
+        tasks.spawn(
+            "revocation sync",
+            sync::run(
+                self.sync.clone(),
+                self.state.gate.revocations().clone(),
+                self.state.sync.clone(),
+                tasks.background(),
+            ),
+        );
         if let Some(cache) = self.state.source.cache().cloned() {
-            tasks.push(tokio::spawn(sweep_cache(cache, stop_rx.clone())));
+            let stop = tasks.background();
+            tasks.spawn("segment cache sweep", async move {
+                sweep_cache(cache, stop).await;
+                Ok::<(), std::convert::Infallible>(())
+            });
         }
-        // Ends by itself when the state (and with it the report queue's sender) goes.
-        tokio::spawn(shared::send_reports(
-            self.shared_reports,
-            self.sync.platform_url.clone(),
-            self.sync.key.clone(),
-        ));
-        let first_sync = Instant::now();
-        while !self.state.sync.synced() && first_sync.elapsed() < self.first_sync_wait {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        if !self.state.sync.synced() {
+        tasks.spawn(
+            "shared-token reports",
+            shared::send_reports(
+                self.shared_reports,
+                self.sync.platform_url.clone(),
+                self.sync.key.clone(),
+                tasks.background(),
+            ),
+        );
+        let first_sync = tokio::time::timeout(self.first_sync_wait, async {
+            tokio::select! {
+                () = self.state.sync.first_success() => {}
+                () = tasks.stopping().cancelled() => {}
+            }
+        });
+        if first_sync.await.is_err() {
             tracing::warn!(
                 "no revocation sync with {} yet; serving with an empty revocation list until it succeeds",
                 self.sync.platform_url
@@ -289,16 +312,15 @@ impl HlsServer {
             if self.sync.push { "pushed" } else { "polled" },
             self.sync.platform_url
         );
-        let served = server::serve(self.listener, app, shutdown, Duration::from_secs(10)).await;
-        let _ = stop_tx.send(true);
-        for task in tasks {
-            let _ = task.await;
-        }
+        let until = tasks.until_stopped(shutdown);
+        let served = server::serve(self.listener, app, until, Duration::from_secs(10)).await;
+        let finished = tasks.finish().await;
         tracing::info!("HLS server stopped");
         served.map_err(|source| HlsError::Listen {
             addr: self.addr,
             source,
-        })
+        })?;
+        Ok(finished?)
     }
 }
 
@@ -306,7 +328,7 @@ impl HlsServer {
 pub struct RunningHls {
     addr: SocketAddr,
     state: Arc<HlsState>,
-    stop: tokio::sync::oneshot::Sender<()>,
+    tasks: Supervisor,
     task: tokio::task::JoinHandle<Result<(), HlsError>>,
 }
 
@@ -321,15 +343,28 @@ impl RunningHls {
         self.state.clone()
     }
 
-    /// Stops it as SIGTERM would and waits for in-flight responses.
+    /// The running server's task supervisor (see [`HlsServer::tasks`]).
+    pub fn tasks(&self) -> &Supervisor {
+        &self.tasks
+    }
+
+    /// Resolves when the server begins to stop: after [`Self::stop`], or by itself
+    /// when a background task failed (`up` then stops the other service too).
+    pub async fn stopping(&self) {
+        self.tasks.stopping().cancelled().await;
+    }
+
+    /// Stops it as SIGTERM would and waits for in-flight responses; the error of a
+    /// background task that failed, if one did.
     pub async fn stop(self) -> Result<(), HlsError> {
-        let _ = self.stop.send(());
+        self.tasks.stop();
         match self.task.await {
             Ok(result) => result,
-            Err(e) => Err(HlsError::Listen {
-                addr: self.addr,
-                source: std::io::Error::other(e),
-            }),
+            Err(e) => Err(TaskFailure {
+                task: "HLS server",
+                reason: format!("panicked: {e}"),
+            }
+            .into()),
         }
     }
 }
@@ -344,11 +379,11 @@ pub fn cache_root(config: &Config) -> PathBuf {
 }
 
 /// Removes cache entries past their age once a minute.
-async fn sweep_cache(cache: Arc<SegmentCache>, mut stop: watch::Receiver<bool>) {
+async fn sweep_cache(cache: Arc<SegmentCache>, stop: CancellationToken) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(60)) => {}
-            _ = stop.changed() => return,
+            () = stop.cancelled() => return,
         }
         let cache = cache.clone();
         let removed = tokio::task::spawn_blocking(move || cache.remove_expired())
@@ -374,131 +409,9 @@ pub fn api_service() -> OpenApiService<api::HlsApi, ()> {
 }
 
 /// The stream route's contract, which poem-openapi cannot declare (a path of any
-/// depth); inserted under `paths:` of the generated description.
-const STREAMS_PATH_YAML: &str = r#"  /streams/{eventId}/{path}:
-    get:
-      tags:
-      - Hls
-      summary: A playlist, segment, init section, key, subtitle or JSON file of an event
-      description: |-
-        `{path}` may span several segments (`360p/seg_000.ts`). The playback token comes
-        from `Authorization: Bearer` or, for native players, `?__token=`; playlists
-        fetched with `?__token=` come back with every URI carrying the token. URIs that
-        name the upstream origin come back as paths under `/streams/{eventId}/`.
-        On playlists the LL-HLS directives `_HLS_msn`, `_HLS_part` and `_HLS_skip` are
-        passed to the origin (a blocking reload may be held up to
-        `hls.blocking_reload_timeout_seconds`); in local mode a blocking reload is
-        answered when the segment or part appears. Range requests are honoured on
-        segments. Playlists and `.json` documents are sent with
-        `Cache-Control: no-store`; segments with `private, no-cache` while the event's
-        live window is open (an encoder restart may reuse their names) and
-        `private, max-age=3600` for a recording.
-      operationId: getStreamFile
-      parameters:
-      - name: eventId
-        in: path
-        required: true
-        schema:
-          type: string
-      - name: path
-        in: path
-        required: true
-        schema:
-          type: string
-      - name: __token
-        in: query
-        required: false
-        description: The playback token, for players that cannot set headers.
-        schema:
-          type: string
-      - name: _HLS_msn
-        in: query
-        required: false
-        description: LL-HLS blocking reload, playlists only.
-        schema:
-          type: integer
-      - name: _HLS_part
-        in: query
-        required: false
-        description: LL-HLS blocking reload of a part, with `_HLS_msn`.
-        schema:
-          type: integer
-      - name: _HLS_skip
-        in: query
-        required: false
-        description: LL-HLS delta playlist request (`YES` or `v2`), passed to the origin.
-        schema:
-          type: string
-      security:
-      - PlaybackToken: []
-      - {}
-      responses:
-        '200':
-          description: The file (`application/vnd.apple.mpegurl`, `video/mp2t`, `video/iso.segment`, `video/mp4`, `audio/aac`, `text/vtt`, `application/json`, ...).
-          content:
-            application/vnd.apple.mpegurl:
-              schema:
-                type: string
-            video/mp2t:
-              schema:
-                type: string
-                format: binary
-        '206':
-          description: Part of a segment (Range).
-        '304':
-          description: Not modified.
-        '401':
-          description: No token (`Authorization required`).
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/ErrorBody'
-        '403':
-          description: Any refusal (`Access denied`); never says which check failed.
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/ErrorBody'
-        '404':
-          description: No such file, or a path that tries to leave the event (`Not found`).
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/ErrorBody'
-        '502':
-          description: The upstream origin failed (`Stream source unavailable`).
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/ErrorBody'
-    head:
-      tags:
-      - Hls
-      summary: Headers of a stream file; the only method a probe token may use
-      operationId: headStreamFile
-      parameters:
-      - name: eventId
-        in: path
-        required: true
-        schema:
-          type: string
-      - name: path
-        in: path
-        required: true
-        schema:
-          type: string
-      security:
-      - PlaybackToken: []
-      responses:
-        '200':
-          description: The file exists and the token admits it.
-        '401':
-          description: No token.
-        '403':
-          description: Refused.
-        '404':
-          description: No such file.
-"#;
+/// depth); inserted under `paths:` of the generated description. Kept as YAML in
+/// `streams_path.yaml`, indented as it is inserted, so it reads and diffs as YAML.
+const STREAMS_PATH_YAML: &str = include_str!("streams_path.yaml");
 
 const PLAYBACK_TOKEN_SCHEME_YAML: &str = r#"    PlaybackToken:
       type: http

@@ -117,6 +117,13 @@ impl Metrics {
             "counter",
             sync.failures.to_string(),
         );
+        gauge(
+            &mut out,
+            "streamgate_hls_revocation_unknown_kinds_total",
+            "Revocation feed entries of a kind this server does not know, skipped.",
+            "counter",
+            sync.unknown_kinds.to_string(),
+        );
         if let Some(c) = cache {
             for (name, help, kind, value) in [
                 (

@@ -15,26 +15,8 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 
-/// One entry of the platform's feed, as the edge applies it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FeedEntry {
-    /// Position in the log.
-    pub seq: i64,
-    /// `code_revoked`, `code_unrevoked`, `event_deactivated`, `event_reactivated` or
-    /// `session_ended`.
-    pub kind: String,
-    /// The event.
-    pub event_id: String,
-    /// The code, for code and session entries.
-    #[serde(default)]
-    pub code_id: Option<String>,
-    /// The session, for session entries.
-    #[serde(default)]
-    pub session_id: Option<String>,
-    /// When (RFC 3339).
-    pub at: String,
-}
+/// The feed's wire types are core's, shared with the platform that serves them.
+pub use streamgate_core::revocation::{FeedEntry, RevocationKind};
 
 /// A token's identity, hashed once when the token is first verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,29 +72,30 @@ impl RevocationSet {
     }
 
     /// Replays one feed entry. `session_ttl_s` is how long a token lives: an ended
-    /// session is remembered that long after it ended. Unknown kinds are ignored, so an
-    /// older edge keeps working beside a newer platform.
-    pub fn apply(&mut self, entry: &FeedEntry, session_ttl_s: i64) {
-        match entry.kind.as_str() {
-            "code_revoked" => {
+    /// session is remembered that long after it ended. Returns `false` for a kind this
+    /// build does not know (a newer platform): the entry changes nothing here, and the
+    /// caller logs and counts it so an operator sees that the edge needs upgrading.
+    pub fn apply(&mut self, entry: &FeedEntry, session_ttl_s: i64) -> bool {
+        match entry.kind {
+            RevocationKind::CodeRevoked => {
                 if let Some(code) = &entry.code_id {
                     self.codes.insert(self.hasher.hash_one(code.as_str()));
                 }
             }
-            "code_unrevoked" => {
+            RevocationKind::CodeUnrevoked => {
                 if let Some(code) = &entry.code_id {
                     self.codes.remove(&self.hasher.hash_one(code.as_str()));
                 }
             }
-            "event_deactivated" => {
+            RevocationKind::EventDeactivated => {
                 self.events
                     .insert(self.hasher.hash_one(entry.event_id.as_str()));
             }
-            "event_reactivated" => {
+            RevocationKind::EventReactivated => {
                 self.events
                     .remove(&self.hasher.hash_one(entry.event_id.as_str()));
             }
-            "session_ended" => {
+            RevocationKind::SessionEnded => {
                 if let Some(session) = &entry.session_id {
                     let ended = parse_unix(&entry.at).unwrap_or_else(now_unix);
                     self.sessions.insert(
@@ -121,8 +104,9 @@ impl RevocationSet {
                     );
                 }
             }
-            other => tracing::debug!("ignoring revocation entry of unknown kind {other:?}"),
+            RevocationKind::Unknown => return false,
         }
+        true
     }
 
     /// Forgets ended sessions whose tokens have all expired.
@@ -176,7 +160,7 @@ mod tests {
     fn entry(kind: &str, code: Option<&str>, session: Option<&str>) -> FeedEntry {
         FeedEntry {
             seq: 1,
-            kind: kind.into(),
+            kind: RevocationKind::parse(kind),
             event_id: "demo".into(),
             code_id: code.map(Into::into),
             session_id: session.map(Into::into),
@@ -201,7 +185,10 @@ mod tests {
         set.apply(&entry("session_ended", Some("c1"), Some("s1")), 3600);
         assert!(set.refuses(&who));
         assert!(!set.refuses(&set.subject("c1", "demo", "s2")));
-        set.apply(&entry("something_new", None, None), 3600);
+        let before = set.len();
+        assert!(!set.apply(&entry("something_new", None, None), 3600));
+        assert_eq!(set.len(), before, "an unknown kind changes nothing");
+        assert!(set.refuses(&who), "and undoes nothing");
     }
 
     #[test]

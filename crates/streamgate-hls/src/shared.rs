@@ -30,7 +30,10 @@ use poem::Request;
 use serde::{Deserialize, Serialize};
 use streamgate_core::config::{SharedTokenMode, TrustedProxy};
 use streamgate_core::jwt::Claims;
+use streamgate_core::tasks::CancellationToken;
 use tokio::sync::mpsc;
+
+use crate::sync::LinkError;
 
 /// Sessions remembered before idle ones are dropped (about 100 bytes each).
 const MAX_SESSIONS: usize = 200_000;
@@ -275,30 +278,26 @@ pub fn client_addr(req: &Request, trusted: &[TrustedProxy]) -> Option<IpAddr> {
     Some(peer)
 }
 
-/// Sends reports to the platform's internal API until the queue closes. A report that
-/// cannot be delivered is logged and dropped: detection goes on at the edge, and in
-/// `refuse` mode the refusal does not depend on the platform.
+/// Sends reports to the platform's internal API until the queue closes or `stop` is
+/// cancelled. A report that cannot be delivered is logged and dropped: detection goes
+/// on at the edge, and in `refuse` mode the refusal does not depend on the platform.
 pub async fn send_reports(
     mut rx: mpsc::Receiver<Report>,
     platform_url: url::Url,
     key: streamgate_core::Secret,
-) {
-    let client = match reqwest::Client::builder()
+    stop: CancellationToken,
+) -> Result<(), LinkError> {
+    let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("shared-token reports cannot be sent: {e}");
-            return;
-        }
-    };
-    let Ok(endpoint) = platform_url.join("api/internal/shared-tokens") else {
-        tracing::error!("shared-token reports cannot be sent: bad platform URL");
-        return;
-    };
-    while let Some(report) = rx.recv().await {
+        .build()?;
+    let endpoint = platform_url.join("api/internal/shared-tokens")?;
+    loop {
+        let report = tokio::select! {
+            report = rx.recv() => report,
+            () = stop.cancelled() => None,
+        };
+        let Some(report) = report else { break };
         tracing::warn!(
             "session {} ({}) played from {} at once{}",
             report.session_id,
@@ -322,6 +321,10 @@ pub async fn send_reports(
             Err(e) => tracing::warn!("cannot report a shared token to the platform: {e}"),
         }
     }
+    if !rx.is_empty() {
+        tracing::warn!("stopping with {} shared-token reports not sent", rx.len());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

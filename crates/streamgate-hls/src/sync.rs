@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use streamgate_core::Secret;
-use tokio::sync::watch;
+use streamgate_core::tasks::CancellationToken;
 use url::Url;
 
 use crate::revocation::{FeedEntry, RevocationSet, now_unix};
@@ -49,10 +49,25 @@ pub struct SyncOptions {
     pub token_ttl: Duration,
 }
 
+/// Why a task that talks to the platform (the sync, the shared-token reports) cannot
+/// start. It stops the server: an edge that can never learn of revocations must not
+/// serve on as if it could.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The HTTP client could not be built.
+    #[error("cannot build an HTTP client for the platform: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The endpoint's URL cannot be formed from the platform URL.
+    #[error("bad platform URL: {0}")]
+    Url(#[from] url::ParseError),
+}
+
 /// The sync's state, for `/health`, `/metrics` and the ALERT.
 #[derive(Debug, Default)]
 pub struct SyncStatus {
     inner: Mutex<StatusInner>,
+    /// Wakes [`SyncStatus::first_success`] waiters on the first good sync.
+    first: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -64,6 +79,7 @@ struct StatusInner {
     last_alert: Option<Instant>,
     syncs: u64,
     failures: u64,
+    unknown_kinds: u64,
 }
 
 /// A copy of the sync's state.
@@ -81,6 +97,8 @@ pub struct SyncSnapshot {
     pub syncs: u64,
     /// Failed requests.
     pub failures: u64,
+    /// Entries of a kind this build does not know, skipped (a newer platform).
+    pub unknown_kinds: u64,
 }
 
 impl SyncStatus {
@@ -98,6 +116,7 @@ impl SyncStatus {
             last_error: s.last_error,
             syncs: s.syncs,
             failures: s.failures,
+            unknown_kinds: s.unknown_kinds,
         }
     }
 
@@ -106,8 +125,22 @@ impl SyncStatus {
         self.lock().last_success.is_some()
     }
 
+    /// Resolves once a sync has succeeded (at once if one has): what the server waits
+    /// on before answering its first request.
+    pub async fn first_success(&self) {
+        let notified = self.first.notified();
+        tokio::pin!(notified);
+        // Registered before the check, so a success in between is not missed.
+        notified.as_mut().enable();
+        if self.synced() {
+            return;
+        }
+        notified.await;
+    }
+
     fn success(&self, cursor: i64) {
         let mut s = self.lock();
+        let first = s.last_success.is_none();
         if let Some(since) = s.failing_since.take() {
             tracing::info!(
                 "revocation sync restored after {:.0} s; resumed at cursor {cursor}",
@@ -119,6 +152,21 @@ impl SyncStatus {
         s.last_error = None;
         s.last_alert = None;
         s.syncs += 1;
+        drop(s);
+        if first {
+            self.first.notify_waiters();
+        }
+    }
+
+    /// Entries at `seqs` had a kind this build does not know: they were skipped, which
+    /// is logged and counted (`streamgate_hls_revocation_unknown_kinds_total`), never
+    /// silent, since a kind the edge cannot apply may be a revocation it misses.
+    fn unknown_kinds(&self, seqs: &[i64]) {
+        self.lock().unknown_kinds += seqs.len() as u64;
+        tracing::warn!(
+            "revocation feed entries {seqs:?} have a kind this HLS server does not know \
+             (is the platform newer?); skipped them and kept syncing"
+        );
     }
 
     fn failure(&self, error: String) {
@@ -153,38 +201,25 @@ struct Feed {
     more: bool,
 }
 
-/// Runs the sync until `shutdown` turns true.
+/// Runs the sync until `shutdown` is cancelled; an error only when it cannot start.
 pub async fn run(
     options: SyncOptions,
     set: Arc<RwLock<RevocationSet>>,
     status: Arc<SyncStatus>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let client = match reqwest::Client::builder()
+    shutdown: CancellationToken,
+) -> Result<(), LinkError> {
+    let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("ALERT: revocation sync cannot start: {e}");
-            return;
-        }
-    };
-    let endpoint = match options.platform_url.join("api/revocations") {
-        Ok(u) => u,
-        Err(e) => {
-            tracing::error!("ALERT: revocation sync cannot start: bad platform URL: {e}");
-            return;
-        }
-    };
+        .build()?;
+    let endpoint = options.platform_url.join("api/revocations")?;
     let ttl_s = i64::try_from(options.token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let mut cursor = 0i64;
     let mut caught_up = false;
     let mut failures = 0u32;
     let mut last_prune = Instant::now();
     loop {
-        if *shutdown.borrow() {
-            return;
+        if shutdown.is_cancelled() {
+            return Ok(());
         }
         let wait = if options.push && caught_up {
             PUSH_WAIT
@@ -195,22 +230,12 @@ pub async fn run(
         let request = fetch(&client, &endpoint, &options, cursor, wait);
         let result = tokio::select! {
             r = request => r,
-            _ = shutdown.changed() => return,
+            () = shutdown.cancelled() => return Ok(()),
         };
         let pause = match result {
             Ok(feed) => {
                 failures = 0;
-                if !feed.entries.is_empty() {
-                    let mut set = set.write().unwrap_or_else(|p| p.into_inner());
-                    for entry in &feed.entries {
-                        set.apply(entry, ttl_s);
-                    }
-                    tracing::debug!(
-                        "applied {} revocation entries up to cursor {}",
-                        feed.entries.len(),
-                        feed.cursor
-                    );
-                }
+                apply_page(&set, &status, &feed, ttl_s);
                 cursor = feed.cursor;
                 caught_up = !feed.more;
                 status.success(cursor);
@@ -250,10 +275,34 @@ pub async fn run(
         if !pause.is_zero() {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                _ = shutdown.changed() => return,
+                () = shutdown.cancelled() => return Ok(()),
             }
         }
     }
+}
+
+/// Replays one answer's entries in order under one write lock.
+fn apply_page(set: &RwLock<RevocationSet>, status: &SyncStatus, feed: &Feed, ttl_s: i64) {
+    if feed.entries.is_empty() {
+        return;
+    }
+    let mut unknown = Vec::new();
+    {
+        let mut set = set.write().unwrap_or_else(|p| p.into_inner());
+        for entry in &feed.entries {
+            if !set.apply(entry, ttl_s) {
+                unknown.push(entry.seq);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        status.unknown_kinds(&unknown);
+    }
+    tracing::debug!(
+        "applied {} revocation entries up to cursor {}",
+        feed.entries.len(),
+        feed.cursor
+    );
 }
 
 async fn fetch(

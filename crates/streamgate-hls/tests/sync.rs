@@ -88,3 +88,75 @@ async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
     hls.stop().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn an_entry_of_an_unknown_kind_is_counted_and_the_feed_goes_on() {
+    let db = TestDb::sqlite();
+    let platform = platform(&db, &demo_events(2)).await;
+    let hls = hls(&local_section(&sample_streams()), "", Some(&platform.base)).await;
+    let codes = codes(&db, "demo").await;
+    let token = redeem(&platform, &codes[0].1).await["playbackToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let bound = Duration::from_secs(15);
+
+    // A newer platform process on the same database logs a kind this build predates,
+    // then a revocation this build knows follows it.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+    sqlx::query(
+        "INSERT INTO revocation_log (kind, event_id, code_id, session_id, at) \
+         VALUES ('code_suspended', 'demo', $1, NULL, $2)",
+    )
+    .bind(&codes[0].0)
+    .bind(now() * 1000)
+    .execute(&pool)
+    .await
+    .expect("log an entry of a newer kind");
+    pool.close().await;
+    streamgate_store::codes::set_revoked(&platform.state.store, &codes[0].0, true, "test")
+        .await
+        .expect("revoke");
+
+    assert!(
+        eventually(bound, || async {
+            get_status(&hls.url(PLAYLIST), Some(&token)).await == 403
+        })
+        .await,
+        "the revocation after the unknown entry still arrives"
+    );
+    let metrics = get_text(&hls.url("/metrics")).await;
+    assert!(
+        metrics.contains("streamgate_hls_revocation_unknown_kinds_total 1\n"),
+        "{metrics}"
+    );
+    hls.stop().await;
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_panicking_background_task_stops_the_hls_server_with_an_error() {
+    let db = TestDb::sqlite();
+    let platform = platform(&db, &demo_events(1)).await;
+    let hls = hls(&local_section(&sample_streams()), "", Some(&platform.base)).await;
+    let running = hls.hls().expect("an HLS server");
+    running.tasks().spawn("test task", async {
+        if hls_test_panics() {
+            panic!("watcher exploded");
+        }
+        Ok::<(), String>(())
+    });
+    // Nobody calls stop: the panic alone makes the server stop.
+    running.stopping().await;
+    let err = hls.stop_hls().await.expect_err("the panic is the result");
+    assert_eq!(
+        err.to_string(),
+        "background task `test task` panicked: watcher exploded"
+    );
+    platform.stop().await;
+}
+
+fn hls_test_panics() -> bool {
+    true
+}

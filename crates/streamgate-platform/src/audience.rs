@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use streamgate_core::tasks::CancellationToken;
 use streamgate_store::analytics;
-use tokio::sync::watch;
 
 use crate::state::AppState;
 
@@ -130,10 +130,10 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub const SEAL_EVERY: Duration = Duration::from_secs(60);
 
 /// Prunes sessions older than the retention at once and every [`PRUNE_EVERY`], and
-/// seals final minutes every [`SEAL_EVERY`], until `stop` turns true. Every instance
+/// seals final minutes every [`SEAL_EVERY`], until `stop` is cancelled. Every instance
 /// runs it: pruning is idempotent and sealing guarded (see
 /// `streamgate_store::analytics::seal`).
-pub async fn maintain(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+pub async fn maintain(state: Arc<AppState>, stop: CancellationToken) {
     let mut pruned_at: Option<Instant> = None;
     loop {
         if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
@@ -142,10 +142,7 @@ pub async fn maintain(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             () = tokio::time::sleep(SEAL_EVERY) => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
+            () = stop.cancelled() => return,
         }
         let clock = analytics::Clock {
             now: streamgate_store::now_ms(),

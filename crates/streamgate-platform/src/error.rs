@@ -136,30 +136,11 @@ impl ApiError {
 impl From<streamgate_store::StoreError> for ApiError {
     fn from(e: streamgate_store::StoreError) -> Self {
         tracing::error!("database error: {e}");
-        if database_unavailable(&e) {
+        if e.is_unavailable() {
             Self::Unavailable(ErrorBody::new("Service temporarily unavailable"))
         } else {
             Self::internal()
         }
-    }
-}
-
-/// Whether the database is out of reach (down, restarting, refusing connections)
-/// rather than the request being wrong: the client may retry, so 503, not 500.
-fn database_unavailable(e: &streamgate_store::StoreError) -> bool {
-    use streamgate_store::StoreError;
-    match e {
-        StoreError::Connect { .. } => true,
-        StoreError::Database(e) => match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                // 08: connection exception; 57P01-03: the server is shutting down,
-                // crashed, or not accepting connections yet.
-                code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
-            }),
-            _ => false,
-        },
-        _ => false,
     }
 }
 

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use streamgate_store::logs::NOTIFY_CHANNEL;
+use streamgate_core::tasks::CancellationToken;
+use streamgate_store::{Store, StoreError};
 use tokio::sync::watch;
 
 /// How often a waiting request re-reads the log when nothing woke it.
@@ -39,39 +40,40 @@ impl FeedSignal {
     }
 }
 
-/// Listens for other processes' NOTIFYs on PostgreSQL until `shutdown`, reconnecting
-/// after errors. Returns at once for SQLite.
+/// Listens for other processes' appends on PostgreSQL until `shutdown`, subscribing
+/// again after errors. Returns at once for SQLite.
 pub async fn listen_postgres(
-    url: String,
+    store: Store,
     signal: std::sync::Arc<FeedSignal>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) {
     loop {
         let listener = async {
-            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-            listener.listen(NOTIFY_CHANNEL).await?;
+            let Some(mut subscription) = store.subscribe_revocations().await? else {
+                // SQLite: nothing to listen to; waiters re-check on their own.
+                return Ok::<(), StoreError>(());
+            };
             tracing::debug!("listening for revocation notifications");
             loop {
-                listener.recv().await?;
+                subscription.next().await?;
                 signal.bump();
             }
-            #[allow(unreachable_code)]
-            Ok::<(), sqlx::Error>(())
         };
         tokio::select! {
             result = listener => {
-                if let Err(e) = result {
-                    tracing::warn!("revocation LISTEN connection lost, retrying in 1 s: {e}");
+                match result {
+                    Ok(()) => return,
+                    Err(e) => tracing::warn!("revocation LISTEN connection lost, retrying in 1 s: {e}"),
                 }
                 // Something may have been missed while reconnecting: wake waiters so
                 // they re-read the log.
                 signal.bump();
             }
-            _ = shutdown.changed() => return,
+            () = shutdown.cancelled() => return,
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return,
+            () = shutdown.cancelled() => return,
         }
     }
 }

@@ -16,6 +16,7 @@ use poem_openapi::auth::ApiKey;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme};
+use streamgate_core::revocation::{FeedEntry, RevocationKind};
 use streamgate_store::logs::{self, LogEntry, Since};
 use streamgate_store::sessions::{self, SharedReport};
 use streamgate_store::{format_ms, now_ms};
@@ -56,28 +57,6 @@ pub struct EventDeactivation {
     pub event_id: String,
     /// When (RFC 3339).
     pub deactivated_at: String,
-}
-
-/// One log entry, in order; what an edge replays to keep its sets exact (revocations
-/// can be undone, sessions end).
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct FeedEntry {
-    /// Position in the log.
-    pub seq: i64,
-    /// `code_revoked`, `code_unrevoked`, `event_deactivated`, `event_reactivated` or
-    /// `session_ended`.
-    pub kind: String,
-    /// The event.
-    pub event_id: String,
-    /// The code, for code and session entries.
-    #[oai(nullable)]
-    pub code_id: Option<String>,
-    /// The session, for session entries.
-    #[oai(nullable)]
-    pub session_id: Option<String>,
-    /// When (RFC 3339).
-    pub at: String,
 }
 
 /// What an edge gets.
@@ -167,11 +146,13 @@ impl InternalApi {
         let deadline = tokio::time::Instant::now()
             + Duration::from_millis(wait.0.unwrap_or(0).min(MAX_WAIT_MS));
         let mut wake = state.feed.subscribe();
-        let mut stopping = state.stopping.subscribe();
+        let stopping = state.stopping.clone();
         let entries = loop {
             let entries =
                 logs::read_revocations(&state.store, from, now_ms() - ttl_ms, PAGE).await?;
-            if !entries.is_empty() || tokio::time::Instant::now() >= deadline || *stopping.borrow()
+            if !entries.is_empty()
+                || tokio::time::Instant::now() >= deadline
+                || stopping.is_cancelled()
             {
                 break entries;
             }
@@ -181,7 +162,7 @@ impl InternalApi {
                 () = nap => {}
                 // Shutting down: answer now (with what there is) so the drain does
                 // not wait out every edge's waiting request.
-                _ = stopping.changed() => {}
+                () = stopping.cancelled() => {}
             }
         };
         let next = match (entries.last(), from) {
@@ -280,7 +261,7 @@ fn feed(entries: Vec<LogEntry>, cursor: i64) -> RevocationFeed {
     let more = i64::try_from(entries.len()).unwrap_or(i64::MAX) >= PAGE;
     let revocations = entries
         .iter()
-        .filter(|e| e.kind == "code_revoked")
+        .filter(|e| e.kind == RevocationKind::CodeRevoked)
         .filter_map(|e| {
             Some(CodeRevocation {
                 code_id: e.code_id.clone()?,
@@ -291,7 +272,7 @@ fn feed(entries: Vec<LogEntry>, cursor: i64) -> RevocationFeed {
         .collect();
     let event_deactivations = entries
         .iter()
-        .filter(|e| e.kind == "event_deactivated")
+        .filter(|e| e.kind == RevocationKind::EventDeactivated)
         .map(|e| EventDeactivation {
             event_id: e.event_id.clone(),
             deactivated_at: format_ms(e.at),

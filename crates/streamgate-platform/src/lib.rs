@@ -4,8 +4,9 @@
 //! and migrate the database, apply `streamgate.toml`, check the signing secret, reach
 //! Redis, bind the port) and hands back the bound address, so tests run the real
 //! service on port 0. [`Platform::run`] serves until the shutdown future resolves, with
-//! the config watcher and the PostgreSQL LISTEN task beside it, and drains in-flight
-//! requests before returning.
+//! the config watcher and the PostgreSQL LISTEN task beside it under one
+//! [`streamgate_core::tasks::Supervisor`] (a task that fails stops the platform with
+//! that error), and drains in-flight requests before returning.
 //!
 //! Modules: one per API group (`viewer`, `internal`, `health`, `admin` with the
 //! console), plus the pieces they share (`error`, `client_ip`, `ratelimit`, `feed`,
@@ -41,6 +42,7 @@ use streamgate_core::Config;
 use streamgate_core::env::Env;
 use streamgate_core::jwt::{JwtError, PlaybackKeys};
 use streamgate_core::secrets::Secrets;
+use streamgate_core::tasks::{Supervisor, TaskFailure};
 use streamgate_store::reconcile::{self, ApplyOptions};
 use streamgate_store::watch::{self, ReloadStatus, StatusHandle, WatchOptions};
 use streamgate_store::{Backend, Store, StoreError};
@@ -78,6 +80,10 @@ pub enum PlatformError {
         /// Why.
         source: std::io::Error,
     },
+    /// A background task (config watcher, LISTEN, maintenance) failed or panicked, so
+    /// the platform stopped rather than serve on without it.
+    #[error(transparent)]
+    Task(#[from] TaskFailure),
 }
 
 /// What the platform needs from its caller besides the configuration.
@@ -101,7 +107,7 @@ pub struct Platform {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
     options: PlatformOptions,
-    database_url: String,
+    tasks: Supervisor,
 }
 
 impl Platform {
@@ -169,12 +175,12 @@ impl Platform {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(addr);
-        let database_url = config.platform.database_url.clone();
         let prober = Prober::new(config.hls.public_url.as_str());
         let admin = admin::auth::AdminKeys::new(signing, secrets.admin_password_hash.clone());
         let config_file = options.config_file.clone();
         let watching = options.watch.is_some();
         let (config_tx, config_rx) = channel::channel(Arc::new(config));
+        let tasks = Supervisor::new();
         let state = Arc::new(AppState {
             store,
             config: config_rx,
@@ -186,7 +192,7 @@ impl Platform {
             prober,
             reload,
             started: Instant::now(),
-            stopping: channel::channel(false).0,
+            stopping: tasks.stopping().clone(),
             admin,
             config_file,
             watching,
@@ -197,7 +203,7 @@ impl Platform {
             acceptor,
             addr: bound,
             options,
-            database_url,
+            tasks,
         })
     }
 
@@ -211,25 +217,29 @@ impl Platform {
         self.state.clone()
     }
 
+    /// The service's task supervisor: work spawned on it runs beside the service
+    /// and stops it if it fails (how `up` and the tests add their own tasks).
+    pub fn tasks(&self) -> &Supervisor {
+        &self.tasks
+    }
+
     /// Runs [`Self::run`] in a task until [`RunningPlatform::stop`].
     pub fn spawn(self) -> RunningPlatform {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr, state) = (self.addr, self.state.clone());
-        let task = tokio::spawn(self.run(async {
-            let _ = stopped.await;
-        }));
+        let (addr, state, tasks) = (self.addr, self.state.clone(), self.tasks.clone());
+        let task = tokio::spawn(self.run(std::future::pending()));
         RunningPlatform {
             addr,
             state,
-            stop,
+            tasks,
             task,
         }
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests (up to 10 s).
+    /// Serves until `shutdown` resolves or a background task fails, then drains
+    /// in-flight requests (up to 10 s) and stops the background tasks. A failed task
+    /// is the error returned.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), PlatformError> {
-        let (stop_tx, stop_rx) = channel::channel(false);
-        let mut tasks = Vec::new();
+        let tasks = self.tasks.clone();
         if let Some(path) = self.options.watch.clone() {
             let store = self.state.store.clone();
             let status = self.state.reload.clone();
@@ -241,47 +251,45 @@ impl Platform {
                 debounce: Duration::from_millis(300),
                 poll_interval: watch::DEFAULT_POLL_INTERVAL,
             };
-            let mut stop = stop_rx.clone();
-            tasks.push(tokio::spawn(async move {
-                let stopped = async move {
-                    let _ = stop.changed().await;
-                };
-                if let Err(e) = watch::run(store, options, config_tx, status, stopped).await {
-                    tracing::error!("config watcher stopped: {e}");
-                }
-            }));
+            let stop = tasks.background().cancelled_owned();
+            tasks.spawn(
+                "config watcher",
+                watch::run(store, options, config_tx, status, stop),
+            );
         }
-        tasks.push(tokio::spawn(audience::maintain(
-            self.state.clone(),
-            stop_rx.clone(),
-        )));
+        let (state, stop) = (self.state.clone(), tasks.background());
+        tasks.spawn("analytics maintenance", async move {
+            audience::maintain(state, stop).await;
+            Ok::<(), std::convert::Infallible>(())
+        });
         if self.state.store.backend() == Backend::Postgres {
-            tasks.push(tokio::spawn(feed::listen_postgres(
-                self.database_url.clone(),
+            let listen = feed::listen_postgres(
+                self.state.store.clone(),
                 self.state.feed.clone(),
-                stop_rx.clone(),
-            )));
+                tasks.background(),
+            );
+            tasks.spawn("revocation LISTEN", async move {
+                listen.await;
+                Ok::<(), std::convert::Infallible>(())
+            });
         }
         let app = app(self.state.clone());
         tracing::info!("platform listening on http://{}", self.addr);
-        let state = self.state.clone();
-        let shutdown = async move {
-            shutdown.await;
-            state.stopping.send_replace(true);
-        };
         let served = poem::Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .run_with_graceful_shutdown(
+                app,
+                tasks.until_stopped(shutdown),
+                Some(Duration::from_secs(10)),
+            )
             .await;
-        let _ = stop_tx.send(true);
-        for task in tasks {
-            let _ = task.await;
-        }
+        let finished = tasks.finish().await;
         self.state.store.close().await;
         tracing::info!("platform stopped");
         served.map_err(|source| PlatformError::Listen {
             addr: self.addr,
             source,
-        })
+        })?;
+        Ok(finished?)
     }
 }
 
@@ -290,7 +298,7 @@ impl Platform {
 pub struct RunningPlatform {
     addr: SocketAddr,
     state: Arc<AppState>,
-    stop: tokio::sync::oneshot::Sender<()>,
+    tasks: Supervisor,
     task: tokio::task::JoinHandle<Result<(), PlatformError>>,
 }
 
@@ -305,15 +313,28 @@ impl RunningPlatform {
         self.state.clone()
     }
 
-    /// Stops it as SIGTERM would and waits for the drain.
+    /// The running service's task supervisor (see [`Platform::tasks`]).
+    pub fn tasks(&self) -> &Supervisor {
+        &self.tasks
+    }
+
+    /// Resolves when the platform begins to stop: after [`Self::stop`], or by itself
+    /// when a background task failed (`up` then stops the other service too).
+    pub async fn stopping(&self) {
+        self.tasks.stopping().cancelled().await;
+    }
+
+    /// Stops it as SIGTERM would and waits for the drain; the error of a background
+    /// task that failed, if one did.
     pub async fn stop(self) -> Result<(), PlatformError> {
-        let _ = self.stop.send(());
+        self.tasks.stop();
         match self.task.await {
             Ok(result) => result,
-            Err(e) => Err(PlatformError::Listen {
-                addr: self.addr,
-                source: std::io::Error::other(e),
-            }),
+            Err(e) => Err(TaskFailure {
+                task: "platform",
+                reason: format!("panicked: {e}"),
+            }
+            .into()),
         }
     }
 }

@@ -103,7 +103,7 @@ impl SessionEventsApi {
         }
         let watcher = Watcher {
             feed: state.feed.subscribe(),
-            stopping: state.stopping.subscribe(),
+            stopping: state.stopping.clone(),
             state,
             code_id: claims.sub,
             session_id: claims.sid,
@@ -123,7 +123,7 @@ impl SessionEventsApi {
 struct Watcher {
     state: Arc<AppState>,
     feed: tokio::sync::watch::Receiver<u64>,
-    stopping: tokio::sync::watch::Receiver<bool>,
+    stopping: streamgate_core::tasks::CancellationToken,
     code_id: String,
     session_id: String,
 }
@@ -133,12 +133,12 @@ impl Watcher {
     /// (`None`: the stream just closes and `EventSource` reconnects elsewhere).
     async fn until_ended(&mut self) -> Option<SessionEvent> {
         loop {
-            if *self.stopping.borrow() {
+            if self.stopping.is_cancelled() {
                 return None;
             }
             tokio::select! {
                 _ = self.feed.changed() => {}
-                _ = self.stopping.changed() => return None,
+                () = self.stopping.cancelled() => return None,
                 () = tokio::time::sleep(RECHECK) => {}
             }
             match sessions::check(&self.state.store, &self.code_id, &self.session_id).await {

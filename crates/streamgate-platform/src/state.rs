@@ -8,6 +8,7 @@ use std::time::Instant;
 use streamgate_core::Config;
 use streamgate_core::jwt::PlaybackKeys;
 use streamgate_core::secrets::Secret;
+use streamgate_core::tasks::CancellationToken;
 use streamgate_store::Store;
 use streamgate_store::watch::StatusHandle;
 use tokio::sync::watch;
@@ -41,9 +42,10 @@ pub struct AppState {
     pub reload: StatusHandle,
     /// Process start, for uptime.
     pub started: Instant,
-    /// Turns true when the server starts shutting down, so waiting revocation-feed
-    /// requests answer at once instead of holding the drain for up to their wait.
-    pub stopping: watch::Sender<bool>,
+    /// Cancelled when the server starts shutting down, so waiting revocation-feed
+    /// requests and session event streams answer at once instead of holding the drain
+    /// for up to their wait (the service's [`streamgate_core::tasks::Supervisor`]).
+    pub stopping: CancellationToken,
     /// The admin password hash and the console cookie's key.
     pub admin: AdminKeys,
     /// The config file as the operator named it (for "change it there" messages).

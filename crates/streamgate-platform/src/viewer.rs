@@ -385,22 +385,15 @@ async fn lookup_status(
     id: &str,
     code: Option<&str>,
 ) -> Result<Json<EventStatus>, ApiError> {
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(streamgate_store::StoreError::from)?;
-    let Some(event) = streamgate_store::events::get(&mut conn, id).await? else {
+    let Some(event) = streamgate_store::reads::event(&state.store, id).await? else {
         return Err(ApiError::not_found("Event not found"));
     };
     let code = code
         .and_then(|c| AccessCode::parse(c).ok())
         .ok_or_else(|| ApiError::unauthorized(CODE_REQUIRED))?;
-    if !streamgate_store::codes::belongs_to(&mut conn, code.as_str(), &event.id).await? {
+    if !streamgate_store::reads::code_belongs_to(&state.store, code.as_str(), &event.id).await? {
         return Err(ApiError::unauthorized(INVALID_CODE));
     }
-    drop(conn);
     let status = event_status(state, &event).await;
     Ok(Json(EventStatus {
         event_id: event.id.clone(),

@@ -138,3 +138,23 @@ async fn two_instances_share_one_rate_limit_through_redis() {
 fn rand_octet() -> u8 {
     (uuid::Uuid::new_v4().as_u128() % 250) as u8 + 1
 }
+
+#[tokio::test]
+async fn a_failing_background_task_stops_the_platform_with_its_error() {
+    let db = TestDb::sqlite();
+    let app = App::start(&db).await;
+    app.running()
+        .tasks()
+        .spawn("test task", async { Err::<(), _>("the disk is on fire") });
+    // Nobody calls stop: the failure alone makes the platform stop.
+    app.running().stopping().await;
+    let err = app
+        .stop_result()
+        .await
+        .expect_err("the failure is the result");
+    assert_eq!(
+        err.to_string(),
+        "background task `test task` failed: the disk is on fire"
+    );
+    assert!(matches!(err, streamgate_platform::PlatformError::Task(_)));
+}

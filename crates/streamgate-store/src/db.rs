@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
+use streamgate_core::Secret;
 use streamgate_core::load::DatabaseKind;
 
 use crate::StoreError;
@@ -30,6 +31,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The normalised URL, for connections outside the pool (LISTEN); a [`Secret`]
+    /// because it may hold the password, and `Store` is `Debug`.
+    url: Secret,
     /// SQLite has one writer at a time; writers of this process queue here, in async
     /// order, instead of in SQLite's busy handler, which sleeps in growing steps and
     /// wastes most of the time under contention.
@@ -115,6 +119,7 @@ impl Store {
         Ok(Self {
             pool,
             backend,
+            url: Secret::new(url),
             write_turn: Arc::default(),
         })
     }
@@ -122,6 +127,12 @@ impl Store {
     /// The pool, for queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The normalised database URL (with its password): for connections the pool
+    /// cannot give, such as a PostgreSQL LISTEN.
+    pub(crate) fn url(&self) -> &str {
+        self.url.expose()
     }
 
     /// The engine.

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod db;
 pub mod events;
 pub mod logs;
+pub mod reads;
 pub mod reconcile;
 pub mod sessions;
 pub mod watch;
@@ -58,6 +59,27 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+impl StoreError {
+    /// Whether the database is out of reach (down, restarting, refusing connections)
+    /// rather than the request being wrong: the caller may retry (the API answers 503,
+    /// not 500). Decided here so that nothing above the store looks at sqlx errors.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Database(e) => match e {
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    // 08: connection exception; 57P01-03: the server is shutting down,
+                    // crashed, or not accepting connections yet.
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch: the one time representation in the database.
 pub fn now_ms() -> i64 {
     to_ms(time::OffsetDateTime::now_utc())
@@ -77,4 +99,26 @@ pub fn from_ms(ms: i64) -> time::OffsetDateTime {
 /// RFC 3339 text of Unix milliseconds, for CSV and messages.
 pub fn format_ms(ms: i64) -> String {
     streamgate_core::Timestamp::from_datetime(from_ms(ms)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_and_a_wrong_request_is_not() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(StoreError::Database(sqlx::Error::PoolClosed).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::EventNotFound("demo".into()).is_unavailable());
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unavailable() {
+        // Port 9 (discard) has no PostgreSQL behind it on any test machine.
+        let err = Store::connect("postgres://postgres@127.0.0.1:9/none")
+            .await
+            .expect_err("nothing listens there");
+        assert!(err.is_unavailable(), "{err}");
+    }
 }

@@ -10,33 +10,8 @@ use crate::{Backend, Store, StoreError, now_ms};
 /// `seq = n` can never later find a committed entry below `n`.
 const LOG_LOCK: i64 = 0x5347_5245; // "SGRE"
 
-/// What happened, as the edges need to know it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevocationKind {
-    /// A code may no longer play.
-    CodeRevoked,
-    /// A revoked code may play again.
-    CodeUnrevoked,
-    /// Nobody may watch the event.
-    EventDeactivated,
-    /// The event is watchable again.
-    EventReactivated,
-    /// A session ended (release, timeout, takeover); its token must stop working.
-    SessionEnded,
-}
-
-impl RevocationKind {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationKind::CodeRevoked => "code_revoked",
-            RevocationKind::CodeUnrevoked => "code_unrevoked",
-            RevocationKind::EventDeactivated => "event_deactivated",
-            RevocationKind::EventReactivated => "event_reactivated",
-            RevocationKind::SessionEnded => "session_ended",
-        }
-    }
-}
+/// The kinds are the feed's wire contract, defined once in core.
+pub use streamgate_core::revocation::RevocationKind;
 
 /// One revocation-log entry to append.
 #[derive(Debug, Clone, Copy)]
@@ -110,13 +85,43 @@ pub async fn append_revocations(
 /// The PostgreSQL NOTIFY channel that says "the revocation log grew".
 pub const NOTIFY_CHANNEL: &str = "streamgate_revocations";
 
+/// "The revocation log grew", heard from every process writing to the same PostgreSQL
+/// database ([`Store::subscribe_revocations`]).
+pub struct RevocationSubscription {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl RevocationSubscription {
+    /// Waits for the next append committed by any process. An error means the LISTEN
+    /// connection was lost: subscribe again (something may have been missed meanwhile).
+    pub async fn next(&mut self) -> Result<(), StoreError> {
+        self.listener.recv().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Subscribes to appends to the revocation log on PostgreSQL, on a connection of
+    /// its own; `None` on SQLite, which has no notifications (readers re-check).
+    pub async fn subscribe_revocations(
+        &self,
+    ) -> Result<Option<RevocationSubscription>, StoreError> {
+        if self.backend() != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(self.url()).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok(Some(RevocationSubscription { listener }))
+    }
+}
+
 /// One revocation-log entry as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
     /// Position in the log; the cursor an edge resumes from.
     pub seq: i64,
-    /// Stored kind (`code_revoked`, ...).
-    pub kind: String,
+    /// What happened ([`RevocationKind::Unknown`] for a spelling this build predates).
+    pub kind: RevocationKind,
     /// Event concerned.
     pub event_id: String,
     /// Code concerned, if any.
@@ -164,7 +169,7 @@ pub async fn read_revocations(
         .map(|row| {
             Ok(LogEntry {
                 seq: row.try_get("seq")?,
-                kind: row.try_get("kind")?,
+                kind: RevocationKind::parse(&row.try_get::<String, _>("kind")?),
                 event_id: row.try_get("event_id")?,
                 code_id: row.try_get("code_id")?,
                 session_id: row.try_get("session_id")?,

@@ -35,11 +35,9 @@ pub fn run(config: Option<PathBuf>, command: CodesCommand) -> anyhow::Result<Exi
     runtime()?.block_on(async {
         let store = open_store(&loaded).await?;
         let mut buffer = Vec::new();
-        let mut conn = store.pool().acquire().await?;
         let n =
-            streamgate_store::codes::export_csv(&mut conn, &args.event, timeout_ms, &mut buffer)
+            streamgate_store::reads::export_codes_csv(&store, &args.event, timeout_ms, &mut buffer)
                 .await?;
-        drop(conn);
         store.close().await;
         match &args.output {
             Some(path) => {

@@ -142,12 +142,18 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
 "
             );
         }
-        signal.await;
-        eprintln!("stopping (in-flight requests get up to 10 s)...");
+        // Either service stopping by itself (a background task failed) stops both.
+        tokio::select! {
+            () = signal => eprintln!("stopping (in-flight requests get up to 10 s)..."),
+            () = platform.stopping() => eprintln!("the platform is stopping; stopping the HLS server too"),
+            () = hls.stopping() => eprintln!("the HLS server is stopping; stopping the platform too"),
+        }
         // The HLS server first: its waiting revocation request then goes away before
-        // the platform drains.
-        hls.stop().await?;
-        platform.stop().await?;
+        // the platform drains. Both are stopped even when the first one failed.
+        let hls = hls.stop().await;
+        let platform = platform.stop().await;
+        hls.context("the HLS server failed")?;
+        platform.context("the platform failed")?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -85,6 +85,22 @@ impl<S> Running<S> {
         format!("{}{path}", self.base)
     }
 
+    /// The running HLS server, for tests that reach its task supervisor.
+    pub fn hls(&self) -> Option<&RunningHls> {
+        match &self.handle {
+            Handle::Hls(h) => Some(h),
+            Handle::Platform(_) => None,
+        }
+    }
+
+    /// Stops an HLS server and returns how it ended.
+    pub async fn stop_hls(self) -> Result<(), streamgate_hls::HlsError> {
+        match self.handle {
+            Handle::Hls(h) => h.stop().await,
+            Handle::Platform(_) => panic!("not an HLS server"),
+        }
+    }
+
     pub async fn stop(self) {
         match self.handle {
             Handle::Platform(p) => p.stop().await.expect("platform runs"),

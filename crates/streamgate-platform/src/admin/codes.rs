@@ -331,15 +331,13 @@ impl CodesApi {
     ) -> Result<CsvExport, ApiError> {
         let admin = auth.admin();
         let mut out = Vec::new();
-        let exported = {
-            let mut conn = state
-                .store
-                .pool()
-                .acquire()
-                .await
-                .map_err(|e| ApiError::from(streamgate_store::StoreError::Database(e)))?;
-            codes::export_csv(&mut conn, &id.0, timeout_ms(&state), &mut out).await
-        };
+        let exported = streamgate_store::reads::export_codes_csv(
+            &state.store,
+            &id.0,
+            timeout_ms(&state),
+            &mut out,
+        )
+        .await;
         match exported {
             Ok(n) => {
                 let detail = format!("{n} codes");

@@ -126,6 +126,18 @@ impl App {
         }
     }
 
+    /// The running platform (its task supervisor, its stop).
+    pub fn running(&self) -> &streamgate_platform::RunningPlatform {
+        &self.running
+    }
+
+    /// Stops the server, waits for it to drain and returns how it ended.
+    pub async fn stop_result(self) -> Result<(), streamgate_platform::PlatformError> {
+        let result = self.running.stop().await;
+        self.pool.close().await;
+        result
+    }
+
     /// Stops the server and waits for it to drain.
     pub async fn stop(self) {
         self.running.stop().await.expect("platform runs");
