@@ -98,7 +98,7 @@ fn a_memoised_token_still_meets_every_per_request_check() {
     revocations.write().expect("lock").apply(
         &FeedEntry {
             seq: 1,
-            kind: "session_ended".into(),
+            kind: streamgate_core::revocation::RevocationKind::SessionEnded,
             event_id: "demo".into(),
             code_id: None,
             session_id: Some("s1".into()),
