@@ -4,15 +4,18 @@
 # backends' wait events sampled from pg_stat_activity. Reports, asserts nothing.
 # usage: scripts/bench-redeem-pg.sh CONNS INSTANCES [SECONDS] [CODES]
 # STREAMGATE_BIN_PATH picks the binary (default target/debug/streamgate).
-# fresh PostgreSQL db, N platform processes (target/debug/streamgate), wrk -t2 redeeming distinct codes
-set -e
+# Needs wrk and psql; the database sg_bench_redeem is dropped and made again. Every wrk
+# thread of every instance redeems its own slice of the codes (scripts/lib/redeem-wrk.lua).
+set -euo pipefail
+PIDS=""; SP=""
+trap 'kill $PIDS $SP 2>/dev/null || true' EXIT
+[ $# -ge 2 ] || { echo "usage: $0 CONNS INSTANCES [SECONDS] [CODES]" >&2; exit 2; }
 C=$1; I=$2; D=${3:-5}; N=${4:-15000}
 BIN=${STREAMGATE_BIN_PATH:-$(cd "$(dirname "$0")/.." && pwd)/target/debug/streamgate}
 DB=sg_bench_redeem; LUA=$(cd "$(dirname "$0")" && pwd)/lib/redeem-wrk.lua; W=${TMPDIR:-/tmp}/sg-bench-redeem; mkdir -p $W; cd $W
 psql -h 127.0.0.1 -U postgres -qc "drop database if exists $DB" -c "create database $DB" >/dev/null
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB PLAYBACK_SIGNING_SECRET=bench-signing-secret-0123456789abcdef \
   INTERNAL_API_KEY=bench-internal-key-0123456 ADMIN_PASSWORD_HASH='$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y'
-PIDS=""
 for k in $(seq 1 $I); do
   port=$((18700+k))
   printf '[platform]\nlisten = "127.0.0.1:%s"\n[platform.rate_limits]\nvalidate_per_minute = 100000000\n[hls]\nstream_root = "streams"\npublic_url = "http://127.0.0.1:9"\n[[events]]\nid = "bench"\ntitle = "Bench"\nstarts_at = 2026-01-01T00:00:00Z\nends_at = 2099-01-01T00:00:00Z\n[[events.codes]]\nlabel = "t"\ncount = %s\n' $port $N > p$k.toml
@@ -35,10 +38,10 @@ for k in $(seq 1 $I); do
 done
 wait $WS
 read -r _ u n s i w x y z _ < /proc/stat; b1=$((u+n+s+x+y+z)); t1=$((u+n+s+i+w+x+y+z)); p1=$(pticks); g1=$(pgticks)
-kill $SP
+kill $SP; SP=""
 s1=$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select count(*) from sessions")
 ok=$((s1-s0))
 echo "conns=$C instances=$I: $ok redemptions in ${D}s = $((ok/D))/s; server CPU $(echo "scale=2;($p1-$p0)/100"|bc) s; postgres CPU (live backends) $(echo "scale=2;($g1-$g0)/100"|bc) s; machine CPU $(( 100*(b1-b0)/(t1-t0) ))% of 2 cores"
 grep -h "Requests/sec\|Non-2xx\|Socket" wrk*.txt | sed 's/^/  wrk: /'
 echo "  pg backend states:"; sort waits.txt | uniq -c | sort -rn | head -8 | sed 's/^/   /'
-kill $PIDS; wait $PIDS 2>/dev/null || true
+kill $PIDS; wait $PIDS 2>/dev/null || true; PIDS=""
