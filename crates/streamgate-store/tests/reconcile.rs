@@ -1,6 +1,8 @@
 //! The reconcile contract (DESIGN.md section 3), asserted on the rows, on SQLite and on
 //! a fresh PostgreSQL database.
 
+#[path = "common/code_status.rs"]
+mod code_status;
 mod common;
 
 use common::{TestDb, config, count, snapshot};

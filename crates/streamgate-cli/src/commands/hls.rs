@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use streamgate_core::env::Env;
-use streamgate_core::{LoadOptions, Role, load};
+use streamgate_core::{LoadOptions, Role};
 use streamgate_hls::{HlsOptions, HlsServer};
 
-use super::{init_logging, runtime, shutdown_signal};
+use super::{init_logging, load_or_report, runtime, shutdown_signal};
 
 /// Runs the HLS server until Ctrl-C or SIGTERM.
 pub fn hls(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -21,13 +21,7 @@ pub fn hls(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         role: Some(Role::Hls),
         require_secrets: true,
     };
-    let loaded = match load(&options) {
-        Ok(loaded) => loaded,
-        Err(report) => {
-            eprintln!("{report}");
-            bail!("the configuration is not valid; the HLS server did not start")
-        }
-    };
+    let loaded = load_or_report(&options, "the HLS server did not start")?;
     runtime()?.block_on(async move {
         let server = HlsServer::build(&loaded.config, &loaded.secrets, HlsOptions::default())
             .await

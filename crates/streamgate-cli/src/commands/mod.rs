@@ -27,11 +27,18 @@ pub fn load_for_tools(config: Option<PathBuf>) -> anyhow::Result<Loaded> {
         role: Some(Role::Platform),
         require_secrets: false,
     };
-    match load(&options) {
+    load_or_report(&options, "nothing was done")
+}
+
+/// Loads the configuration, or prints the loader's report and fails, saying what did
+/// not happen (`consequence`): the one way every command that needs a valid
+/// configuration treats an invalid one.
+pub fn load_or_report(options: &LoadOptions, consequence: &str) -> anyhow::Result<Loaded> {
+    match load(options) {
         Ok(loaded) => Ok(loaded),
         Err(report) => {
             eprintln!("{report}");
-            bail!("the configuration is not valid; nothing was done")
+            bail!("the configuration is not valid; {consequence}")
         }
     }
 }

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use streamgate_core::env::Env;
-use streamgate_core::{LoadOptions, Role, load};
+use streamgate_core::{LoadOptions, Role};
 use streamgate_platform::{Platform, PlatformOptions};
 
-use super::{init_logging, runtime, shutdown_signal};
+use super::{init_logging, load_or_report, runtime, shutdown_signal};
 
 /// Options of `streamgate platform`.
 #[derive(Debug, clap::Args)]
@@ -32,13 +32,7 @@ pub fn platform(config: Option<PathBuf>, args: PlatformArgs) -> anyhow::Result<E
         role: Some(Role::Platform),
         require_secrets: true,
     };
-    let loaded = match load(&options) {
-        Ok(loaded) => loaded,
-        Err(report) => {
-            eprintln!("{report}");
-            bail!("the configuration is not valid; the platform did not start")
-        }
-    };
+    let loaded = load_or_report(&options, "the platform did not start")?;
     let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
         let platform = Platform::build(

@@ -14,11 +14,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use streamgate_core::env::Env;
 use streamgate_core::secrets::SecretKind;
-use streamgate_core::{LoadOptions, Loaded, Role, load};
+use streamgate_core::{LoadOptions, Loaded, Role};
 use streamgate_hls::{HlsOptions, HlsServer};
 use streamgate_platform::{Platform, PlatformOptions};
 
-use super::{init_logging, runtime, shutdown_signal};
+use super::{init_logging, load_or_report, runtime, shutdown_signal};
 
 /// Options of `streamgate up`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +35,9 @@ pub struct UpArgs {
     #[arg(long, value_name = "IP")]
     host: Option<std::net::IpAddr>,
 }
+
+/// What `up` says did not happen when the configuration is invalid.
+const NOT_STARTED: &str = "nothing was started";
 
 /// The file development secrets are kept in, inside the data directory.
 pub const DEV_SECRETS_FILE: &str = "dev-secrets.env";
@@ -59,7 +62,7 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
     }
     // First without secrets, to learn where the data directory is and which secrets
     // the environment already gives.
-    let first = load_or_report(&options(&env, false))?;
+    let first = load_or_report(&options(&env, false), NOT_STARTED)?;
     let missing: Vec<SecretKind> = Role::Up
         .required_secrets()
         .iter()
@@ -92,7 +95,7 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
     for (var, addr) in listen {
         env.set(var, addr);
     }
-    let loaded = load_or_report(&options(&env, true))?;
+    let loaded = load_or_report(&options(&env, true), NOT_STARTED)?;
     let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
         let signal = shutdown_signal();
@@ -212,16 +215,6 @@ fn listen_where(
     }
     let loopback = !out.is_empty();
     (out, loopback)
-}
-
-fn load_or_report(options: &LoadOptions) -> anyhow::Result<Loaded> {
-    match load(options) {
-        Ok(loaded) => Ok(loaded),
-        Err(report) => {
-            eprintln!("{report}");
-            bail!("the configuration is not valid; nothing was started")
-        }
-    }
 }
 
 /// The directory of the SQLite file (`data/` for the default URL); `data` for
@@ -439,6 +432,7 @@ async fn banner(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use streamgate_core::load;
 
     fn loaded(file: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Loaded) {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -1,0 +1,199 @@
+//! Reading codes: the admin console's filtered page, the status endpoint's credential
+//! check and the demo's unused codes.
+
+use sqlx::{AnyConnection, Row};
+
+use super::status::{CodeStatus, status_sql};
+use crate::{StoreError, now_ms};
+
+/// A code as the admin console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRow {
+    /// Row id (the JWT's `sub`).
+    pub id: String,
+    /// The code itself.
+    pub code: String,
+    /// Its event.
+    pub event_id: String,
+    /// The event's title.
+    pub event_title: String,
+    /// Operator label.
+    pub label: Option<String>,
+    /// Derived status.
+    pub status: CodeStatus,
+    /// First redemption, Unix ms.
+    pub redeemed_at: Option<i64>,
+    /// Address of the first redemption.
+    pub redeemed_ip: Option<String>,
+    /// When revoked, Unix ms.
+    pub revoked_at: Option<i64>,
+    /// Fixed expiry, Unix ms.
+    pub expires_at: i64,
+    /// Made, Unix ms.
+    pub created_at: i64,
+}
+
+/// What an admin code listing asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CodeQuery<'a> {
+    /// One event's codes, or every event's.
+    pub event_id: Option<&'a str>,
+    /// One code by row id.
+    pub code_id: Option<&'a str>,
+    /// Only codes with this status.
+    pub status: Option<CodeStatus>,
+    /// Substring of the code or the label, case-insensitive.
+    pub search: Option<&'a str>,
+    /// Page number from 1.
+    pub page: i64,
+    /// Codes per page.
+    pub per_page: i64,
+}
+
+/// One page of codes and the number matching in all.
+#[derive(Debug, Clone)]
+pub struct CodePage {
+    /// Codes on this page, newest first.
+    pub codes: Vec<CodeRow>,
+    /// Codes matching on every page.
+    pub total: i64,
+}
+
+/// Lists codes for the admin API. `session_timeout_ms` decides which sessions count
+/// as live for the `active` status.
+pub async fn list_page(
+    store: &crate::Store,
+    q: &CodeQuery<'_>,
+    session_timeout_ms: i64,
+) -> Result<CodePage, StoreError> {
+    let now = now_ms();
+    let inner = format!(
+        "SELECT c.id, c.code, c.event_id, e.title AS event_title, c.label, c.redeemed_at, c.redeemed_ip, \
+                c.revoked_at, c.expires_at, c.created_at, {} AS status \
+         FROM access_codes c JOIN events e ON e.id = c.event_id",
+        status_sql(1, 2)
+    );
+    let mut conditions = Vec::new();
+    let mut next = 3;
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |column: &str, value: String, conditions: &mut Vec<String>| {
+        conditions.push(format!("{column} ${next}"));
+        next += 1;
+        binds.push(value);
+    };
+    if let Some(event_id) = q.event_id {
+        add("event_id =", event_id.to_owned(), &mut conditions);
+    }
+    if let Some(code_id) = q.code_id {
+        add("id =", code_id.to_owned(), &mut conditions);
+    }
+    if let Some(status) = q.status {
+        add("status =", status.as_str().to_owned(), &mut conditions);
+    }
+    if let Some(search) = q.search.map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+        conditions.push(format!(
+            "(LOWER(code) LIKE ${} ESCAPE '\\' OR LOWER(COALESCE(label, '')) LIKE ${} ESCAPE '\\')",
+            next,
+            next + 1
+        ));
+        next += 2;
+        binds.push(pattern.clone());
+        binds.push(pattern);
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let live_after = now - session_timeout_ms;
+    let count_sql = format!("SELECT COUNT(*) AS n FROM ({inner}) x{filter}");
+    let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+        .bind(now)
+        .bind(live_after);
+    for b in &binds {
+        count = count.bind(b.as_str());
+    }
+    let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let page_sql = format!(
+        "SELECT * FROM ({inner}) x{filter} ORDER BY created_at DESC, code ASC LIMIT ${} OFFSET ${}",
+        next,
+        next + 1
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql))
+        .bind(now)
+        .bind(live_after);
+    for b in &binds {
+        query = query.bind(b.as_str());
+    }
+    let rows = query
+        .bind(q.per_page)
+        .bind(q.page.saturating_sub(1).saturating_mul(q.per_page))
+        .fetch_all(store.pool())
+        .await?;
+    let codes = rows
+        .iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            Ok(CodeRow {
+                id: row.try_get("id")?,
+                code: row.try_get("code")?,
+                event_id: row.try_get("event_id")?,
+                event_title: row.try_get("event_title")?,
+                label: row.try_get("label")?,
+                status: status.parse().unwrap_or(CodeStatus::Unused),
+                redeemed_at: row.try_get("redeemed_at")?,
+                redeemed_ip: row.try_get("redeemed_ip")?,
+                revoked_at: row.try_get("revoked_at")?,
+                expires_at: row.try_get("expires_at")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(CodePage { codes, total })
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Whether `code` is a code of `event_id` (the status endpoint's credential check).
+pub async fn belongs_to(
+    conn: &mut AnyConnection,
+    code: &str,
+    event_id: &str,
+) -> Result<bool, StoreError> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM access_codes WHERE code = $1 AND event_id = $2")
+            .bind(code)
+            .bind(event_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+/// Up to `limit` codes of `event_id` that were never redeemed and are not revoked or
+/// suspended, oldest first: what `streamgate up` prints so the demo can be tried at once.
+pub async fn unused_codes(
+    store: &crate::Store,
+    event_id: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT code FROM access_codes WHERE event_id = $1 AND redeemed_at IS NULL \
+         AND is_revoked = 0 AND is_suspended = 0 ORDER BY created_at, code LIMIT $2",
+    )
+    .bind(event_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(|row| Ok(row.try_get("code")?)).collect()
+}
