@@ -70,7 +70,10 @@ impl RevocationKind {
 pub struct FeedEntry {
     /// Position in the log.
     pub seq: i64,
-    /// What happened.
+    // What happened. A plain comment on purpose: a doc comment here would make
+    // poem-openapi wrap the enum's `$ref` in `allOf`, which client generators refuse
+    // ("cannot take allOf a non-object"); the enum's own schema carries the description.
+    #[allow(missing_docs)]
     pub kind: RevocationKind,
     /// The event.
     pub event_id: String,
