@@ -25,6 +25,19 @@ fn printed_password(up: &common::binary::Up) -> String {
         .to_owned()
 }
 
+/// `POST /api/tokens/validate` with `code`, as the portal sends it; the answer's body.
+async fn redeem(client: &reqwest::Client, platform: &str, code: &str) -> Value {
+    client
+        .post(format!("{platform}/api/tokens/validate"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .expect("validate")
+        .json()
+        .await
+        .expect("json")
+}
+
 fn config() -> String {
     format!(
         "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:0\"\nstream_root = \"{}\"\n\n\
@@ -77,15 +90,7 @@ async fn up_on_a_fresh_directory_plays_the_demo_with_development_secrets() {
     );
 
     let client = reqwest::Client::new();
-    let body: Value = client
-        .post(format!("{platform}/api/tokens/validate"))
-        .json(&json!({ "code": codes[0] }))
-        .send()
-        .await
-        .expect("validate")
-        .json()
-        .await
-        .expect("json");
+    let body = redeem(&client, &platform, &codes[0]).await;
     let token = body["playbackToken"].as_str().expect("token");
     let master = client
         .get(format!("{hls}/streams/demo/index.m3u8"))
@@ -362,15 +367,7 @@ async fn an_events_playlist_is_where_players_go_and_the_console_checks_it() {
         .and_then(|c| c.split_whitespace().next())
         .expect("code")
         .to_owned();
-    let body: Value = client
-        .post(format!("{platform}/api/tokens/validate"))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .expect("validate")
-        .json()
-        .await
-        .expect("json");
+    let body = redeem(&client, &platform, &code).await;
     assert_eq!(body["streamPath"], "/streams/named/hls/main.m3u8", "{body}");
     let token = body["playbackToken"].as_str().expect("token");
     let played = client

@@ -14,6 +14,11 @@ use serde::{Deserialize, Serialize};
 /// The playlist the platform hands out when an event names none.
 pub const DEFAULT_PLAYLIST: &str = "index.m3u8";
 
+/// Tried in this order, in the same folder, when [`DEFAULT_PLAYLIST`] is absent: many
+/// packagers (and the upstream StreamGate) publish one of these instead. The HLS server
+/// serves them and the console names them, from this one list.
+pub const DEFAULT_PLAYLIST_FALLBACKS: [&str; 2] = ["master.m3u8", "stream.m3u8"];
+
 /// The pattern every playlist name matches, shared by the JSON Schema and the parser:
 /// `/`-separated parts of letters, digits, `.`, `_` and `-`, none starting with `.`,
 /// ending in `.m3u8`.

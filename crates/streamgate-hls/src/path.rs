@@ -70,8 +70,7 @@ pub const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b'%')
     .add(b'/');
 
-/// The playlist name the platform hands out when an event names none.
-pub const DEFAULT_PLAYLIST: &str = "index.m3u8";
+pub use streamgate_core::playlist::DEFAULT_PLAYLIST;
 
 impl StreamPath {
     /// Parses the raw (still percent-encoded) request path. `None` for anything that is

@@ -67,8 +67,7 @@ pub enum SourceError {
     Upstream(String),
 }
 
-/// Tried in this order, in the same directory, when an event's `index.m3u8` is absent.
-pub const DEFAULT_PLAYLIST_FALLBACKS: [&str; 2] = ["master.m3u8", "stream.m3u8"];
+pub use streamgate_core::playlist::DEFAULT_PLAYLIST_FALLBACKS;
 
 /// The server's content mode, as `/health` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

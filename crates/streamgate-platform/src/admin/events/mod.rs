@@ -151,7 +151,7 @@ impl EventsApi {
             title: String::new(),
             description: String::new(),
             stream_url: None,
-            playlist: streamgate_core::playlist::DEFAULT_PLAYLIST.to_owned(),
+            playlist: streamgate_core::Playlist::default().into(),
             poster_url: None,
             starts_at,
             ends_at,

@@ -6,7 +6,7 @@
 use poem_openapi::Object;
 use streamgate_core::Config;
 use streamgate_core::jwt::Claims;
-use streamgate_core::playlist::DEFAULT_PLAYLIST;
+use streamgate_core::playlist::{DEFAULT_PLAYLIST, DEFAULT_PLAYLIST_FALLBACKS};
 use streamgate_store::events::{EventRow, ManagedBy};
 use streamgate_store::format_ms;
 
@@ -43,9 +43,6 @@ pub struct StreamLocation {
     pub checked_at: String,
 }
 
-/// Names the HLS server tries, in order, for the default playlist when it is absent.
-const FALLBACKS: [&str; 2] = ["master.m3u8", "stream.m3u8"];
-
 /// Asks the HLS server for `event`'s playlist now and says where it should be.
 pub async fn locate(state: &AppState, event: &EventRow) -> StreamLocation {
     let config = state.config();
@@ -57,14 +54,14 @@ pub async fn locate(state: &AppState, event: &EventRow) -> StreamLocation {
     let local_path = local_path(&config, event);
     let upstream_url = upstream_url(&config, event);
     let detail = match &probe {
-        Probe::Found => format!(
-            "Playlist found: the HLS server serves {}{}.",
+        Probe::Found if default => format!(
+            "Playlist found: the HLS server serves {} (or the first of {} beside it).",
             event.playlist,
-            if default {
-                " (or the first of master.m3u8, stream.m3u8 beside it)"
-            } else {
-                ""
-            }
+            DEFAULT_PLAYLIST_FALLBACKS.join(", ")
+        ),
+        Probe::Found => format!(
+            "Playlist found: the HLS server serves {}.",
+            event.playlist
         ),
         Probe::Missing => match (&local_path, &upstream_url) {
             (Some(path), Some(url)) => {
@@ -90,7 +87,7 @@ pub async fn locate(state: &AppState, event: &EventRow) -> StreamLocation {
         local_path,
         upstream_url,
         fallbacks: if default {
-            FALLBACKS.iter().map(|s| (*s).to_owned()).collect()
+            DEFAULT_PLAYLIST_FALLBACKS.map(String::from).to_vec()
         } else {
             Vec::new()
         },
