@@ -363,12 +363,26 @@ pub async fn change(
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
 ) -> Result<EventRow, ChangeError> {
     let mut tx = store.begin_write().await?;
-    let before = editable(&mut tx, id).await?;
+    let after = change_in(&mut tx, store.backend(), id, action, actor, change).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`change`] inside a transaction the caller commits.
+async fn change_in(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    id: &str,
+    action: &str,
+    actor: &str,
+    change: impl FnOnce(&mut EventRow) -> Result<(), String>,
+) -> Result<EventRow, ChangeError> {
+    let before = editable(conn, id).await?;
     let mut after = before.clone();
     change(&mut after).map_err(ChangeError::Invalid)?;
     if after != before {
         after.updated_at = crate::now_ms();
-        update(&mut tx, &after).await?;
+        update(conn, &after).await?;
         if after.is_active != before.is_active {
             let kind = if after.is_active {
                 RevocationKind::EventReactivated
@@ -376,8 +390,8 @@ pub async fn change(
                 RevocationKind::EventDeactivated
             };
             append_revocations(
-                &mut tx,
-                store.backend(),
+                conn,
+                backend,
                 &[Revocation {
                     kind,
                     event_id: id,
@@ -389,7 +403,7 @@ pub async fn change(
         }
     }
     append_audit(
-        &mut tx,
+        conn,
         Audit {
             actor,
             action,
@@ -399,42 +413,56 @@ pub async fn change(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
 /// Gives an API-managed event a new id (its stream folder's name), moving its codes
-/// with it, as long as none was redeemed: a redeemed code's playback tokens and
-/// sessions name the old id. One transaction; refused changes write nothing.
+/// with it, as long as none was redeemed (a redeemed code's playback tokens and
+/// sessions name the old id), and applies `change` as [`change`] does, in the same
+/// transaction: a refused change renames nothing.
 pub async fn rename(
     store: &Store,
     from: &str,
     to: &str,
     actor: &str,
+    change: impl FnOnce(&mut EventRow) -> Result<(), String>,
 ) -> Result<EventRow, ChangeError> {
     let mut tx = store.begin_write().await?;
     let before = editable(&mut tx, from).await?;
-    if from == to {
-        return Ok(before);
+    if from != to {
+        move_event(&mut tx, before, to, actor).await?;
     }
-    if get(&mut tx, to).await?.is_some() {
+    let after = change_in(&mut tx, store.backend(), to, "event.update", actor, change).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The id change of [`rename`]: a new row, the children moved, the old row gone.
+async fn move_event(
+    tx: &mut AnyConnection,
+    before: EventRow,
+    to: &str,
+    actor: &str,
+) -> Result<(), ChangeError> {
+    let from = before.id.clone();
+    if get(tx, to).await?.is_some() {
         return Err(ChangeError::IdTaken(to.to_owned()));
     }
     let redeemed: i64 =
         sqlx::query("SELECT COUNT(redeemed_at) AS n FROM access_codes WHERE event_id = $1")
-            .bind(from)
+            .bind(&from)
             .fetch_one(&mut *tx)
             .await?
             .try_get("n")?;
     if redeemed > 0 {
         return Err(ChangeError::IdFixed(redeemed));
     }
-    let after = EventRow {
+    let moved = EventRow {
         id: to.to_owned(),
         updated_at: crate::now_ms(),
         ..before
     };
-    insert(&mut tx, &after).await?;
+    insert(tx, &moved).await?;
     for table in [
         "access_codes",
         "sessions",
@@ -445,14 +473,14 @@ pub async fn rename(
             "UPDATE {table} SET event_id = $1 WHERE event_id = $2"
         )))
         .bind(to)
-        .bind(from)
+        .bind(&from)
         .execute(&mut *tx)
         .await?;
     }
-    delete(&mut tx, from).await?;
+    delete(tx, &from).await?;
     let detail = format!("{from} -> {to}");
     append_audit(
-        &mut tx,
+        tx,
         Audit {
             actor,
             action: "event.rename",
@@ -462,8 +490,7 @@ pub async fn rename(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(after)
+    Ok(())
 }
 
 /// Deletes an API-managed event with its codes and sessions. Refused when codes were

@@ -239,24 +239,28 @@ impl EventsApi {
         let admin = auth.admin();
         let mut update = body.0;
         let mut id = id.0;
-        if let Some(new_id) = update.id.take().filter(|new| *new != id) {
-            let new_id = streamgate_core::Slug::parse(new_id.trim())
-                .map_err(|e| ApiError::bad_request(format!("id: {e}")))?;
-            // Check the rest first so that a refused update renames nothing either.
-            let mut probe = events::find(&state.store, &id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("Event not found"))?;
-            apply_update(&mut probe, update.clone()).map_err(ApiError::bad_request)?;
-            events::rename(&state.store, &id, new_id.as_str(), &admin.actor())
+        let rename = match update.id.take().filter(|new| *new != id) {
+            Some(new_id) => Some(
+                streamgate_core::Slug::parse(new_id.trim())
+                    .map_err(|e| ApiError::bad_request(format!("id: {e}")))?,
+            ),
+            None => None,
+        };
+        let apply = |e: &mut EventRow| apply_update(e, update);
+        match &rename {
+            // One transaction: a refused change renames nothing.
+            Some(new_id) => {
+                events::rename(&state.store, &id, new_id.as_str(), &admin.actor(), apply)
+                    .await
+                    .map_err(|e| change_error(&state, &id, e))?
+            }
+            None => events::change(&state.store, &id, "event.update", &admin.actor(), apply)
                 .await
-                .map_err(|e| change_error(&state, &id, e))?;
+                .map_err(|e| change_error(&state, &id, e))?,
+        };
+        if let Some(new_id) = rename {
             id = new_id.as_str().to_owned();
         }
-        events::change(&state.store, &id, "event.update", &admin.actor(), |e| {
-            apply_update(e, update)
-        })
-        .await
-        .map_err(|e| change_error(&state, &id, e))?;
         state.feed.bump();
         Ok(Json(load(&state, &id).await?))
     }

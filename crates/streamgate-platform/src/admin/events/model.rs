@@ -194,7 +194,7 @@ pub struct NewEvent {
 
 /// Changes to an API-managed event: only the fields given change; an empty string
 /// clears `streamUrl` or `posterUrl` and resets `playlist`.
-#[derive(Debug, Clone, Default, Object)]
+#[derive(Debug, Default, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct EventUpdate {
     /// New id (a slug): the event's stream folder changes with it. Refused (409) once
