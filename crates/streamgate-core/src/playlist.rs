@@ -10,6 +10,7 @@ use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 /// The playlist the platform hands out when an event names none.
 pub const DEFAULT_PLAYLIST: &str = "index.m3u8";
@@ -24,6 +25,27 @@ pub const DEFAULT_PLAYLIST_FALLBACKS: [&str; 2] = ["master.m3u8", "stream.m3u8"]
 /// ending in `.m3u8`.
 pub const PLAYLIST_PATTERN: &str =
     "^([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\\.m3u8$";
+
+/// A directory URL (ending in `/`) so that `join` appends instead of replacing.
+pub fn dir_url(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// What an event's `stream_url` names: a folder (`.../`), or a master playlist whose
+/// folder holds the rest and which is served for [`DEFAULT_PLAYLIST`]. Returns the
+/// folder and the master playlist, if any. The HLS server proxies by it and the
+/// console says where it looks by it, so the two cannot disagree.
+pub fn stream_url_parts(url: Url) -> (Url, Option<Url>) {
+    if url.path().ends_with('/') {
+        return (url, None);
+    }
+    let base = url.join("./").unwrap_or_else(|_| url.clone());
+    (base, Some(url))
+}
 
 /// Longest name accepted; a path this deep is a mistake, not a layout.
 pub const MAX_PLAYLIST_LEN: usize = 200;
@@ -178,6 +200,30 @@ mod tests {
         assert_eq!(
             Playlist::parse(&format!("{}.m3u8", "a".repeat(200))),
             Err(TooLong(205))
+        );
+    }
+
+    #[test]
+    fn a_stream_url_names_a_folder_or_a_master_playlist() {
+        let url = |s: &str| Url::parse(s).expect("url");
+        assert_eq!(
+            stream_url_parts(url("http://o.test/live/ev/")),
+            (url("http://o.test/live/ev/"), None)
+        );
+        assert_eq!(
+            stream_url_parts(url("http://o.test/live/ev/master.m3u8")),
+            (
+                url("http://o.test/live/ev/"),
+                Some(url("http://o.test/live/ev/master.m3u8"))
+            )
+        );
+        assert_eq!(
+            dir_url(url("http://o.test/live")),
+            url("http://o.test/live/")
+        );
+        assert_eq!(
+            dir_url(url("http://o.test/live/")),
+            url("http://o.test/live/")
         );
     }
 

@@ -191,29 +191,13 @@ impl Origins {
     }
 }
 
-/// A directory URL (ending in `/`) so that `join` appends instead of replacing.
-pub fn dir_url(mut url: Url) -> Url {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url
-}
+pub use streamgate_core::playlist::dir_url;
 
 /// `stream_url` either names a directory (`.../`) or a master playlist, whose
-/// directory holds the rest.
+/// directory holds the rest ([`streamgate_core::playlist::stream_url_parts`]).
 fn event_upstream(url: Url) -> EventUpstream {
-    if url.path().ends_with('/') {
-        return EventUpstream {
-            base: url,
-            master: None,
-        };
-    }
-    let base = url.join("./").unwrap_or_else(|_| url.clone());
-    EventUpstream {
-        base,
-        master: Some(url),
-    }
+    let (base, master) = streamgate_core::playlist::stream_url_parts(url);
+    EventUpstream { base, master }
 }
 
 /// The relative path, percent-encoded again for a URL.

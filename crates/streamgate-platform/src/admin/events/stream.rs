@@ -6,7 +6,9 @@
 use poem_openapi::Object;
 use streamgate_core::Config;
 use streamgate_core::jwt::Claims;
-use streamgate_core::playlist::{DEFAULT_PLAYLIST, DEFAULT_PLAYLIST_FALLBACKS};
+use streamgate_core::playlist::{
+    DEFAULT_PLAYLIST, DEFAULT_PLAYLIST_FALLBACKS, dir_url, stream_url_parts,
+};
 use streamgate_store::events::{EventRow, ManagedBy};
 use streamgate_store::format_ms;
 
@@ -118,22 +120,16 @@ fn upstream_url(config: &Config, event: &EventRow) -> Option<String> {
         .find(|e| e.id.as_str() == event.id)
         .and_then(|e| e.stream_url.clone());
     if let Some(url) = own {
-        if !url.path().ends_with('/') && event.playlist == DEFAULT_PLAYLIST {
-            return Some(url.to_string());
+        let (base, master) = stream_url_parts(url);
+        if let Some(master) = master
+            && event.playlist == DEFAULT_PLAYLIST
+        {
+            return Some(master.to_string());
         }
-        let base = if url.path().ends_with('/') {
-            url
-        } else {
-            url.join("./").ok()?
-        };
         return base.join(&event.playlist).ok().map(String::from);
     }
-    let mut base = config.hls.upstream_origin.clone()?;
-    if !base.path().ends_with('/') {
-        let path = format!("{}/", base.path());
-        base.set_path(&path);
-    }
-    base.join(&format!("{}/{}", event.id, event.playlist))
+    dir_url(config.hls.upstream_origin.clone()?)
+        .join(&format!("{}/{}", event.id, event.playlist))
         .ok()
         .map(String::from)
 }
