@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::secrets::{MIN_SIGNING_SECRET_LEN, Secret, SecretKind, secret_problem};
 
-mod verify;
+pub(crate) mod verify;
 
 pub use verify::{ClaimsRef, MAX_TOKEN_LEN};
 

@@ -13,6 +13,7 @@ pub mod code;
 pub mod config;
 pub mod csv;
 pub mod env;
+pub mod ingest;
 pub mod jwt;
 pub mod load;
 pub mod playlist;

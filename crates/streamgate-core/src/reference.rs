@@ -103,6 +103,10 @@ pub fn markdown() -> String {
                 "platform",
                 "bcrypt hash of the admin password (`streamgate hash-password`)",
             ),
+            SecretKind::IngestSecret => (
+                "ingest (`up`, `hls`, `ingest`), platform for the console's publish URLs",
+                "key the events' publish keys are derived from, at least 32 characters; needed only when an event has `[events.ingest]`",
+            ),
         };
         out.push_str(&format!("| `{var}` | `{var}_FILE`, `STREAMGATE_{var}`, `STREAMGATE_{var}_FILE` | {needed} | {what} |\n"));
     }

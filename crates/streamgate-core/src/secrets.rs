@@ -50,6 +50,8 @@ pub struct Secrets {
     pub internal_api_key: Option<Secret>,
     /// bcrypt hash of the admin console password.
     pub admin_password_hash: Option<Secret>,
+    /// Key the events' publish keys are derived from (live ingest).
+    pub ingest_secret: Option<Secret>,
 }
 
 /// Which secret a rule or message is about, with its environment variable names.
@@ -63,15 +65,18 @@ pub enum SecretKind {
     InternalApiKey,
     /// `ADMIN_PASSWORD_HASH`.
     AdminPasswordHash,
+    /// `INGEST_SECRET`.
+    IngestSecret,
 }
 
 impl SecretKind {
     /// Every secret, in the order messages list them.
-    pub const ALL: [SecretKind; 4] = [
+    pub const ALL: [SecretKind; 5] = [
         SecretKind::PlaybackSigningSecret,
         SecretKind::PlaybackSigningSecretPrevious,
         SecretKind::InternalApiKey,
         SecretKind::AdminPasswordHash,
+        SecretKind::IngestSecret,
     ];
 
     /// The seed's variable name.
@@ -81,6 +86,7 @@ impl SecretKind {
             SecretKind::PlaybackSigningSecretPrevious => "PLAYBACK_SIGNING_SECRET_PREVIOUS",
             SecretKind::InternalApiKey => "INTERNAL_API_KEY",
             SecretKind::AdminPasswordHash => "ADMIN_PASSWORD_HASH",
+            SecretKind::IngestSecret => "INGEST_SECRET",
         }
     }
 
@@ -101,6 +107,7 @@ impl SecretKind {
             }
             SecretKind::InternalApiKey => &mut secrets.internal_api_key,
             SecretKind::AdminPasswordHash => &mut secrets.admin_password_hash,
+            SecretKind::IngestSecret => &mut secrets.ingest_secret,
         }
     }
 
@@ -113,6 +120,7 @@ impl SecretKind {
             }
             SecretKind::InternalApiKey => secrets.internal_api_key.as_ref(),
             SecretKind::AdminPasswordHash => secrets.admin_password_hash.as_ref(),
+            SecretKind::IngestSecret => secrets.ingest_secret.as_ref(),
         }
     }
 }
@@ -137,9 +145,9 @@ pub const MIN_DISTINCT_CHARS: usize = 8;
 pub fn secret_problem(kind: SecretKind, value: &str) -> Option<String> {
     let var = kind.var();
     let min_len = match kind {
-        SecretKind::PlaybackSigningSecret | SecretKind::PlaybackSigningSecretPrevious => {
-            MIN_SIGNING_SECRET_LEN
-        }
+        SecretKind::PlaybackSigningSecret
+        | SecretKind::PlaybackSigningSecretPrevious
+        | SecretKind::IngestSecret => MIN_SIGNING_SECRET_LEN,
         SecretKind::InternalApiKey => MIN_INTERNAL_API_KEY_LEN,
         SecretKind::AdminPasswordHash => {
             return (!looks_like_bcrypt(value)).then(|| {
@@ -275,7 +283,7 @@ mod tests {
         ];
         for kind in signing_kinds
             .into_iter()
-            .chain([SecretKind::InternalApiKey])
+            .chain([SecretKind::InternalApiKey, SecretKind::IngestSecret])
         {
             for (what, value, expected) in &cases {
                 let message = secret_problem(kind, value)

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::EventIngestConfig;
 use crate::{Playlist, Slug, Timestamp};
 
 /// An event viewers buy access to. The reconciler makes the database match these
@@ -47,6 +48,10 @@ pub struct EventConfig {
     /// Archived events are hidden from the default admin lists.
     #[serde(default)]
     pub archived: bool,
+    /// Take the stream from the organiser's encoder (SRT or RTMP) and write it as HLS
+    /// into `<stream_root>/<id>/`; unset when something else produces the HLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingest: Option<EventIngestConfig>,
     /// Batches of access codes to keep in existence for this event.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<CodeBatchConfig>,

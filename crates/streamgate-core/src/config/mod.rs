@@ -7,11 +7,15 @@
 //! ignored setting. Secrets have no place here at all; see [`crate::secrets`].
 
 mod events;
+mod ingest;
 mod services;
 
 pub use events::{
     CodeBatchConfig, DEFAULT_ACCESS_WINDOW_HOURS, EventConfig, MAX_ACCESS_WINDOW_HOURS,
     MAX_BATCH_COUNT, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS,
+};
+pub use ingest::{
+    EventIngestConfig, IngestProtocol, IngestSettings, Rendition, X264Preset, default_ladder,
 };
 pub use services::{HlsConfig, PlatformConfig, RateLimits, SharedTokenMode, TrustedProxy};
 
@@ -36,6 +40,9 @@ pub struct Config {
     pub hls: HlsConfig,
     /// Where the HLS edges of this deployment run (topology C); empty for topologies A and B.
     pub topology: TopologyConfig,
+    /// The live ingest service: where encoders connect and which ffmpeg it runs. Only
+    /// used when an event has `[events.ingest]`.
+    pub ingest: IngestSettings,
     /// Events declared as code. They are read-only in the admin console; events made
     /// through the admin API live only in the database.
     pub events: Vec<EventConfig>,

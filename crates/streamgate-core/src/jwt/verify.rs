@@ -41,14 +41,14 @@ const KNOWN_ALGORITHMS: [&str; 12] = [
 /// HMAC-SHA256 (RFC 2104) with the key's inner and outer pads already hashed, so a
 /// verification costs the message's blocks plus two, not four.
 #[derive(Clone)]
-pub(super) struct HmacKey {
+pub(crate) struct HmacKey {
     inner: Sha256,
     outer: Sha256,
 }
 
 impl HmacKey {
     /// The pads of `secret` (hashed first when longer than a block, per RFC 2104).
-    pub(super) fn new(secret: &[u8]) -> Self {
+    pub(crate) fn new(secret: &[u8]) -> Self {
         let mut block = [0u8; 64];
         if secret.len() > block.len() {
             block[..32].copy_from_slice(&Sha256::digest(secret));
@@ -67,7 +67,7 @@ impl HmacKey {
     }
 
     /// The tag of `message`.
-    fn tag(&self, message: &[u8]) -> [u8; 32] {
+    pub(crate) fn tag(&self, message: &[u8]) -> [u8; 32] {
         let mut inner = self.inner.clone();
         inner.update(message);
         let mut outer = self.outer.clone();

@@ -33,6 +33,8 @@ pub enum Role {
     Platform,
     /// An HLS server alone (topology B's media host, C's edges).
     Hls,
+    /// Live ingest alone (`streamgate ingest`), on the box whose files an origin serves.
+    Ingest,
 }
 
 impl Role {
@@ -48,8 +50,10 @@ impl Role {
                 SecretKind::PlaybackSigningSecret,
                 SecretKind::InternalApiKey,
             ],
+            Role::Ingest => &[],
         }
     }
+
 }
 
 /// The database engine a URL selects.
@@ -289,8 +293,11 @@ pub fn load_text_with(
         }
     }
 
-    // 5. Secrets.
-    let (secrets, notes) = load_secrets(env, role, require_secrets, &mut report);
+    // 5. Secrets. INGEST_SECRET is needed only where an event takes a stream.
+    let ingests = config
+        .as_ref()
+        .is_some_and(|c| crate::ingest::runs_here(c, role.unwrap_or(Role::Up)));
+    let (secrets, notes) = load_secrets(env, role, require_secrets, ingests, &mut report);
 
     report.sort();
     match config {
@@ -378,6 +385,7 @@ fn load_secrets(
     env: &Env,
     role: Option<Role>,
     require: bool,
+    ingests: bool,
     report: &mut Report,
 ) -> (Secrets, Vec<String>) {
     let mut secrets = Secrets::default();
@@ -400,10 +408,11 @@ fn load_secrets(
             Err(diagnostic) => report.diagnostics.push(*diagnostic),
         }
     }
-    let required: Vec<SecretKind> = match role {
-        Some(role) => role.required_secrets().to_vec(),
-        None => Role::Up.required_secrets().to_vec(),
-    };
+    let role = role.unwrap_or(Role::Up);
+    let mut required = role.required_secrets().to_vec();
+    if ingests {
+        required.push(SecretKind::IngestSecret);
+    }
     for kind in required {
         if kind.get(&secrets).is_some() {
             continue;

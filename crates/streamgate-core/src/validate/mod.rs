@@ -7,6 +7,7 @@
 //! locations. Keeping "what is wrong" apart from "where it is" is what lets the same
 //! rules report on file values, environment values and defaults alike.
 
+mod ingest_rules;
 mod partial;
 mod path;
 mod rules;

@@ -40,7 +40,7 @@ impl Finding {
         }
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(super) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
@@ -158,6 +158,7 @@ pub fn check_rules(input: &RuleInput<'_>, role: Option<Role>) -> Vec<Finding> {
         check_topology(topology, &mut findings);
     }
     check_events(&input.events, &mut findings);
+    super::ingest_rules::check_ingest(input, role, &mut findings);
     findings
 }
 
@@ -245,7 +246,7 @@ fn check_hls(
     if let Some(url) = &hls.upstream_origin {
         check_http_url(url, &at.key("upstream_origin"), findings);
     }
-    let serves_hls = !matches!(role, Some(Role::Platform));
+    let serves_hls = !matches!(role, Some(Role::Platform | Role::Ingest));
     if serves_hls && hls.stream_root.is_none() && hls.upstream_origin.is_none() {
         findings.push(
             Finding::new(

@@ -1,0 +1,1 @@
+//! Placeholder: the RTMP key gate is being written.
