@@ -49,6 +49,10 @@ enum Command {
     Platform(commands::serve::PlatformArgs),
     /// Run the HLS media server (token gate, revocation sync, local/proxy content).
     Hls,
+    /// Run the live ingest alone (an origin box whose stream root an origin serves).
+    Ingest(commands::ingest::IngestArgs),
+    /// Print an event's publish URL, key included, for the organiser's encoder.
+    IngestUrl(commands::ingest::UrlArgs),
     /// Run the platform and the HLS server in one process (topology A), with
     /// development secrets when none are set.
     Up(commands::up::UpArgs),
@@ -76,6 +80,8 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::reconcile::apply(cli.config, args),
         Command::Platform(args) => commands::serve::platform(cli.config, args),
         Command::Hls => commands::hls::hls(cli.config),
+        Command::Ingest(args) => commands::ingest::ingest(cli.config, args),
+        Command::IngestUrl(args) => commands::ingest::url(cli.config, args),
         Command::Up(args) => commands::up::up(cli.config, args),
         Command::Openapi(args) => commands::serve::openapi(args),
         Command::Codes(command) => commands::codes::run(cli.config, command),

@@ -31,7 +31,8 @@ pub struct InternalKey(ApiKey);
 #[oai(rename_all = "camelCase")]
 pub struct HlsHealth {
     /// `ok`; `starting` before the first revocation sync; `stale` when syncs have
-    /// failed for five minutes (the edge still serves with what it knows).
+    /// failed for five minutes (the edge still serves with what it knows); `degraded`
+    /// when an event's ingest cannot listen.
     pub status: String,
     /// `local`, `proxy` or `hybrid`.
     pub mode: String,
@@ -60,6 +61,9 @@ pub struct HlsHealth {
     pub version: String,
     /// Seconds since start.
     pub uptime_seconds: u64,
+    /// The live ingest of each event whose stream this process takes (empty when
+    /// none runs here).
+    pub ingest: Vec<streamgate_core::ingest::IngestHealth>,
 }
 
 /// `DELETE /admin/cache/{eventId}` body.
@@ -113,12 +117,16 @@ impl HlsApi {
             .read()
             .map(|s| s.len())
             .unwrap_or_default();
-        PlainText(state.metrics.render(
+        let mut text = state.metrics.render(
             revocations,
             (state.gate.memoised(), state.gate.memo_bytes()),
             &state.sync.snapshot(),
             state.source.cache().map(|c| c.stats()),
-        ))
+        );
+        if state.ingest.is_some() {
+            text.push_str(&streamgate_core::ingest::render_metrics(&state.ingest_health()));
+        }
+        PlainText(text)
     }
 
     /// Removes everything the segment cache holds for one event (after re-encoding a
@@ -172,7 +180,13 @@ pub fn health(state: &HlsState) -> HlsHealth {
         _ => "ok",
     };
     let cache = state.source.cache().map(|c| c.stats());
+    let ingest = state.ingest_health();
+    let status = match streamgate_core::ingest::overall_status(&ingest) {
+        "ok" => status,
+        degraded => degraded,
+    };
     HlsHealth {
+        ingest,
         status: status.into(),
         mode: state.source.mode().as_str().into(),
         edge_id: state.edge_id.clone(),

@@ -44,6 +44,7 @@ use poem::http::{HeaderValue, Method};
 use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
 use poem_openapi::OpenApiService;
+use streamgate_core::ingest::IngestHealth;
 use streamgate_core::Config;
 use streamgate_core::jwt::{JwtError, PlaybackKeys};
 use streamgate_core::secrets::Secrets;
@@ -106,6 +107,9 @@ pub struct HlsOptions {
     /// How long `run` waits for the first revocation sync before answering requests
     /// ([`FIRST_SYNC_WAIT`] when unset).
     pub first_sync_wait: Option<Duration>,
+    /// The health of the live ingest running beside this server (`up`, or `hls` with a
+    /// stream root), for `/health`, `/metrics` and the platform's probe.
+    pub ingest: Option<tokio::sync::watch::Receiver<Arc<Vec<IngestHealth>>>>,
 }
 
 /// An HLS server ready to serve: keys checked, content roots opened, port bound.
@@ -219,6 +223,7 @@ impl HlsServer {
             edge_id: sync.edge_id.clone(),
             push: sync.push,
             started: Instant::now(),
+            ingest: options.ingest.clone(),
         });
         Ok(Self {
             state,

@@ -126,11 +126,16 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
         MediaKind::Playlist => Directives::from_query(req.uri().query()),
         _ => Directives::default(),
     };
+    // The platform's probe learns the ingest's state here, found or not.
+    let ingest = verified
+        .probe()
+        .then(|| state.ingest_state(path.event_id()))
+        .flatten();
     let content = match state.source.get(&path, &directives).await {
         Ok(content) => content,
         Err(SourceError::NotFound) => {
             state.metrics.request("not_found");
-            return json_error(StatusCode::NOT_FOUND, "Not found");
+            return with_ingest_state(json_error(StatusCode::NOT_FOUND, "Not found"), ingest);
         }
         Err(SourceError::Upstream(e)) => {
             tracing::warn!("upstream failed for {path}: {e}");
@@ -156,6 +161,21 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
     }
     if is_head {
         resp.set_body(Body::empty());
+    }
+    with_ingest_state(resp, ingest)
+}
+
+/// Adds [`INGEST_STATE_HEADER`](streamgate_core::ingest::INGEST_STATE_HEADER) to a
+/// probe's answer.
+fn with_ingest_state(
+    mut resp: Response,
+    state: Option<streamgate_core::ingest::IngestState>,
+) -> Response {
+    if let Some(state) = state {
+        resp.headers_mut().insert(
+            streamgate_core::ingest::INGEST_STATE_HEADER,
+            poem::http::HeaderValue::from_static(state.as_str()),
+        );
     }
     resp
 }

@@ -39,4 +39,23 @@ pub struct HlsState {
     pub push: bool,
     /// Process start, for uptime.
     pub started: Instant,
+    /// The ingest running beside this server, if any.
+    pub ingest: Option<tokio::sync::watch::Receiver<Arc<Vec<streamgate_core::ingest::IngestHealth>>>>,
+}
+
+impl HlsState {
+    /// The ingest health of every event whose stream this process takes.
+    pub fn ingest_health(&self) -> Vec<streamgate_core::ingest::IngestHealth> {
+        self.ingest
+            .as_ref()
+            .map(|rx| rx.borrow().as_ref().clone())
+            .unwrap_or_default()
+    }
+
+    /// What the event's ingest is doing, when it runs here.
+    pub fn ingest_state(&self, event: &str) -> Option<streamgate_core::ingest::IngestState> {
+        let rx = self.ingest.as_ref()?;
+        let health = rx.borrow();
+        health.iter().find(|h| h.event_id == event).map(|h| h.state)
+    }
 }

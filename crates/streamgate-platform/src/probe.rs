@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use streamgate_core::ingest::{INGEST_STATE_HEADER, IngestState};
 use streamgate_core::jwt::{Claims, PlaybackKeys};
 
 /// How long a probe answer is reused.
@@ -40,7 +41,7 @@ impl Probe {
 pub struct Prober {
     client: reqwest::Client,
     base: String,
-    cache: Mutex<HashMap<(String, String), (Instant, Probe)>>,
+    cache: Mutex<HashMap<(String, String), (Instant, Probe, Option<IngestState>)>>,
 }
 
 impl Prober {
@@ -66,26 +67,47 @@ impl Prober {
         event_id: &str,
         playlist: &str,
     ) -> Option<bool> {
+        self.stream_state(keys, event_id, playlist).await.0
+    }
+
+    /// [`Prober::manifest_available`], with what the event's ingest is doing when the
+    /// HLS server runs it (it says so in a header of its answer to the probe).
+    pub async fn stream_state(
+        &self,
+        keys: &PlaybackKeys,
+        event_id: &str,
+        playlist: &str,
+    ) -> (Option<bool>, Option<IngestState>) {
         let key = (event_id.to_owned(), playlist.to_owned());
         if let Ok(cache) = self.cache.lock()
-            && let Some((at, answer)) = cache.get(&key)
+            && let Some((at, answer, ingest)) = cache.get(&key)
             && at.elapsed() < CACHE_FOR
         {
-            return answer.available();
+            return (answer.available(), *ingest);
         }
-        self.check(keys, event_id, playlist).await.available()
+        let (answer, ingest) = self.refresh(keys, event_id, playlist).await;
+        (answer.available(), ingest)
     }
 
     /// Asks the HLS server now (the console's "check" button), refreshing the cache.
     pub async fn check(&self, keys: &PlaybackKeys, event_id: &str, playlist: &str) -> Probe {
-        let answer = self.ask(keys, event_id, playlist).await;
+        self.refresh(keys, event_id, playlist).await.0
+    }
+
+    async fn refresh(
+        &self,
+        keys: &PlaybackKeys,
+        event_id: &str,
+        playlist: &str,
+    ) -> (Probe, Option<IngestState>) {
+        let (answer, ingest) = self.ask(keys, event_id, playlist).await;
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(
                 (event_id.to_owned(), playlist.to_owned()),
-                (Instant::now(), answer.clone()),
+                (Instant::now(), answer.clone(), ingest),
             );
         }
-        answer
+        (answer, ingest)
     }
 
     /// The URL players fetch the playlist from.
@@ -93,7 +115,12 @@ impl Prober {
         format!("{}{}{playlist}", self.base, Claims::stream_prefix(event_id))
     }
 
-    async fn ask(&self, keys: &PlaybackKeys, event_id: &str, playlist: &str) -> Probe {
+    async fn ask(
+        &self,
+        keys: &PlaybackKeys,
+        event_id: &str,
+        playlist: &str,
+    ) -> (Probe, Option<IngestState>) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             sub: "probe".into(),
@@ -106,10 +133,17 @@ impl Prober {
             probe: true,
         };
         let Ok(token) = keys.sign(&claims) else {
-            return Probe::Unknown("no probe token could be signed".into());
+            return (Probe::Unknown("no probe token could be signed".into()), None);
         };
         let url = self.playlist_url(event_id, playlist);
-        match self.client.head(&url).bearer_auth(token).send().await {
+        let response = self.client.head(&url).bearer_auth(token).send().await;
+        let ingest = response.as_ref().ok().and_then(|r| {
+            r.headers()
+                .get(INGEST_STATE_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(IngestState::parse)
+        });
+        let probe = match response {
             Ok(r) if r.status().is_success() => Probe::Found,
             Ok(r) if r.status().as_u16() == 404 => Probe::Missing,
             Ok(r) => {
@@ -131,6 +165,7 @@ impl Prober {
                     if e.is_timeout() { " (timed out)" } else { "" }
                 ))
             }
-        }
+        };
+        (probe, ingest)
     }
 }

@@ -12,6 +12,7 @@ use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme, Tags};
+use streamgate_core::ingest::IngestState;
 use streamgate_core::AccessCode;
 use streamgate_core::jwt::Claims;
 use streamgate_store::events::EventRow;
@@ -457,10 +458,16 @@ async fn event_status(state: &AppState, event: &EventRow) -> &'static str {
     if now < event.starts_at {
         return "not-started";
     }
-    let available = state
+    let (available, ingest) = state
         .prober
-        .manifest_available(&state.keys, &event.id, &event.playlist)
+        .stream_state(&state.keys, &event.id, &event.playlist)
         .await;
+    // Where StreamGate takes the stream itself, a closed recording is a recording even
+    // before the scheduled end (the organiser stopped early).
+    let window_ends = event.ends_at + event.access_window_hours * 3_600_000;
+    if ingest == Some(IngestState::Finished) && available == Some(true) && now <= window_ends {
+        return "recording";
+    }
     if now <= event.ends_at {
         match available {
             Some(false) => "not-started",
@@ -470,7 +477,7 @@ async fn event_status(state: &AppState, event: &EventRow) -> &'static str {
         match available {
             Some(true) => "recording",
             Some(false) => "ended",
-            None if now <= event.ends_at + event.access_window_hours * 3_600_000 => "recording",
+            None if now <= window_ends => "recording",
             None => "ended",
         }
     }

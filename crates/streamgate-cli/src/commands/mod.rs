@@ -4,6 +4,7 @@ pub mod admin_token;
 pub mod codes;
 pub mod db;
 pub mod hls;
+pub mod ingest;
 pub mod reconcile;
 pub mod schema;
 pub mod secrets;

@@ -63,12 +63,7 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
     // First without secrets, to learn where the data directory is and which secrets
     // the environment already gives.
     let first = load_or_report(&options(&env, false), NOT_STARTED)?;
-    let missing: Vec<SecretKind> = Role::Up
-        .required_secrets()
-        .iter()
-        .copied()
-        .filter(|kind| kind.get(&first.secrets).is_none())
-        .collect();
+    let missing = missing_for_up(&first);
     let mut admin_password = None;
     if !missing.is_empty() {
         let dir = data_dir(&first.config.platform.database_url);
@@ -116,12 +111,20 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         if reach.ip().is_unspecified() {
             reach.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
         }
+        let ingest_stop = tokio_util::sync::CancellationToken::new();
+        let ingest = super::ingest::start_beside(
+            &loaded,
+            Role::Up,
+            platform.state().config.clone(),
+            ingest_stop.clone(),
+        );
         let hls = HlsServer::build(
             &loaded.config,
             &loaded.secrets,
             HlsOptions {
                 platform_url: url::Url::parse(&format!("http://{reach}/")).ok(),
                 first_sync_wait: None,
+                ingest: ingest.as_ref().map(|i| i.subscribe()),
             },
         )
         .await
@@ -153,8 +156,12 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         }
         // The HLS server first: its waiting revocation request then goes away before
         // the platform drains. Both are stopped even when the first one failed.
+        ingest_stop.cancel();
         let hls = hls.stop().await;
         let platform = platform.stop().await;
+        if let Some(ingest) = ingest {
+            ingest.stopped().await;
+        }
         hls.context("the HLS server failed")?;
         platform.context("the platform failed")?;
         Ok(ExitCode::SUCCESS)
@@ -236,6 +243,7 @@ struct DevSecrets {
     internal: String,
     admin_password: String,
     admin_hash: String,
+    ingest: String,
 }
 
 impl DevSecrets {
@@ -246,6 +254,7 @@ impl DevSecrets {
             }
             SecretKind::InternalApiKey => &self.internal,
             SecretKind::AdminPasswordHash => &self.admin_hash,
+            SecretKind::IngestSecret => &self.ingest,
         }
     }
 
@@ -279,12 +288,17 @@ impl DevSecrets {
                     )
                 })
         };
+        let signing = value("PLAYBACK_SIGNING_SECRET")?;
+        // Files made before live ingest have no INGEST_SECRET: one follows from the
+        // signing secret, so publish keys stay the same from run to run.
+        let ingest = value("INGEST_SECRET").unwrap_or_else(|_| derived_ingest_secret(&signing));
         Ok(Self {
             path: path.to_owned(),
-            signing: value("PLAYBACK_SIGNING_SECRET")?,
+            signing,
             internal: value("INTERNAL_API_KEY")?,
             admin_password: value("ADMIN_PASSWORD")?,
             admin_hash: value("ADMIN_PASSWORD_HASH")?,
+            ingest,
         })
     }
 
@@ -295,6 +309,7 @@ impl DevSecrets {
         };
         let signing = secret()?;
         let internal = secret()?;
+        let ingest = secret()?;
         // A password a person can type: 16 base62 characters from the code generator's
         // unbiased alphabet (about 95 bits).
         let admin_password: String = (0..2)
@@ -310,7 +325,8 @@ impl DevSecrets {
              # PLAYBACK_SIGNING_SECRET, INTERNAL_API_KEY and ADMIN_PASSWORD_HASH in the\n\
              # environment instead. Delete this file to make new ones.\n\
              PLAYBACK_SIGNING_SECRET={signing}\nINTERNAL_API_KEY={internal}\n\
-             ADMIN_PASSWORD={admin_password}\nADMIN_PASSWORD_HASH={admin_hash}\n"
+             ADMIN_PASSWORD={admin_password}\nADMIN_PASSWORD_HASH={admin_hash}\n\
+             INGEST_SECRET={ingest}\n"
         );
         write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -320,8 +336,29 @@ impl DevSecrets {
             internal,
             admin_password,
             admin_hash,
+            ingest,
         })
     }
+}
+
+/// The development ingest secret of a secrets file that predates ingest.
+fn derived_ingest_secret(signing: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("streamgate dev ingest secret\n{signing}"));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The secrets `up` needs that the environment does not set (`INGEST_SECRET` only
+/// when an event takes a stream).
+fn missing_for_up(loaded: &Loaded) -> Vec<SecretKind> {
+    let mut needed = Role::Up.required_secrets().to_vec();
+    if streamgate_core::ingest::runs_here(&loaded.config, Role::Up) {
+        needed.push(SecretKind::IngestSecret);
+    }
+    needed
+        .into_iter()
+        .filter(|kind| kind.get(&loaded.secrets).is_none())
+        .collect()
 }
 
 /// What `validate --role up` should know about development secrets, so that it says
@@ -338,12 +375,7 @@ pub enum DevSecretsFor {
 /// Fills `env` with the development secrets `up` would use for what the environment
 /// leaves unset, reading (never writing) `<data dir>/dev-secrets.env`.
 pub fn dev_secrets_for_validate(env: &mut Env, loaded: &Loaded) -> anyhow::Result<DevSecretsFor> {
-    let missing: Vec<SecretKind> = Role::Up
-        .required_secrets()
-        .iter()
-        .copied()
-        .filter(|kind| kind.get(&loaded.secrets).is_none())
-        .collect();
+    let missing = missing_for_up(loaded);
     if missing.is_empty() {
         return Ok(DevSecretsFor::NotNeeded);
     }

@@ -44,12 +44,12 @@ pub struct EventIngestConfig {
     /// sliding window and deletes older segments.
     #[serde(default = "default_true")]
     pub record: bool,
-    /// Minutes the encoder may stay away before the stream is closed as a recording
+    /// Seconds the encoder may stay away before the stream is closed as a recording
     /// (`#EXT-X-ENDLIST`); reaching `ends_at` with no encoder closes it too. A
     /// reconnect within this time continues the same playlists.
-    #[serde(default = "default_finish_after_minutes")]
-    #[schemars(range(min = 1, max = 1440))]
-    pub finish_after_minutes: u32,
+    #[serde(default = "default_finish_after_seconds")]
+    #[schemars(range(min = 5, max = 86_400))]
+    pub finish_after_seconds: u32,
     /// Generation of the publish key. Raising it gives the event a new key (and refuses
     /// the old one) without touching `INGEST_SECRET` or any other event's key.
     #[serde(default = "default_key_version")]
@@ -190,8 +190,8 @@ fn default_segment_seconds() -> u32 {
     2
 }
 
-fn default_finish_after_minutes() -> u32 {
-    10
+fn default_finish_after_seconds() -> u32 {
+    600
 }
 
 fn default_key_version() -> u32 {
