@@ -123,7 +123,8 @@ impl<'a> Policy<'a> {
         let name = name.as_str_bytes().ok_or(Refusal::BadArguments)?;
         let name = strip_query(name);
         let name = std::str::from_utf8(name).map_err(|_| Refusal::WrongKey)?;
-        if self.key.matches(name) {
+        // An empty key (none configured) must not let an empty stream name through.
+        if !name.is_empty() && self.key.matches(name) {
             Ok(())
         } else {
             Err(Refusal::WrongKey)

@@ -149,7 +149,7 @@ fn a_message_longer_than_the_chunk_size_spans_chunks_until_the_size_changes() {
 #[test]
 fn extended_timestamps_are_read_on_the_header_and_on_type_3_continuations() {
     let ts = 0x0100_0000;
-    let body = vec![7u8; 200];
+    let body = [7u8; 200];
     let buf = cat(&[
         &fmt0(5, ts, 200, 9, 1),
         &body[..128],

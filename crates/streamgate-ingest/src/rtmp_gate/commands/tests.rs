@@ -160,3 +160,10 @@ fn malformed_commands_are_refused() {
         Err(Refusal::BadArguments)
     );
 }
+
+#[test]
+fn an_empty_key_lets_nobody_publish() {
+    let key = Secret::new("");
+    let mut policy = Policy::new(&key);
+    assert_eq!(obs(&mut policy, ""), Err(Refusal::WrongKey));
+}
