@@ -67,7 +67,11 @@ impl Setup {
     }
 
     fn up(&self) -> (Up, String, Vec<String>) {
-        let mut up = spawn(self.dir.path(), &["up", "--no-watch"], &[]);
+        self.up_with(&["up", "--no-watch"])
+    }
+
+    fn up_with(&self, args: &[&str]) -> (Up, String, Vec<String>) {
+        let mut up = spawn(self.dir.path(), args, &[]);
         let line = up.wait_for("codes of live");
         let codes = line
             .split("codes of live")
@@ -443,4 +447,87 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     assert!(replay.contains("#EXT-X-ENDLIST"));
     assert!(decodes_first_second(&url));
     again.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
+    let setup = Setup::new("rtmp");
+    let (up, platform, codes) = setup.up_with(&["up"]);
+    let hls = setup.hls();
+    let client = reqwest::Client::new();
+    let url = setup.publish_url();
+    assert!(
+        url.starts_with(&format!("rtmp://127.0.0.1:{}/live/", setup.ingest_port)),
+        "{url}"
+    );
+    assert_refused(&setup, &url, "rtmp");
+
+    let mut first = publish(&url, "rtmp", 40, 440);
+    let token = redeem(&client, &platform, &codes[0]).await;
+    let media = |name: &str| format!("{hls}/streams/live/{name}/index.m3u8?__token={token}");
+    wait_until("both renditions have segments", || {
+        let (client, a, b) = (client.clone(), media("240p"), media("160p"));
+        async move {
+            playlist_text(&client, &a).await.is_some_and(|t| t.contains("#EXTINF"))
+                && playlist_text(&client, &b).await.is_some_and(|t| t.contains("#EXTINF"))
+        }
+    })
+    .await;
+    for name in ["240p", "160p"] {
+        assert!(decodes_first_second(&media(name)), "rendition {name} plays");
+    }
+    wait_until("the event is live", || {
+        let (client, platform, code) = (client.clone(), platform.clone(), codes[0].clone());
+        async move { status(&client, &platform, &code).await == "live" }
+    })
+    .await;
+
+    // A second encoder with the right key while the first publishes is turned away.
+    let mut second = publish(&url, "rtmp", 5, 880);
+    let refused = second.wait().expect("wait");
+    assert!(!refused.success(), "a second publisher is refused");
+    assert!(first.try_wait().expect("try_wait").is_none(), "the first keeps publishing");
+    wait_until("health counts both refusals", || {
+        let hls = hls.clone();
+        async move { health(&hls).await["ingest"][0]["refusedPublishers"].as_u64() >= Some(2) }
+    })
+    .await;
+    let h = health(&hls).await;
+    assert_eq!(h["ingest"][0]["state"], "publishing", "{h}");
+    assert!(h["ingest"][0]["inputKbps"].as_f64().is_some_and(|k| k > 0.0), "{h}");
+    let _ = first.kill();
+    let _ = first.wait();
+
+    // Rotating the key in streamgate.toml (hot reload): the old key stops working.
+    let config = setup.dir.path().join("streamgate.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("finish_after_seconds = 12", "finish_after_seconds = 12\nkey_version = 2"),
+    )
+    .expect("write");
+    let rotated = setup.publish_url();
+    assert_ne!(rotated, url, "a new key_version is a new key");
+    wait_until("the ingest takes the new key", || {
+        let hls = hls.clone();
+        async move { health(&hls).await["ingest"][0]["state"] == "waiting" }
+    })
+    .await;
+    // The running ingest learns the new key from the reload (within the watcher's poll).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut old = publish(&url, "rtmp", 2, 440);
+        if !old.wait().expect("wait").success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the old key still publishes");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let mut renewed = reconnect(&hls, &rotated, "rtmp").await;
+    let _ = renewed.kill();
+    let _ = renewed.wait();
+    let log = up.stop().join("\n");
+    for key in [wrong_part(&url), wrong_part(&rotated)] {
+        assert!(!log.contains(&key), "a publish key reached the log");
+    }
 }

@@ -221,3 +221,69 @@ fn viewer_portal_plays_refuses_and_waits_in_headless_chromium() {
         "a JWT appears in the log"
     );
 }
+
+/// The portal plays what an encoder publishes to StreamGate's own ingest: `up` with an
+/// SRT ingest event, ffmpeg as the encoder, Chromium as the viewer (`ingest.mjs`).
+#[test]
+fn viewer_portal_plays_a_stream_from_the_ingest_in_headless_chromium() {
+    if !require_browser() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (platform_port, hls_port) = free_ports();
+    let ingest_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free UDP port")
+        .port();
+    let config = format!(
+        "[platform]\nlisten = \"127.0.0.1:{platform_port}\"\npublic_url = \"http://127.0.0.1:{platform_port}/\"\n\n\
+         [hls]\nlisten = \"127.0.0.1:{hls_port}\"\npublic_url = \"http://127.0.0.1:{hls_port}/\"\nstream_root = \"streams\"\n\n\
+         [ingest]\npublic_host = \"127.0.0.1\"\nbind = \"127.0.0.1\"\nx264_preset = \"ultrafast\"\n\n\
+         [[events]]\nid = \"live\"\ntitle = \"Live from the encoder\"\n\
+         starts_at = 2026-01-01T00:00:00Z\nends_at = 2099-01-01T00:00:00Z\n\n\
+         [events.ingest]\nport = {ingest_port}\nsegment_seconds = 1\n\
+         renditions = [{{ name = \"240p\", height = 240, video_kbps = 400 }}, {{ name = \"160p\", height = 160, video_kbps = 200 }}]\n\n\
+         [[events.codes]]\nlabel = \"viewers\"\ncount = 1\n"
+    );
+    std::fs::write(dir.path().join("streamgate.toml"), config).expect("config");
+    let mut up = spawn(dir.path(), &["up", "--no-watch"], &[]);
+    let line = up.wait_for("codes of live");
+    let code = line
+        .split("codes of live")
+        .nth(1)
+        .and_then(|c| c.split_whitespace().next())
+        .expect("code")
+        .to_owned();
+    let base = up.listening("platform");
+    let url = cli(dir.path(), &[], &["ingest-url", "--event", "live"]);
+    let mut encoder = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=426x240:rate=25"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", "120", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25"])
+        .args(["-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mpegts", url.trim()])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("ffmpeg encoder");
+    // The first segments, before the page asks (the portal would otherwise wait on its
+    // pre-event screen, which the other test covers).
+    let master = dir.path().join("streams/live/240p/index.m3u8");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&master).is_ok_and(|t| t.matches("#EXTINF").count() >= 3) {
+        assert!(std::time::Instant::now() < deadline, "the ingest wrote no segments");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let shots = artefacts("viewer-portal-ingest");
+    let (passed, report) = run_node(
+        "ingest.mjs",
+        &[
+            ("SG_BASE_URL", OsStr::new(&base)),
+            ("SG_CODE", OsStr::new(&code)),
+            ("SG_SCREENSHOTS", shots.as_os_str()),
+        ],
+    );
+    let _ = encoder.kill();
+    let _ = encoder.wait();
+    let log = up.stop();
+    assert!(passed, "browser test failed:\n{report}\nserver log:\n{}", log.join("\n"));
+}

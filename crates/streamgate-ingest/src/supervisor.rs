@@ -397,6 +397,11 @@ async fn read_log(stderr: impl AsyncRead + Unpin, event: String, key: String, st
         if line.trim().is_empty() {
             continue;
         }
+        // ffmpeg's RTMP listener names the stream it expected: the gate has checked
+        // the key already, and the line would only repeat it.
+        if line.contains("Unexpected stream") {
+            continue;
+        }
         // "Last message repeated 2 times" says nothing on its own in `/health`.
         if !line.trim_start().starts_with("Last message repeated") {
             status.update(|h| h.last_error = Some(line.trim().to_owned()));
