@@ -17,12 +17,19 @@ pub const END_MARKER: &str = "<!-- END GENERATED CONFIG REFERENCE -->";
 pub fn markdown() -> String {
     let schema = Config::json_schema();
     let mut out = String::new();
-    let sections: [(&str, &[&str], bool); 6] = [
+    let sections: [(&str, &[&str], bool); 9] = [
         ("[platform]", &["platform"], true),
         ("[platform.rate_limits]", &["platform", "rate_limits"], true),
         ("[hls]", &["hls"], true),
+        ("[ingest]", &["ingest"], true),
         ("[[topology.edges]]", &["topology", "edges"], false),
         ("[[events]]", &["events"], false),
+        ("[events.ingest]", &["events", "ingest"], false),
+        (
+            "[[events.ingest.renditions]]",
+            &["events", "ingest", "renditions"],
+            false,
+        ),
         ("[[events.codes]]", &["events", "codes"], false),
     ];
     for (title, keys, env) in sections {
@@ -43,7 +50,11 @@ pub fn markdown() -> String {
             .unwrap_or_default();
         for (name, prop) in props {
             let prop_resolved = resolve(&schema, prop);
-            if is_table(prop_resolved) && !is_array(prop) {
+            let optional_table = prop
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .is_some_and(|o| o.iter().any(|v| v.get("$ref").is_some() && is_table(resolve(&schema, v))));
+            if (is_table(prop_resolved) || optional_table) && !is_array(prop) {
                 continue; // nested tables get their own section
             }
             if is_array(prop)
@@ -116,7 +127,15 @@ pub fn markdown() -> String {
 fn descend<'a>(schema: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     let mut node = resolve(schema, schema);
     for key in keys {
-        let prop = node.get("properties")?.get(*key)?;
+        let mut prop = node.get("properties")?.get(*key)?;
+        // An optional table is `anyOf: [{$ref}, {type: null}]`: the table is the `$ref`.
+        if let Some(table) = prop
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .and_then(|options| options.iter().find(|o| o.get("$ref").is_some()))
+        {
+            prop = table;
+        }
         node = if is_array(prop) {
             resolve(schema, prop.get("items")?)
         } else {
@@ -161,6 +180,21 @@ fn is_array(node: &Value) -> bool {
 fn type_of(root: &Value, prop: &Value) -> String {
     let node = resolve(root, prop);
     let mut t = types(node).join(" or ");
+    // A described enum is `oneOf` its values, each a `const`.
+    let values: Vec<String> = node
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .map(|options| {
+            options
+                .iter()
+                .filter_map(|o| o.get("const").and_then(Value::as_str))
+                .map(|v| format!("`{v}`"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if t.is_empty() && !values.is_empty() {
+        return format!("one of {}", values.join(", "));
+    }
     if t.is_empty() {
         // `Option<T>` becomes anyOf [T, null].
         if let Some(any) = prop.get("anyOf").and_then(Value::as_array) {

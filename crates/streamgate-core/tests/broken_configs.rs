@@ -692,3 +692,81 @@ fn tools_may_use_the_prefix_but_a_key_with_one_underscore_is_caught() {
     );
     assert!(shown.ends_with("2 problems found"), "{shown}");
 }
+
+/// `[events.ingest]` mistakes, each reported where it is: a port two events share or
+/// the HLS server's own, a rendition folder named twice, a missing `INGEST_SECRET`
+/// where the ingest runs, and none needed where it does not (a platform host).
+#[test]
+fn ingest_tables_are_checked_against_each_other_and_the_services() {
+    let text = r#"[hls]
+listen = "127.0.0.1:9000"
+stream_root = "streams"
+
+[[events]]
+id = "a"
+title = "A"
+starts_at = 2026-01-01T00:00:00Z
+ends_at = 2026-01-02T00:00:00Z
+[events.ingest]
+port = 9000
+renditions = [{ name = "720p", height = 720, video_kbps = 2800 }, { name = "720p", height = 480, video_kbps = 1400 }]
+
+[[events]]
+id = "b"
+title = "B"
+starts_at = 2026-01-01T00:00:00Z
+ends_at = 2026-01-02T00:00:00Z
+[events.ingest]
+protocol = "rtmp"
+port = 9000
+"#;
+    let env = Env::from_pairs([
+        ("PLAYBACK_SIGNING_SECRET", "ingest-test-signing-secret-0123456789ab"),
+        ("INTERNAL_API_KEY", "ingest-test-internal-key-0123"),
+    ]);
+    let report = load_text(Path::new("f.toml"), Some(text), &env, Some(Role::Hls))
+        .expect_err("refused");
+    let shown = report.to_string();
+    for expected in [
+        "f.toml:11:8: events[0].ingest.port: ingest port 9000 is hls.listen's port",
+        "events[0].ingest.renditions[1].name: rendition `720p` is already declared by renditions[0]",
+        "events[1].ingest.port: ingest port 9000 is already used by events[0]",
+        "INGEST_SECRET is required but not set",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} not in:\n{shown}");
+    }
+    // The platform does not run the ingest: no INGEST_SECRET needed there.
+    let fixed = text
+        .replace("port = 9000\nrenditions", "port = 9001\nrenditions")
+        .replace("protocol = \"rtmp\"\nport = 9000", "protocol = \"rtmp\"\nport = 9002")
+        .replace(
+        "{ name = \"720p\", height = 480",
+        "{ name = \"480p\", height = 480",
+    );
+    let platform_env = Env::from_pairs([
+        ("PLAYBACK_SIGNING_SECRET", "ingest-test-signing-secret-0123456789ab"),
+        ("INTERNAL_API_KEY", "ingest-test-internal-key-0123"),
+        (
+            "ADMIN_PASSWORD_HASH",
+            "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
+        ),
+    ]);
+    load_text(Path::new("f.toml"), Some(&fixed), &platform_env, Some(Role::Platform))
+        .expect("a platform host needs no INGEST_SECRET");
+    // An edge that only proxies does not ingest either.
+    let edge = fixed.replace("stream_root = \"streams\"", "upstream_origin = \"http://origin/\"");
+    load_text(Path::new("f.toml"), Some(&edge), &env, Some(Role::Hls))
+        .expect("a proxying edge needs no INGEST_SECRET");
+    // `streamgate ingest` needs somewhere to write.
+    let rootless = fixed.replace("stream_root = \"streams\"", "");
+    let ingest_env = Env::from_pairs([(
+        "INGEST_SECRET",
+        "ingest-test-ingest-secret-0123456789abcdef",
+    )]);
+    let report = load_text(Path::new("f.toml"), Some(&rootless), &ingest_env, Some(Role::Ingest))
+        .expect_err("no stream root");
+    assert!(
+        report.to_string().contains("ingest writes into hls.stream_root, which is not set"),
+        "{report}"
+    );
+}
