@@ -15,9 +15,11 @@ import { assert, createSteps, launchChromium, run, screenshot, watchProblems } f
 const env = process.env;
 const BASE = (env.SG_BASE_URL || '').replace(/\/+$/, '');
 const CODE = env.SG_CODE || '';
+const PASSWORD = env.SG_ADMIN_PASSWORD || '';
+const PUBLISH_URL = env.SG_PUBLISH_URL || '';
 const SHOTS = env.SG_SCREENSHOTS || path.join(os.tmpdir(), 'streamgate-ingest-screenshots');
-if (!BASE || !CODE) {
-  console.error('missing: SG_BASE_URL and SG_CODE');
+if (!BASE || !CODE || !PASSWORD || !PUBLISH_URL) {
+  console.error('missing: SG_BASE_URL, SG_CODE, SG_ADMIN_PASSWORD and SG_PUBLISH_URL');
   process.exit(2);
 }
 
@@ -66,6 +68,32 @@ async function main() {
         assert(!r.url().includes('__token='), `${r.url()} carries the token in the URL`);
       }
       await screenshot(page, path.join(SHOTS, 'desktop-ingest-playing.png'));
+    });
+    const admin = await context.newPage();
+    admin.setDefaultTimeout(20_000);
+    watchProblems(admin, problems, 'console');
+    await step('the console shows the encoder connected and its health', async () => {
+      await admin.goto(`${BASE}/admin`, { waitUntil: 'domcontentloaded' });
+      await admin.fill('#login-password', PASSWORD);
+      await admin.click('#login-submit');
+      await admin.locator('#dashboard').waitFor({ state: 'visible', timeout: 30_000 });
+      await admin.goto(`${BASE}/admin#/events/live`);
+      await admin.waitForFunction(() => document.querySelector('#ingest-state')?.dataset.state === 'publishing', null, { timeout: 30_000 });
+      const fps = (await admin.textContent('#ingest-fps')).trim();
+      assert(/\d+(\.\d)? fps/.test(fps), `frame rate shows "${fps}"`);
+      const protocol = (await admin.textContent('#ingest-protocol')).trim();
+      assert(/^SRT on port \d+$/.test(protocol), `protocol shows "${protocol}"`);
+      assert(!(await admin.content()).includes(PUBLISH_URL), 'the publish URL is on the page before it was asked for');
+    });
+    await step('the publish URL appears only when revealed, and can be copied', async () => {
+      await admin.click('#ingest-reveal');
+      const shown = (await admin.locator('#ingest-url').textContent()).trim();
+      assert(shown === PUBLISH_URL, `the console shows ${shown}, ingest-url printed ${PUBLISH_URL}`);
+      await admin.click('#ingest-copy');
+      await admin.locator('#ingest-copy.is-copied, .flash, [role=status]').first().waitFor({ state: 'attached', timeout: 5_000 });
+      await screenshot(admin, path.join(SHOTS, 'desktop-console-ingest.png'));
+      await admin.click('#ingest-hide');
+      await admin.locator('#ingest-reveal').waitFor({ state: 'visible' });
     });
     assert(problems.length === 0, `page problems: ${problems.join('; ')}`);
   } finally {

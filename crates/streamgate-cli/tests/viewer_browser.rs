@@ -255,6 +255,12 @@ fn viewer_portal_plays_a_stream_from_the_ingest_in_headless_chromium() {
         .expect("code")
         .to_owned();
     let base = up.listening("platform");
+    let password = up
+        .field("admin")
+        .strip_prefix("password ")
+        .and_then(|p| p.split_whitespace().next())
+        .expect("password")
+        .to_owned();
     let url = cli(dir.path(), &[], &["ingest-url", "--event", "live"]);
     let mut encoder = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
@@ -279,6 +285,8 @@ fn viewer_portal_plays_a_stream_from_the_ingest_in_headless_chromium() {
         &[
             ("SG_BASE_URL", OsStr::new(&base)),
             ("SG_CODE", OsStr::new(&code)),
+            ("SG_ADMIN_PASSWORD", OsStr::new(&password)),
+            ("SG_PUBLISH_URL", OsStr::new(url.trim())),
             ("SG_SCREENSHOTS", shots.as_os_str()),
         ],
     );

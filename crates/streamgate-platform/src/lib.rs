@@ -186,6 +186,7 @@ impl Platform {
             config: config_rx,
             keys,
             internal_key: secrets.internal_api_key.clone(),
+            ingest_secret: secrets.ingest_secret.clone(),
             limiter,
             metrics: Metrics::default(),
             feed: Arc::new(FeedSignal::default()),

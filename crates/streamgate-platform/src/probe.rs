@@ -110,6 +110,30 @@ impl Prober {
         (answer, ingest)
     }
 
+    /// The event's ingest health from the HLS server's `/health`: `Ok(None)` when the
+    /// server runs no ingest for it, `Err` with what happened when it cannot be asked.
+    pub async fn ingest_health(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<streamgate_core::ingest::IngestHealth>, String> {
+        #[derive(serde::Deserialize)]
+        struct Health {
+            #[serde(default)]
+            ingest: Vec<streamgate_core::ingest::IngestHealth>,
+        }
+        let url = format!("{}/health", self.base);
+        let health: Health = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("the HLS server at {} could not be reached ({e})", self.base))?
+            .json()
+            .await
+            .map_err(|e| format!("the HLS server's /health could not be read ({e})"))?;
+        Ok(health.ingest.into_iter().find(|h| h.event_id == event_id))
+    }
+
     /// The URL players fetch the playlist from.
     pub fn playlist_url(&self, event_id: &str, playlist: &str) -> String {
         format!("{}{}{playlist}", self.base, Claims::stream_prefix(event_id))

@@ -30,6 +30,8 @@ pub struct AppState {
     pub keys: PlaybackKeys,
     /// The key HLS edges present on internal calls.
     pub internal_key: Option<Secret>,
+    /// `INGEST_SECRET`, when set here: the console shows publish URLs with it.
+    pub ingest_secret: Option<Secret>,
     /// Request budgets.
     pub limiter: RateLimiter,
     /// Counters for `/metrics`.

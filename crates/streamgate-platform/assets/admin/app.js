@@ -3,6 +3,7 @@
 // createElement/textContent (never innerHTML with data from the API).
 
 import { audiencePanel, viewersNowCard } from './analytics.js';
+import { ingestPanel } from './ingest.js';
 import { streamPanel } from './stream.js';
 
 const API = '/api/admin';
@@ -874,6 +875,9 @@ async function renderEventDetail(id) {
   const streamSection = h('section', { class: 'panel', id: 'stream-section', 'data-testid': 'stream-section', 'aria-labelledby': 'stream-h' });
   audienceSection.before(streamSection);
   streamPanel(streamSection, { base, get, alive });
+  const ingestSection = h('section', { class: 'panel', id: 'ingest-section', 'data-testid': 'ingest-section', 'aria-labelledby': 'ingest-h' });
+  streamSection.after(ingestSection);
+  ingestPanel(ingestSection, { base, get, post, alive, copy: copyWithFeedback });
 
   // --- header: title, badges, actions, fields, edit form
   function renderHeader() {

@@ -6,6 +6,7 @@
 
 mod input;
 mod model;
+mod ingest;
 mod stream;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use streamgate_store::now_ms;
 
 use self::input::{apply_update, timestamp};
 pub use self::model::*;
+pub use self::ingest::{EventIngest, PublishUrl};
 pub use self::stream::StreamLocation;
 use super::auth::AdminAuth;
 use super::{change_error, paging};
@@ -220,6 +222,46 @@ impl EventsApi {
             .await?
             .ok_or_else(|| ApiError::not_found("Event not found"))?;
         Ok(Json(stream::locate(&state, &event).await))
+    }
+
+    /// The event's live ingest: how its encoder connects and what the ingest reports
+    /// (asked of the HLS server on every call).
+    #[oai(
+        path = "/api/admin/events/:id/ingest",
+        method = "get",
+        operation_id = "getEventIngest"
+    )]
+    async fn ingest(
+        &self,
+        state: Data<&Arc<AppState>>,
+        _auth: AdminAuth,
+        /// The event id.
+        id: Path<String>,
+    ) -> Result<Json<EventIngest>, ApiError> {
+        events::find(&state.store, &id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Event not found"))?;
+        Ok(Json(ingest::describe(&state, &id.0).await))
+    }
+
+    /// The event's publish URL with its key, for the organiser's encoder. Recorded in
+    /// the audit log; 409 when the platform has no `INGEST_SECRET`.
+    #[oai(
+        path = "/api/admin/events/:id/ingest/publish-url",
+        method = "post",
+        operation_id = "revealPublishUrl"
+    )]
+    async fn publish_url(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: AdminAuth,
+        /// The event id.
+        id: Path<String>,
+    ) -> Result<Json<PublishUrl>, ApiError> {
+        events::find(&state.store, &id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Event not found"))?;
+        Ok(Json(ingest::reveal(&state, &auth, &id.0).await?))
     }
 
     /// Changes an API-managed event (only the fields given). 409 for config-managed.
