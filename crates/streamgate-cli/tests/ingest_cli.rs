@@ -97,7 +97,11 @@ impl Setup {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .output()
             .expect("ingest-url");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).expect("utf8");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1, "one URL per line: {text}");
@@ -131,10 +135,24 @@ fn publish(url: &str, protocol: &str, seconds: u32, tone: u32) -> Child {
     Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=426x240:rate=25"])
-        .args(["-f", "lavfi", "-i", &format!("sine=frequency={tone}:sample_rate=48000")])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency={tone}:sample_rate=48000"),
+        ])
         .args(["-t", &seconds.to_string()])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency"])
-        .args(["-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", format, url])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+        ])
+        .args([
+            "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", format, url,
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -158,7 +176,15 @@ fn view(url: &str, out: &Path) -> Child {
 /// The media's duration in seconds, as ffprobe reads it (through the gate for URLs).
 fn duration(input: &str) -> f64 {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", input])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+            input,
+        ])
         .output()
         .expect("ffprobe");
     String::from_utf8_lossy(&out.stdout)
@@ -176,7 +202,19 @@ fn duration(input: &str) -> f64 {
 /// Whether ffmpeg decodes the first second of `url` without error.
 fn decodes_first_second(url: &str) -> bool {
     Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-v", "error", "-i", url, "-t", "1", "-f", "null", "-"])
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            url,
+            "-t",
+            "1",
+            "-f",
+            "null",
+            "-",
+        ])
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -304,7 +342,10 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     let client = reqwest::Client::new();
     let url = setup.publish_url();
     assert!(
-        url.starts_with(&format!("srt://127.0.0.1:{}?passphrase=", setup.ingest_port)),
+        url.starts_with(&format!(
+            "srt://127.0.0.1:{}?passphrase=",
+            setup.ingest_port
+        )),
         "{url}"
     );
     assert_eq!(wrong_part(&url).len(), 32);
@@ -319,15 +360,23 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     let master = format!("{hls}/streams/live/index.m3u8?__token={token}");
     wait_until("the master playlist is served", || {
         let (client, master) = (client.clone(), master.clone());
-        async move { playlist_text(&client, &master).await.is_some_and(|t| t.contains("160p/index.m3u8")) }
+        async move {
+            playlist_text(&client, &master)
+                .await
+                .is_some_and(|t| t.contains("160p/index.m3u8"))
+        }
     })
     .await;
     let media = |name: &str| format!("{hls}/streams/live/{name}/index.m3u8?__token={token}");
     wait_until("both renditions have segments", || {
         let (client, a, b) = (client.clone(), media("240p"), media("160p"));
         async move {
-            playlist_text(&client, &a).await.is_some_and(|t| t.contains("#EXTINF"))
-                && playlist_text(&client, &b).await.is_some_and(|t| t.contains("#EXTINF"))
+            playlist_text(&client, &a)
+                .await
+                .is_some_and(|t| t.contains("#EXTINF"))
+                && playlist_text(&client, &b)
+                    .await
+                    .is_some_and(|t| t.contains("#EXTINF"))
         }
     })
     .await;
@@ -369,7 +418,9 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
         async move { health(&hls).await["ingest"][0]["state"] == "waiting" }
     })
     .await;
-    let before = playlist_text(&client, &media("240p")).await.expect("playlist");
+    let before = playlist_text(&client, &media("240p"))
+        .await
+        .expect("playlist");
     let (names_before, _) = segments(&before);
 
     // The encoder comes back, as OBS does: retrying until the listener takes it (SRT
@@ -391,12 +442,18 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     wait_until("every media playlist ends with ENDLIST", || {
         let (client, a, b) = (client.clone(), media("240p"), media("160p"));
         async move {
-            playlist_text(&client, &a).await.is_some_and(|t| t.contains("#EXT-X-ENDLIST"))
-                && playlist_text(&client, &b).await.is_some_and(|t| t.contains("#EXT-X-ENDLIST"))
+            playlist_text(&client, &a)
+                .await
+                .is_some_and(|t| t.contains("#EXT-X-ENDLIST"))
+                && playlist_text(&client, &b)
+                    .await
+                    .is_some_and(|t| t.contains("#EXT-X-ENDLIST"))
         }
     })
     .await;
-    let finished = playlist_text(&client, &media("240p")).await.expect("playlist");
+    let finished = playlist_text(&client, &media("240p"))
+        .await
+        .expect("playlist");
     let (names, breaks) = segments(&finished);
     assert!(breaks >= 1, "{finished}");
     let numbers: Vec<u32> = names
@@ -413,17 +470,26 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
         numbers.windows(2).all(|w| w[1] == w[0] + 1),
         "segment names never restart: {numbers:?}"
     );
-    assert!(names_before.iter().all(|n| names.contains(n)), "nothing was lost");
+    assert!(
+        names_before.iter().all(|n| names.contains(n)),
+        "nothing was lost"
+    );
     let viewer_status = tokio::task::spawn_blocking(move || viewer.wait())
         .await
         .expect("join")
         .expect("viewer");
     assert!(viewer_status.success(), "the viewer played to the end");
     let watched = duration(recorded.to_str().expect("utf8"));
-    assert!(watched > 8.0, "the viewer kept playing across the drop: {watched} s");
+    assert!(
+        watched > 8.0,
+        "the viewer kept playing across the drop: {watched} s"
+    );
     let total = duration(&media("240p"));
     assert!(total > 15.0, "the recording holds both sessions: {total} s");
-    assert!(decodes_first_second(&media("240p")), "the recording plays from the start");
+    assert!(
+        decodes_first_second(&media("240p")),
+        "the recording plays from the start"
+    );
     wait_until("the event shows as a recording", || {
         let (client, platform, code) = (client.clone(), platform.clone(), codes[0].clone());
         async move { status(&client, &platform, &code).await == "recording" }
@@ -432,7 +498,10 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
 
     // StreamGate restarts: the recording is still there and still plays.
     let log = up.stop().join("\n");
-    assert!(!log.contains(&wrong_part(&url)), "the publish key reached the log");
+    assert!(
+        !log.contains(&wrong_part(&url)),
+        "the publish key reached the log"
+    );
     assert!(!log.contains(&token), "a token reached the log");
     let (again, platform, codes) = setup.up();
     let token = redeem(&client, &platform, &codes[1]).await;
@@ -442,7 +511,9 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
         async move { health(&hls).await["ingest"][0]["state"] == "finished" }
     })
     .await;
-    let replay = playlist_text(&client, &url).await.expect("recording after restart");
+    let replay = playlist_text(&client, &url)
+        .await
+        .expect("recording after restart");
     assert_eq!(segments(&replay).0, names, "the same recording");
     assert!(replay.contains("#EXT-X-ENDLIST"));
     assert!(decodes_first_second(&url));
@@ -468,8 +539,12 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
     wait_until("both renditions have segments", || {
         let (client, a, b) = (client.clone(), media("240p"), media("160p"));
         async move {
-            playlist_text(&client, &a).await.is_some_and(|t| t.contains("#EXTINF"))
-                && playlist_text(&client, &b).await.is_some_and(|t| t.contains("#EXTINF"))
+            playlist_text(&client, &a)
+                .await
+                .is_some_and(|t| t.contains("#EXTINF"))
+                && playlist_text(&client, &b)
+                    .await
+                    .is_some_and(|t| t.contains("#EXTINF"))
         }
     })
     .await;
@@ -486,7 +561,10 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
     let mut second = publish(&url, "rtmp", 5, 880);
     let refused = second.wait().expect("wait");
     assert!(!refused.success(), "a second publisher is refused");
-    assert!(first.try_wait().expect("try_wait").is_none(), "the first keeps publishing");
+    assert!(
+        first.try_wait().expect("try_wait").is_none(),
+        "the first keeps publishing"
+    );
     wait_until("health counts both refusals", || {
         let hls = hls.clone();
         async move { health(&hls).await["ingest"][0]["refusedPublishers"].as_u64() >= Some(2) }
@@ -494,7 +572,12 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
     .await;
     let h = health(&hls).await;
     assert_eq!(h["ingest"][0]["state"], "publishing", "{h}");
-    assert!(h["ingest"][0]["inputKbps"].as_f64().is_some_and(|k| k > 0.0), "{h}");
+    assert!(
+        h["ingest"][0]["inputKbps"]
+            .as_f64()
+            .is_some_and(|k| k > 0.0),
+        "{h}"
+    );
     let _ = first.kill();
     let _ = first.wait();
 
@@ -503,7 +586,10 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
     let text = std::fs::read_to_string(&config).expect("config");
     std::fs::write(
         &config,
-        text.replace("finish_after_seconds = 12", "finish_after_seconds = 12\nkey_version = 2"),
+        text.replace(
+            "finish_after_seconds = 12",
+            "finish_after_seconds = 12\nkey_version = 2",
+        ),
     )
     .expect("write");
     let rotated = setup.publish_url();

@@ -266,8 +266,25 @@ fn viewer_portal_plays_a_stream_from_the_ingest_in_headless_chromium() {
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=426x240:rate=25"])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", "120", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25"])
-        .args(["-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mpegts", url.trim()])
+        .args([
+            "-t",
+            "120",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "25",
+        ])
+        .args([
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-f",
+            "mpegts",
+            url.trim(),
+        ])
         .stdin(std::process::Stdio::null())
         .spawn()
         .expect("ffmpeg encoder");
@@ -276,7 +293,10 @@ fn viewer_portal_plays_a_stream_from_the_ingest_in_headless_chromium() {
     let master = dir.path().join("streams/live/240p/index.m3u8");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !std::fs::read_to_string(&master).is_ok_and(|t| t.matches("#EXTINF").count() >= 3) {
-        assert!(std::time::Instant::now() < deadline, "the ingest wrote no segments");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ingest wrote no segments"
+        );
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
     let shots = artefacts("viewer-portal-ingest");
@@ -293,5 +313,9 @@ fn viewer_portal_plays_a_stream_from_the_ingest_in_headless_chromium() {
     let _ = encoder.kill();
     let _ = encoder.wait();
     let log = up.stop();
-    assert!(passed, "browser test failed:\n{report}\nserver log:\n{}", log.join("\n"));
+    assert!(
+        passed,
+        "browser test failed:\n{report}\nserver log:\n{}",
+        log.join("\n")
+    );
 }

@@ -171,7 +171,11 @@ pub fn overall_status(health: &[IngestHealth]) -> &'static str {
 pub fn render_metrics(health: &[IngestHealth]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let gauge = |out: &mut String, name: &str, kind: &str, help: &str, value: &dyn Fn(&IngestHealth) -> Option<f64>| {
+    let gauge = |out: &mut String,
+                 name: &str,
+                 kind: &str,
+                 help: &str,
+                 value: &dyn Fn(&IngestHealth) -> Option<f64>| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for h in health {
             if let Some(v) = value(h) {
@@ -179,17 +183,83 @@ pub fn render_metrics(health: &[IngestHealth]) -> String {
             }
         }
     };
-    gauge(&mut out, "streamgate_ingest_publishing", "gauge", "1 while an encoder is connected to the event's ingest.", &|h| Some(f64::from(u8::from(h.state == IngestState::Publishing))));
-    gauge(&mut out, "streamgate_ingest_failed", "gauge", "1 while the event's ingest cannot start or listen.", &|h| Some(f64::from(u8::from(h.state == IngestState::Failed))));
-    gauge(&mut out, "streamgate_ingest_finished", "gauge", "1 once the event's stream was closed as the recording.", &|h| Some(f64::from(u8::from(h.state == IngestState::Finished))));
-    gauge(&mut out, "streamgate_ingest_uptime_seconds", "gauge", "Seconds the current encoder has been connected.", &|h| h.uptime_seconds.map(|s| s as f64));
-    gauge(&mut out, "streamgate_ingest_input_kbps", "gauge", "What the encoder sends, kbit/s (RTMP).", &|h| h.input_kbps);
-    gauge(&mut out, "streamgate_ingest_output_kbps", "gauge", "What the ladder writes, kbit/s, all renditions.", &|h| h.output_kbps);
-    gauge(&mut out, "streamgate_ingest_fps", "gauge", "Frames per second ffmpeg produces.", &|h| h.fps);
-    gauge(&mut out, "streamgate_ingest_speed", "gauge", "Encoding speed relative to real time.", &|h| h.speed);
-    gauge(&mut out, "streamgate_ingest_dropped_frames", "gauge", "Frames dropped since the encoder connected.", &|h| Some(h.dropped_frames as f64));
-    gauge(&mut out, "streamgate_ingest_restarts_total", "counter", "Times the event's ffmpeg was started again.", &|h| Some(h.restarts as f64));
-    gauge(&mut out, "streamgate_ingest_refused_publishers_total", "counter", "Publishers refused (wrong key, or another connected).", &|h| Some(h.refused_publishers as f64));
+    gauge(
+        &mut out,
+        "streamgate_ingest_publishing",
+        "gauge",
+        "1 while an encoder is connected to the event's ingest.",
+        &|h| Some(f64::from(u8::from(h.state == IngestState::Publishing))),
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_failed",
+        "gauge",
+        "1 while the event's ingest cannot start or listen.",
+        &|h| Some(f64::from(u8::from(h.state == IngestState::Failed))),
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_finished",
+        "gauge",
+        "1 once the event's stream was closed as the recording.",
+        &|h| Some(f64::from(u8::from(h.state == IngestState::Finished))),
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_uptime_seconds",
+        "gauge",
+        "Seconds the current encoder has been connected.",
+        &|h| h.uptime_seconds.map(|s| s as f64),
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_input_kbps",
+        "gauge",
+        "What the encoder sends, kbit/s (RTMP).",
+        &|h| h.input_kbps,
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_output_kbps",
+        "gauge",
+        "What the ladder writes, kbit/s, all renditions.",
+        &|h| h.output_kbps,
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_fps",
+        "gauge",
+        "Frames per second ffmpeg produces.",
+        &|h| h.fps,
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_speed",
+        "gauge",
+        "Encoding speed relative to real time.",
+        &|h| h.speed,
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_dropped_frames",
+        "gauge",
+        "Frames dropped since the encoder connected.",
+        &|h| Some(h.dropped_frames as f64),
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_restarts_total",
+        "counter",
+        "Times the event's ffmpeg was started again.",
+        &|h| Some(h.restarts as f64),
+    );
+    gauge(
+        &mut out,
+        "streamgate_ingest_refused_publishers_total",
+        "counter",
+        "Publishers refused (wrong key, or another connected).",
+        &|h| Some(h.refused_publishers as f64),
+    );
     out
 }
 
@@ -222,7 +292,10 @@ mod tests {
         let other = Secret::new("another-secret-0123456789-abcdefghij");
         assert_ne!(a, publish_key(&other, "launch", 1));
         // "a\n1" + "2" must not collide with "a\n12": the version ends the message.
-        assert_ne!(publish_key(&secret, "a", 12), publish_key(&secret, "a\n1", 2));
+        assert_ne!(
+            publish_key(&secret, "a", 12),
+            publish_key(&secret, "a\n1", 2)
+        );
     }
 
     #[test]

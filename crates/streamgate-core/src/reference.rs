@@ -53,7 +53,10 @@ pub fn markdown() -> String {
             let optional_table = prop
                 .get("anyOf")
                 .and_then(Value::as_array)
-                .is_some_and(|o| o.iter().any(|v| v.get("$ref").is_some() && is_table(resolve(&schema, v))));
+                .is_some_and(|o| {
+                    o.iter()
+                        .any(|v| v.get("$ref").is_some() && is_table(resolve(&schema, v)))
+                });
             if (is_table(prop_resolved) || optional_table) && !is_array(prop) {
                 continue; // nested tables get their own section
             }

@@ -721,11 +721,14 @@ protocol = "rtmp"
 port = 9000
 "#;
     let env = Env::from_pairs([
-        ("PLAYBACK_SIGNING_SECRET", "ingest-test-signing-secret-0123456789ab"),
+        (
+            "PLAYBACK_SIGNING_SECRET",
+            "ingest-test-signing-secret-0123456789ab",
+        ),
         ("INTERNAL_API_KEY", "ingest-test-internal-key-0123"),
     ]);
-    let report = load_text(Path::new("f.toml"), Some(text), &env, Some(Role::Hls))
-        .expect_err("refused");
+    let report =
+        load_text(Path::new("f.toml"), Some(text), &env, Some(Role::Hls)).expect_err("refused");
     let shown = report.to_string();
     for expected in [
         "f.toml:11:8: events[0].ingest.port: ingest port 9000 is hls.listen's port",
@@ -738,23 +741,37 @@ port = 9000
     // The platform does not run the ingest: no INGEST_SECRET needed there.
     let fixed = text
         .replace("port = 9000\nrenditions", "port = 9001\nrenditions")
-        .replace("protocol = \"rtmp\"\nport = 9000", "protocol = \"rtmp\"\nport = 9002")
         .replace(
-        "{ name = \"720p\", height = 480",
-        "{ name = \"480p\", height = 480",
-    );
+            "protocol = \"rtmp\"\nport = 9000",
+            "protocol = \"rtmp\"\nport = 9002",
+        )
+        .replace(
+            "{ name = \"720p\", height = 480",
+            "{ name = \"480p\", height = 480",
+        );
     let platform_env = Env::from_pairs([
-        ("PLAYBACK_SIGNING_SECRET", "ingest-test-signing-secret-0123456789ab"),
+        (
+            "PLAYBACK_SIGNING_SECRET",
+            "ingest-test-signing-secret-0123456789ab",
+        ),
         ("INTERNAL_API_KEY", "ingest-test-internal-key-0123"),
         (
             "ADMIN_PASSWORD_HASH",
             "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
         ),
     ]);
-    load_text(Path::new("f.toml"), Some(&fixed), &platform_env, Some(Role::Platform))
-        .expect("a platform host needs no INGEST_SECRET");
+    load_text(
+        Path::new("f.toml"),
+        Some(&fixed),
+        &platform_env,
+        Some(Role::Platform),
+    )
+    .expect("a platform host needs no INGEST_SECRET");
     // An edge that only proxies does not ingest either.
-    let edge = fixed.replace("stream_root = \"streams\"", "upstream_origin = \"http://origin/\"");
+    let edge = fixed.replace(
+        "stream_root = \"streams\"",
+        "upstream_origin = \"http://origin/\"",
+    );
     load_text(Path::new("f.toml"), Some(&edge), &env, Some(Role::Hls))
         .expect("a proxying edge needs no INGEST_SECRET");
     // `streamgate ingest` needs somewhere to write.
@@ -763,10 +780,17 @@ port = 9000
         "INGEST_SECRET",
         "ingest-test-ingest-secret-0123456789abcdef",
     )]);
-    let report = load_text(Path::new("f.toml"), Some(&rootless), &ingest_env, Some(Role::Ingest))
-        .expect_err("no stream root");
+    let report = load_text(
+        Path::new("f.toml"),
+        Some(&rootless),
+        &ingest_env,
+        Some(Role::Ingest),
+    )
+    .expect_err("no stream root");
     assert!(
-        report.to_string().contains("ingest writes into hls.stream_root, which is not set"),
+        report
+            .to_string()
+            .contains("ingest writes into hls.stream_root, which is not set"),
         "{report}"
     );
 }

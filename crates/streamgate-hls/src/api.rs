@@ -124,7 +124,9 @@ impl HlsApi {
             state.source.cache().map(|c| c.stats()),
         );
         if state.ingest.is_some() {
-            text.push_str(&streamgate_core::ingest::render_metrics(&state.ingest_health()));
+            text.push_str(&streamgate_core::ingest::render_metrics(
+                &state.ingest_health(),
+            ));
         }
         PlainText(text)
     }

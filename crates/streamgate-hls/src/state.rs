@@ -40,7 +40,8 @@ pub struct HlsState {
     /// Process start, for uptime.
     pub started: Instant,
     /// The ingest running beside this server, if any.
-    pub ingest: Option<tokio::sync::watch::Receiver<Arc<Vec<streamgate_core::ingest::IngestHealth>>>>,
+    pub ingest:
+        Option<tokio::sync::watch::Receiver<Arc<Vec<streamgate_core::ingest::IngestHealth>>>>,
 }
 
 impl HlsState {

@@ -122,7 +122,10 @@ impl Plan {
             graph.push_str(&format!("[s{i}]"));
         }
         for (i, r) in ladder.iter().enumerate() {
-            graph.push_str(&format!(";[s{i}]scale=-2:{},format=yuv420p[v{i}]", r.height));
+            graph.push_str(&format!(
+                ";[s{i}]scale=-2:{},format=yuv420p[v{i}]",
+                r.height
+            ));
         }
         let mut out: Vec<OsString> = args(["-filter_complex"]).chain([graph.into()]).collect();
         for i in 0..n {
@@ -181,11 +184,12 @@ impl Plan {
             out.extend(args(["-hls_list_size"]).chain([LIVE_WINDOW_SEGMENTS.to_string().into()]));
         }
         out.extend(args(["-hls_flags"]).chain([flags.into()]));
-        out.extend(args(["-hls_segment_filename"]).chain([path_arg(
-            &self.out_dir,
-            "%v/seg_%05d.ts",
-        )]));
-        out.extend(args(["-master_pl_name", MASTER_PLAYLIST, "-var_stream_map"]).chain([map.into()]));
+        out.extend(
+            args(["-hls_segment_filename"]).chain([path_arg(&self.out_dir, "%v/seg_%05d.ts")]),
+        );
+        out.extend(
+            args(["-master_pl_name", MASTER_PLAYLIST, "-var_stream_map"]).chain([map.into()]),
+        );
         out.push(path_arg(&self.out_dir, &format!("%v/{MEDIA_PLAYLIST}")));
         out
     }
@@ -235,19 +239,36 @@ mod tests {
     fn srt_listens_with_the_key_as_passphrase_and_records_an_event_playlist() {
         let line = joined(&plan(IngestProtocol::Srt, false, true));
         assert!(line.contains("srt://0.0.0.0:9000?mode=listener&passphrase=00112233445566778899aabbccddeeff&pbkeylen=16"), "{line}");
-        assert!(line.contains("-hls_playlist_type event -hls_list_size 0"), "{line}");
+        assert!(
+            line.contains("-hls_playlist_type event -hls_list_size 0"),
+            "{line}"
+        );
         assert!(line.contains("append_list+omit_endlist"), "{line}");
         assert!(!line.contains("delete_segments"), "{line}");
-        assert!(line.contains("v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p v:3,a:3,name:360p"), "{line}");
-        assert!(line.contains("/srv/streams/launch/%v/seg_%05d.ts"), "{line}");
-        assert!(line.ends_with("/srv/streams/launch/%v/index.m3u8"), "{line}");
+        assert!(
+            line.contains(
+                "v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p v:3,a:3,name:360p"
+            ),
+            "{line}"
+        );
+        assert!(
+            line.contains("/srv/streams/launch/%v/seg_%05d.ts"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("/srv/streams/launch/%v/index.m3u8"),
+            "{line}"
+        );
         assert!(line.contains("-b:v:1 2800k"), "{line}");
     }
 
     #[test]
     fn rtmp_listens_behind_the_gate_without_the_key() {
         let line = joined(&plan(IngestProtocol::Rtmp, false, true));
-        assert!(line.contains("-listen 1 -f flv -i rtmp://127.0.0.1:41000/live/stream"), "{line}");
+        assert!(
+            line.contains("-listen 1 -f flv -i rtmp://127.0.0.1:41000/live/stream"),
+            "{line}"
+        );
         assert!(!line.contains("00112233445566778899aabbccddeeff"), "{line}");
     }
 

@@ -178,7 +178,12 @@ impl Ingest {
         self.publish_health();
     }
 
-    fn spec(&self, config: &Config, event: &EventConfig, run: Option<&Running>) -> Option<EventSpec> {
+    fn spec(
+        &self,
+        config: &Config,
+        event: &EventConfig,
+        run: Option<&Running>,
+    ) -> Option<EventSpec> {
         let ingest = event.ingest.clone()?;
         let rtmp_backend = match ingest.protocol {
             IngestProtocol::Srt => None,

@@ -188,12 +188,8 @@ fn refusals(status: &EventStatus) -> u64 {
 }
 
 fn start(spec: &EventSpec) -> Result<Child, String> {
-    std::fs::create_dir_all(&spec.plan.out_dir).map_err(|e| {
-        format!(
-            "cannot create {}: {e}",
-            spec.plan.out_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&spec.plan.out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", spec.plan.out_dir.display()))?;
     Command::new(&spec.plan.settings.ffmpeg)
         .args(spec.plan.args())
         .stdin(Stdio::null())
@@ -367,7 +363,10 @@ async fn terminate(child: &mut Child) {
             libc::kill(pid, libc::SIGTERM);
         }
     }
-    if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
+    if tokio::time::timeout(STOP_GRACE, child.wait())
+        .await
+        .is_err()
+    {
         let _ = child.kill().await;
     }
 }
@@ -388,7 +387,12 @@ async fn read_progress(stdout: impl AsyncRead + Unpin, tx: tokio::sync::mpsc::Se
 /// ffmpeg's warnings and errors, with the key taken out (libsrt repeats the input URL,
 /// passphrase included, in its errors), logged at most once a second so a stream of
 /// timestamp warnings does not flood the log; the last one is kept for `/health`.
-async fn read_log(stderr: impl AsyncRead + Unpin, event: String, key: String, status: Arc<EventStatus>) {
+async fn read_log(
+    stderr: impl AsyncRead + Unpin,
+    event: String,
+    key: String,
+    status: Arc<EventStatus>,
+) {
     let mut lines = BufReader::new(stderr).lines();
     let mut last_logged: Option<Instant> = None;
     let mut skipped = 0u64;

@@ -41,8 +41,11 @@ impl Probe {
 pub struct Prober {
     client: reqwest::Client,
     base: String,
-    cache: Mutex<HashMap<(String, String), (Instant, Probe, Option<IngestState>)>>,
+    cache: Mutex<HashMap<(String, String), Cached>>,
 }
+
+/// A probe answer, when it was had, and the ingest state the HLS server named with it.
+type Cached = (Instant, Probe, Option<IngestState>);
 
 impl Prober {
     /// A prober for the HLS server at `base` (its public URL).
@@ -157,7 +160,10 @@ impl Prober {
             probe: true,
         };
         let Ok(token) = keys.sign(&claims) else {
-            return (Probe::Unknown("no probe token could be signed".into()), None);
+            return (
+                Probe::Unknown("no probe token could be signed".into()),
+                None,
+            );
         };
         let url = self.playlist_url(event_id, playlist);
         let response = self.client.head(&url).bearer_auth(token).send().await;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use streamgate_core::env::Env;
-use streamgate_core::ingest::{IngestHealth, publish_key, publish_url, public_host};
+use streamgate_core::ingest::{IngestHealth, public_host, publish_key, publish_url};
 use streamgate_core::{Config, LoadOptions, Loaded, Role};
 use streamgate_ingest::Ingest;
 use streamgate_ingest::reload::{RELOAD_EVERY, follow_file};
@@ -50,7 +50,10 @@ pub fn url(config: Option<PathBuf>, args: UrlArgs) -> anyhow::Result<ExitCode> {
         // the URL printed must be the one that `up` accepts.
         let mut env = options.env.clone();
         if let DevSecretsFor::Filled(path, _) = dev_secrets_for_validate(&mut env, &loaded)? {
-            eprintln!("(INGEST_SECRET from {}, as `streamgate up` uses it)", path.display());
+            eprintln!(
+                "(INGEST_SECRET from {}, as `streamgate up` uses it)",
+                path.display()
+            );
             loaded = load_or_report(&LoadOptions { env, ..options }, "no URL was printed")?;
         }
     }
@@ -69,10 +72,16 @@ fn publish_urls(loaded: &Loaded, event: &str) -> anyhow::Result<Vec<String>> {
         bail!("event `{event}` has no [events.ingest] table: StreamGate does not take its stream");
     };
     let Some(secret) = &loaded.secrets.ingest_secret else {
-        bail!("INGEST_SECRET is not set: the publish key is derived from it (set INGEST_SECRET or INGEST_SECRET_FILE as on the ingest host)");
+        bail!(
+            "INGEST_SECRET is not set: the publish key is derived from it (set INGEST_SECRET or INGEST_SECRET_FILE as on the ingest host)"
+        );
     };
     let key = publish_key(secret, event, ingest.key_version);
-    Ok(vec![publish_url(&public_host(&loaded.config), ingest, &key)])
+    Ok(vec![publish_url(
+        &public_host(&loaded.config),
+        ingest,
+        &key,
+    )])
 }
 
 /// Starts the ingest inside a process of `role` when this process runs it (see

@@ -24,10 +24,7 @@ pub struct EventIngestConfig {
     pub port: u16,
     /// The qualities viewers can switch between, highest first. Defaults to
     /// 1080p/720p/480p/360p; ignored with `passthrough`.
-    #[serde(
-        default = "default_ladder",
-        skip_serializing_if = "is_default_ladder"
-    )]
+    #[serde(default = "default_ladder", skip_serializing_if = "is_default_ladder")]
     #[schemars(length(min = 1, max = 8))]
     pub renditions: Vec<Rendition>,
     /// Send the encoder's own stream to viewers as it comes (one quality, no

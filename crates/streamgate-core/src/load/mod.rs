@@ -53,7 +53,6 @@ impl Role {
             Role::Ingest => &[],
         }
     }
-
 }
 
 /// The database engine a URL selects.

@@ -20,7 +20,9 @@ pub(super) fn check_ingest(input: &RuleInput<'_>, role: Option<Role>, findings: 
     .collect();
     let mut any = false;
     for &(i, event) in &input.events {
-        let Some(ingest) = &event.ingest else { continue };
+        let Some(ingest) = &event.ingest else {
+            continue;
+        };
         any = true;
         let at = KeyPath::dotted("events").index(i).key("ingest");
         if let Some(first) = ports.insert(ingest.port, i) {

@@ -179,6 +179,7 @@ pub async fn hls(hls_section: &str, events: &str, platform_url: Option<&str>) ->
             } else {
                 Duration::ZERO
             }),
+            ingest: None,
         },
     )
     .await

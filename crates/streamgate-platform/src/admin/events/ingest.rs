@@ -4,7 +4,7 @@
 
 use poem_openapi::Object;
 use streamgate_core::config::EventIngestConfig;
-use streamgate_core::ingest::{IngestHealth, publish_key, publish_url, public_host};
+use streamgate_core::ingest::{IngestHealth, public_host, publish_key, publish_url};
 use streamgate_store::logs::Audit;
 
 use crate::admin::auth::{AdminAuth, record};

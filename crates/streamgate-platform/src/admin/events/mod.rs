@@ -4,9 +4,9 @@
 //! once into an [`EventRow`] with every rule checked (`input`), so the store never sees
 //! an unchecked value; `stream` says where the event's video is expected.
 
+mod ingest;
 mod input;
 mod model;
-mod ingest;
 mod stream;
 
 use std::collections::HashMap;
@@ -21,9 +21,9 @@ use streamgate_store::codes::{self, StatusCounts};
 use streamgate_store::events::{self, EventFilter, EventRow, EventSort, ManagedBy};
 use streamgate_store::now_ms;
 
+pub use self::ingest::{EventIngest, PublishUrl};
 use self::input::{apply_update, timestamp};
 pub use self::model::*;
-pub use self::ingest::{EventIngest, PublishUrl};
 pub use self::stream::StreamLocation;
 use super::auth::AdminAuth;
 use super::{change_error, paging};
