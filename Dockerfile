@@ -9,6 +9,10 @@
 #          SQLite database and development secrets in /app/data
 #   docker run ... streamgate platform   # the platform alone (port 3000)
 #   docker run ... streamgate hls        # the HLS server alone (port 4000)
+#   docker run ... streamgate ingest     # live ingest alone, on an origin box
+#
+# Live ingest listens on each event's [events.ingest] port: publish it too, e.g.
+# `-p 9000:9000/udp` for SRT or `-p 1935:1935` for RTMP.
 #
 # Configuration: mount your own file over /app/streamgate.toml (read-only is fine),
 # or point STREAMGATE_CONFIG / --config elsewhere. Secrets never go in the image or
@@ -31,9 +35,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # --- runtime ---------------------------------------------------------------------
 FROM debian:bookworm-slim
 
-# ca-certificates for outgoing TLS connections; curl only for the HEALTHCHECK below.
+# ca-certificates for outgoing TLS connections; curl only for the HEALTHCHECK below;
+# ffmpeg for live ingest (events with [events.ingest]: SRT/RTMP listeners, x264, AAC).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates curl ffmpeg \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid so that host files (mounted secrets, volumes) can be

@@ -1,7 +1,7 @@
 # The `streamgate` binary, built from this repository with the versions pinned in
 # Cargo.lock. Also installs the demo configuration and sample stream under
 # share/streamgate, which `nix run` falls back to outside a checkout.
-{ lib, rustPlatform }:
+{ lib, rustPlatform, makeWrapper, ffmpeg-headless }:
 
 let
   root = ../.;
@@ -24,6 +24,9 @@ rustPlatform.buildRustPackage {
   };
 
   cargoLock.lockFile = ../Cargo.lock;
+  # Live ingest runs ffmpeg (SRT and RTMP listeners, x264, AAC): the wrapper puts it
+  # on PATH, where `[ingest] ffmpeg = "ffmpeg"` finds it.
+  nativeBuildInputs = [ makeWrapper ];
   cargoBuildFlags = [ "-p" "streamgate-cli" ];
 
   # The test suite needs running PostgreSQL and Redis servers, ffmpeg and promtool
@@ -33,6 +36,7 @@ rustPlatform.buildRustPackage {
   postInstall = ''
     install -Dm644 streamgate.toml $out/share/streamgate/streamgate.toml
     cp -r streams $out/share/streamgate/streams
+    wrapProgram $out/bin/streamgate --suffix PATH : ${lib.makeBinPath [ ffmpeg-headless ]}
   '';
 
   meta = {

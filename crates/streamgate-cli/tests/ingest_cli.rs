@@ -617,3 +617,101 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
         assert!(!log.contains(&key), "a publish key reached the log");
     }
 }
+
+/// Topology C's origin box: `streamgate ingest` alone, with a passthrough event (the
+/// encoder's own stream, no transcoding), its health on its own port, and a clean stop.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ingest_role_runs_alone_passes_the_stream_through_and_reports_health() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let health_port = free_port();
+    let text = format!(
+        "[hls]\nstream_root = \"origin\"\n\n[ingest]\npublic_host = \"127.0.0.1\"\nbind = \"127.0.0.1\"\n\n\
+         [[events]]\nid = \"live\"\ntitle = \"Live\"\nstarts_at = 2026-01-01T00:00:00Z\n\
+         ends_at = 2099-01-01T00:00:00Z\n\n[events.ingest]\nport = {port}\npassthrough = true\n\
+         segment_seconds = 1\n"
+    );
+    std::fs::write(dir.path().join("streamgate.toml"), text).expect("config");
+    let secret = ("INGEST_SECRET", "ingest-role-test-secret-0123456789abcdef");
+    let health_addr = format!("127.0.0.1:{health_port}");
+    // Without INGEST_SECRET the role refuses to start and says which variable.
+    let refused = Command::new(env!("CARGO_BIN_EXE_streamgate"))
+        .arg("ingest")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .expect("ingest");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("INGEST_SECRET is required but not set"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let mut ingest = spawn(
+        dir.path(),
+        &["ingest", "--health-listen", &health_addr],
+        &[secret],
+    );
+    ingest.wait_for("ingest health at /health");
+    let url = {
+        let out = Command::new(env!("CARGO_BIN_EXE_streamgate"))
+            .args(["ingest-url", "--event", "live"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env(secret.0, secret.1)
+            .output()
+            .expect("ingest-url");
+        String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+    };
+    let health_url = format!("http://{health_addr}/health");
+    let mut encoder = publish(&url, "srt", 30, 440);
+    let playlist = dir.path().join("origin/live/source/index.m3u8");
+    wait_until("the passthrough rendition has segments", || {
+        let playlist = playlist.clone();
+        async move { std::fs::read_to_string(&playlist).is_ok_and(|t| t.matches("#EXTINF").count() >= 2) }
+    })
+    .await;
+    let master = std::fs::read_to_string(dir.path().join("origin/live/index.m3u8")).expect("master");
+    assert!(master.contains("source/index.m3u8"), "{master}");
+    let file = playlist.to_str().expect("utf8").to_owned();
+    assert!(decodes_first_second(&file), "the copied stream plays");
+    wait_until("the health port says publishing", || {
+        let url = health_url.clone();
+        async move {
+            let Ok(resp) = reqwest::get(&url).await else { return false };
+            let body: Value = resp.json().await.unwrap_or_default();
+            body["status"] == "ok" && body["ingest"][0]["state"] == "publishing"
+        }
+    })
+    .await;
+    let metrics = reqwest::get(format!("http://{health_addr}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("streamgate_ingest_publishing{event=\"live\"} 1"), "{metrics}");
+    let _ = encoder.kill();
+    let _ = encoder.wait();
+
+    // An edit of the file reaches the running ingest (no platform here: it reads the
+    // file itself): a new key_version restarts ffmpeg with the new key.
+    let config = dir.path().join("streamgate.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("segment_seconds = 1\n", "segment_seconds = 1\nkey_version = 2\n"))
+        .expect("write");
+    ingest.wait_for("config file changed: ingest follows it");
+    ingest.wait_for("ingest settings changed: restarting ffmpeg");
+    let mut old = publish(&url, "srt", 2, 440);
+    assert!(!old.wait().expect("wait").success(), "the old key no longer publishes");
+
+    let log = ingest.stop().join("\n");
+    assert!(!log.contains(&wrong_part(&url)), "the publish key reached the log");
+    // The clean stop took ffmpeg with it.
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("127.0.0.1:{port}?mode=listener")])
+        .output()
+        .expect("pgrep");
+    assert!(left.stdout.is_empty(), "ffmpeg outlived the ingest: {}", String::from_utf8_lossy(&left.stdout));
+}
