@@ -24,6 +24,7 @@ enum RoleArg {
     Up,
     Platform,
     Hls,
+    Ingest,
 }
 
 impl From<RoleArg> for Role {
@@ -32,6 +33,7 @@ impl From<RoleArg> for Role {
             RoleArg::Up => Role::Up,
             RoleArg::Platform => Role::Platform,
             RoleArg::Hls => Role::Hls,
+            RoleArg::Ingest => Role::Ingest,
         }
     }
 }
