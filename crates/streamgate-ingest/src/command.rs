@@ -25,6 +25,11 @@ pub const MEDIA_PLAYLIST: &str = "index.m3u8";
 /// The one rendition of a passthrough ingest.
 pub const PASSTHROUGH_RENDITION: &str = "source";
 
+/// How much of the encoder's stream ffmpeg reads to learn its codecs before writing:
+/// 2 s (one keyframe interval as streaming services ask of encoders) instead of
+/// ffmpeg's 5 s, which was most of the delay before the first segment.
+const PROBE: [&str; 2] = ["-analyzeduration", "2000000"];
+
 /// Segments kept by a live-only (`record = false`) playlist.
 const LIVE_WINDOW_SEGMENTS: u32 = 10;
 
@@ -80,12 +85,13 @@ impl Plan {
                     self.ingest.port,
                     self.key.expose()
                 );
-                args(["-f", "mpegts", "-i"]).chain([url.into()]).collect()
+                args(PROBE).chain(args(["-f", "mpegts", "-i"])).chain([url.into()]).collect()
             }
             (IngestProtocol::Rtmp, backend) => {
                 let backend = backend.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
                 let url = format!("rtmp://{backend}/live/stream");
-                args(["-listen", "1", "-f", "flv", "-i"])
+                args(PROBE)
+                    .chain(args(["-listen", "1", "-f", "flv", "-i"]))
                     .chain([url.into()])
                     .collect()
             }
