@@ -32,12 +32,12 @@ publish() { # url seconds
   ffmpeg -hide_banner -nostdin -loglevel error -re \
     -f lavfi -i testsrc2=size=1920x1080:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 \
     -t "$2" -c:v libx264 -preset ultrafast -tune zerolatency -g 60 -pix_fmt yuv420p \
-    -b:v 6000k -c:a aac -f mpegts "$1" &
+    -b:v 6000k -c:a aac -f mpegts "$1" 2>/dev/null &
   pids+=($!)
   echo $!
 }
 
-echo "== delay: encoder to viewer (SRT, 2 s segments, default ladder)"
+echo "== delay: encoder to viewer (SRT, 2 s segments, one 360p rendition)"
 hls_port=$(free_port); ingest_port=$(free_port)
 mkdir -p "$work/a"
 cat > "$work/a/streamgate.toml" <<TOML
@@ -66,7 +66,7 @@ TOML
 pids+=($!)
 for _ in $(seq 1 120); do grep -q "codes of bench" "$work/a/up.log" 2>/dev/null && break; sleep 0.5; done
 code=$(grep "codes of bench" "$work/a/up.log" | awk '{print $NF}')
-platform=$(grep -m1 "platform " "$work/a/up.log" | sed -E 's/.*listening on ([0-9.:]+)\).*/\1/')
+platform=$(grep -m1 "^  platform " "$work/a/up.log" | sed -E 's/.*listening on ([0-9.:]+)\).*/\1/')
 url=$(cd "$work/a" && "$BIN" ingest-url --event bench 2>/dev/null)
 token=$(curl -s "http://$platform/api/tokens/validate" -H 'content-type: application/json' \
   -d "{\"code\":\"$code\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["playbackToken"])')

@@ -9,330 +9,14 @@
 //! `#EXT-X-ENDLIST` and the recording plays from the first segment, also after
 //! StreamGate restarts.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod common;
-use common::binary::{Up, spawn};
-
-/// How long any wait in these tests may take before it is a failure.
-const PATIENCE: Duration = Duration::from_secs(90);
-
-fn free_port() -> u16 {
-    // A port free for both TCP (RTMP) and UDP (SRT) right now.
-    loop {
-        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = tcp.local_addr().expect("addr").port();
-        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-    hls_port: u16,
-    ingest_port: u16,
-}
-
-impl Setup {
-    fn new(protocol: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tmp");
-        let hls_port = free_port();
-        let ingest_port = free_port();
-        let text = format!(
-            "[platform]\nlisten = \"127.0.0.1:0\"\n\n[hls]\nlisten = \"127.0.0.1:{hls_port}\"\n\
-             public_url = \"http://127.0.0.1:{hls_port}\"\nstream_root = \"streams\"\n\n\
-             [ingest]\npublic_host = \"127.0.0.1\"\nbind = \"127.0.0.1\"\nx264_preset = \"ultrafast\"\n\n\
-             [[events]]\nid = \"live\"\ntitle = \"Live night\"\nstarts_at = 2026-01-01T00:00:00Z\n\
-             ends_at = 2099-01-01T00:00:00Z\n\n[events.ingest]\nprotocol = \"{protocol}\"\n\
-             port = {ingest_port}\nsegment_seconds = 1\nfinish_after_seconds = 12\n\
-             renditions = [\n  {{ name = \"240p\", height = 240, video_kbps = 400, audio_kbps = 64 }},\n  \
-             {{ name = \"160p\", height = 160, video_kbps = 200, audio_kbps = 64 }},\n]\n\n\
-             [[events.codes]]\nlabel = \"tickets\"\ncount = 3\n"
-        );
-        std::fs::write(dir.path().join("streamgate.toml"), text).expect("write config");
-        Self {
-            dir,
-            hls_port,
-            ingest_port,
-        }
-    }
-
-    fn event_dir(&self) -> PathBuf {
-        self.dir.path().join("streams/live")
-    }
-
-    fn up(&self) -> (Up, String, Vec<String>) {
-        self.up_with(&["up", "--no-watch"])
-    }
-
-    fn up_with(&self, args: &[&str]) -> (Up, String, Vec<String>) {
-        let mut up = spawn(self.dir.path(), args, &[]);
-        let line = up.wait_for("codes of live");
-        let codes = line
-            .split("codes of live")
-            .nth(1)
-            .expect("codes")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        let platform = up.listening("platform");
-        (up, platform, codes)
-    }
-
-    fn hls(&self) -> String {
-        format!("http://127.0.0.1:{}", self.hls_port)
-    }
-
-    /// `streamgate ingest-url --event live`, as the organiser runs it.
-    fn publish_url(&self) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_streamgate"))
-            .args(["ingest-url", "--event", "live"])
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .output()
-            .expect("ingest-url");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).expect("utf8");
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 1, "one URL per line: {text}");
-        lines[0].to_owned()
-    }
-
-    /// Files ingest wrote into the event's folder (playlists and segments).
-    fn written(&self) -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        let mut stack = vec![self.event_dir()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    found.push(path);
-                }
-            }
-        }
-        found
-    }
-}
-
-/// ffmpeg publishing a test pattern and a tone for `seconds` in real time.
-fn publish(url: &str, protocol: &str, seconds: u32, tone: u32) -> Child {
-    let format = if protocol == "rtmp" { "flv" } else { "mpegts" };
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=426x240:rate=25"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("sine=frequency={tone}:sample_rate=48000"),
-        ])
-        .args(["-t", &seconds.to_string()])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-        ])
-        .args([
-            "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", format, url,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ffmpeg publisher")
-}
-
-/// ffmpeg as a viewer: reads `url` until its end and writes what it got to `out`.
-fn view(url: &str, out: &Path) -> Child {
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
-        .args(["-i", url, "-map", "0", "-c", "copy", "-f", "mpegts"])
-        .arg(out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ffmpeg viewer")
-}
-
-/// The media's duration in seconds, as ffprobe reads it (through the gate for URLs).
-fn duration(input: &str) -> f64 {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "csv=p=0",
-            input,
-        ])
-        .output()
-        .expect("ffprobe");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| {
-            panic!(
-                "ffprobe {input}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-}
-
-/// Whether ffmpeg decodes the first second of `url` without error.
-fn decodes_first_second(url: &str) -> bool {
-    Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            url,
-            "-t",
-            "1",
-            "-f",
-            "null",
-            "-",
-        ])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-async fn redeem(client: &reqwest::Client, platform: &str, code: &str) -> String {
-    let body: Value = client
-        .post(format!("{platform}/api/tokens/validate"))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .expect("validate")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(body["streamPath"], "/streams/live/index.m3u8", "{body}");
-    body["playbackToken"].as_str().expect("token").to_owned()
-}
-
-async fn status(client: &reqwest::Client, platform: &str, code: &str) -> String {
-    let body: Value = client
-        .get(format!("{platform}/api/events/live/status?code={code}"))
-        .send()
-        .await
-        .expect("status")
-        .json()
-        .await
-        .expect("json");
-    body["status"].as_str().unwrap_or_default().to_owned()
-}
-
-async fn health(hls: &str) -> Value {
-    reqwest::get(format!("{hls}/health"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json")
-}
-
-/// The segment names a media playlist lists, and how many discontinuities it has.
-fn segments(playlist: &str) -> (Vec<String>, usize) {
-    let names = playlist
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| l.split('?').next().unwrap_or(l).to_owned())
-        .collect();
-    let breaks = playlist.matches("#EXT-X-DISCONTINUITY\n").count();
-    (names, breaks)
-}
-
-async fn playlist_text(client: &reqwest::Client, url: &str) -> Option<String> {
-    let resp = client.get(url).send().await.ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.text().await.ok()
-}
-
-/// Publishes again until the ingest reports the encoder connected.
-async fn reconnect(hls: &str, url: &str, protocol: &str) -> Child {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        assert!(Instant::now() < deadline, "the encoder never got back in");
-        let mut attempt = publish(url, protocol, 8, 880);
-        let tried = Instant::now();
-        while tried.elapsed() < Duration::from_secs(6) {
-            if health(hls).await["ingest"][0]["state"] == "publishing" {
-                return attempt;
-            }
-            if attempt.try_wait().expect("try_wait").is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let _ = attempt.kill();
-        let _ = attempt.wait();
-    }
-}
-
-/// A publisher that is refused exits with an error and leaves nothing behind.
-fn assert_refused(setup: &Setup, url: &str, protocol: &str) {
-    let wrong = url.replace(&wrong_part(url), "0123456789abcdef0123456789abcdef");
-    assert_ne!(wrong, url);
-    let mut publisher = publish(&wrong, protocol, 3, 440);
-    let status = publisher.wait().expect("wait");
-    assert!(!status.success(), "a wrong key is refused");
-    std::thread::sleep(Duration::from_secs(2));
-    let written: Vec<PathBuf> = setup
-        .written()
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "ts" || e == "m3u8"))
-        .collect();
-    assert!(written.is_empty(), "a refused publisher wrote {written:?}");
-}
-
-/// The key in a publish URL.
-fn wrong_part(url: &str) -> String {
-    url.split("passphrase=")
-        .nth(1)
-        .map(|rest| rest.split('&').next().unwrap_or(rest).to_owned())
-        .or_else(|| url.rsplit('/').next().map(str::to_owned))
-        .expect("key in url")
-}
+use common::binary::spawn;
+use common::ingest::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
@@ -662,24 +346,32 @@ async fn the_ingest_role_runs_alone_passes_the_stream_through_and_reports_health
             .env(secret.0, secret.1)
             .output()
             .expect("ingest-url");
-        String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+        String::from_utf8(out.stdout)
+            .expect("utf8")
+            .trim()
+            .to_owned()
     };
     let health_url = format!("http://{health_addr}/health");
     let mut encoder = publish(&url, "srt", 30, 440);
     let playlist = dir.path().join("origin/live/source/index.m3u8");
     wait_until("the passthrough rendition has segments", || {
         let playlist = playlist.clone();
-        async move { std::fs::read_to_string(&playlist).is_ok_and(|t| t.matches("#EXTINF").count() >= 2) }
+        async move {
+            std::fs::read_to_string(&playlist).is_ok_and(|t| t.matches("#EXTINF").count() >= 2)
+        }
     })
     .await;
-    let master = std::fs::read_to_string(dir.path().join("origin/live/index.m3u8")).expect("master");
+    let master =
+        std::fs::read_to_string(dir.path().join("origin/live/index.m3u8")).expect("master");
     assert!(master.contains("source/index.m3u8"), "{master}");
     let file = playlist.to_str().expect("utf8").to_owned();
     assert!(decodes_first_second(&file), "the copied stream plays");
     wait_until("the health port says publishing", || {
         let url = health_url.clone();
         async move {
-            let Ok(resp) = reqwest::get(&url).await else { return false };
+            let Ok(resp) = reqwest::get(&url).await else {
+                return false;
+            };
             let body: Value = resp.json().await.unwrap_or_default();
             body["status"] == "ok" && body["ingest"][0]["state"] == "publishing"
         }
@@ -691,7 +383,10 @@ async fn the_ingest_role_runs_alone_passes_the_stream_through_and_reports_health
         .text()
         .await
         .expect("text");
-    assert!(metrics.contains("streamgate_ingest_publishing{event=\"live\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("streamgate_ingest_publishing{event=\"live\"} 1"),
+        "{metrics}"
+    );
     let _ = encoder.kill();
     let _ = encoder.wait();
 
@@ -699,19 +394,35 @@ async fn the_ingest_role_runs_alone_passes_the_stream_through_and_reports_health
     // file itself): a new key_version restarts ffmpeg with the new key.
     let config = dir.path().join("streamgate.toml");
     let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace("segment_seconds = 1\n", "segment_seconds = 1\nkey_version = 2\n"))
-        .expect("write");
+    std::fs::write(
+        &config,
+        text.replace(
+            "segment_seconds = 1\n",
+            "segment_seconds = 1\nkey_version = 2\n",
+        ),
+    )
+    .expect("write");
     ingest.wait_for("config file changed: ingest follows it");
     ingest.wait_for("ingest settings changed: restarting ffmpeg");
     let mut old = publish(&url, "srt", 2, 440);
-    assert!(!old.wait().expect("wait").success(), "the old key no longer publishes");
+    assert!(
+        !old.wait().expect("wait").success(),
+        "the old key no longer publishes"
+    );
 
     let log = ingest.stop().join("\n");
-    assert!(!log.contains(&wrong_part(&url)), "the publish key reached the log");
+    assert!(
+        !log.contains(&wrong_part(&url)),
+        "the publish key reached the log"
+    );
     // The clean stop took ffmpeg with it.
     let left = Command::new("pgrep")
         .args(["-f", &format!("127.0.0.1:{port}?mode=listener")])
         .output()
         .expect("pgrep");
-    assert!(left.stdout.is_empty(), "ffmpeg outlived the ingest: {}", String::from_utf8_lossy(&left.stdout));
+    assert!(
+        left.stdout.is_empty(),
+        "ffmpeg outlived the ingest: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
 }

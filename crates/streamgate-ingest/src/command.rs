@@ -85,7 +85,10 @@ impl Plan {
                     self.ingest.port,
                     self.key.expose()
                 );
-                args(PROBE).chain(args(["-f", "mpegts", "-i"])).chain([url.into()]).collect()
+                args(PROBE)
+                    .chain(args(["-f", "mpegts", "-i"]))
+                    .chain([url.into()])
+                    .collect()
             }
             (IngestProtocol::Rtmp, backend) => {
                 let backend = backend.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));

@@ -102,6 +102,37 @@ impl EventStatus {
         self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// No encoder: waiting, or finished when the playlists on disk say so.
+    fn idle(&self, playlists: &[std::path::PathBuf]) {
+        let finished = finish::on_disk(playlists).finished;
+        self.update(|h| {
+            h.state = if finished {
+                IngestState::Finished
+            } else {
+                IngestState::Waiting
+            };
+            h.publishing_since = None;
+            h.uptime_seconds = None;
+            h.fps = None;
+            h.speed = None;
+            h.input_kbps = None;
+        });
+    }
+
+    /// One progress block of a connected encoder.
+    fn record(&self, block: &Progress, since: (Instant, OffsetDateTime)) {
+        self.update(|h| {
+            h.state = IngestState::Publishing;
+            h.publishing_since = since.1.format(&Rfc3339).ok();
+            h.uptime_seconds = Some(since.0.elapsed().as_secs());
+            h.frames = block.frame;
+            h.fps = block.fps;
+            h.speed = block.speed;
+            h.dropped_frames = block.drop_frames;
+            h.duplicated_frames = block.dup_frames;
+        });
+    }
+
     pub(crate) fn set_state(&self, state: IngestState, error: Option<String>) {
         self.update(|h| {
             h.state = state;
@@ -214,19 +245,7 @@ async fn run(
     away_since: &mut Instant,
 ) -> RunEnd {
     let playlists = spec.plan.media_playlists();
-    let disk = finish::on_disk(&playlists);
-    status.update(|h| {
-        h.state = if disk.finished {
-            IngestState::Finished
-        } else {
-            IngestState::Waiting
-        };
-        h.publishing_since = None;
-        h.uptime_seconds = None;
-        h.fps = None;
-        h.speed = None;
-        h.input_kbps = None;
-    });
+    status.idle(&playlists);
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::channel::<Progress>(16);
     if let Some(stdout) = child.stdout.take() {
         tokio::spawn(read_progress(stdout, progress_tx));
@@ -241,8 +260,7 @@ async fn run(
     }
     let mut publishing_since: Option<(Instant, OffsetDateTime)> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut last_bytes = status.gate.as_ref().map_or(0, |g| g.bytes_in());
-    let mut last_tick = Instant::now();
+    let mut input = InputRate::new(status);
     let end = loop {
         tokio::select! {
             exit = child.wait() => {
@@ -270,28 +288,13 @@ async fn run(
                     tracing::info!(event = %spec.event, "encoder connected: publishing");
                     (Instant::now(), OffsetDateTime::now_utc())
                 });
-                status.update(|h| {
-                    h.state = IngestState::Publishing;
-                    h.publishing_since = since.1.format(&Rfc3339).ok();
-                    h.uptime_seconds = Some(since.0.elapsed().as_secs());
-                    h.frames = block.frame;
-                    h.fps = block.fps;
-                    h.speed = block.speed;
-                    h.dropped_frames = block.drop_frames;
-                    h.duplicated_frames = block.dup_frames;
-                });
+                status.record(&block, since);
             }
             _ = tick.tick() => {
                 let latest = specs.borrow().clone();
                 on_tick(&latest, status, publishing_since.is_some(), *away_since);
-                if let Some(gate) = &status.gate {
-                    let bytes = gate.bytes_in();
-                    let secs = last_tick.elapsed().as_secs_f64().max(0.001);
-                    let kbps = (bytes.saturating_sub(last_bytes)) as f64 * 8.0 / 1000.0 / secs;
-                    status.update(|h| h.input_kbps = publishing_since.map(|_| kbps));
-                    last_bytes = bytes;
-                }
-                last_tick = Instant::now();
+                let kbps = input.sample(status);
+                status.update(|h| h.input_kbps = publishing_since.and(kbps));
             }
         }
     };
@@ -299,20 +302,34 @@ async fn run(
         tracing::info!(event = %spec.event, "encoder disconnected");
         *away_since = Instant::now();
     }
-    let finished = finish::on_disk(&playlists).finished;
-    status.update(|h| {
-        h.state = if finished {
-            IngestState::Finished
-        } else {
-            IngestState::Waiting
-        };
-        h.publishing_since = None;
-        h.uptime_seconds = None;
-        h.fps = None;
-        h.speed = None;
-        h.input_kbps = None;
-    });
+    status.idle(&playlists);
     end
+}
+
+/// What the RTMP gate counted since the last sample, as kbit/s.
+struct InputRate {
+    bytes: u64,
+    at: Instant,
+}
+
+impl InputRate {
+    fn new(status: &EventStatus) -> Self {
+        Self {
+            bytes: status.gate.as_ref().map_or(0, |g| g.bytes_in()),
+            at: Instant::now(),
+        }
+    }
+
+    /// kbit/s since the last sample; `None` without a gate (SRT).
+    fn sample(&mut self, status: &EventStatus) -> Option<f64> {
+        let gate = status.gate.as_ref()?;
+        let bytes = gate.bytes_in();
+        let secs = self.at.elapsed().as_secs_f64().max(0.001);
+        let kbps = bytes.saturating_sub(self.bytes) as f64 * 8.0 / 1000.0 / secs;
+        self.bytes = bytes;
+        self.at = Instant::now();
+        Some(kbps)
+    }
 }
 
 /// Once a second: the output bitrate, and closing the recording when the encoder has

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod browser;
+pub mod ingest;
 
 use std::path::Path;
 
