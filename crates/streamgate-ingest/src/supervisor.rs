@@ -204,9 +204,11 @@ pub async fn supervise(
         } else {
             Duration::from_millis(50)
         };
+        // A changed plan (the operator fixed the file) is tried at once.
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(pause) => {}
+            _ = spec.changed() => {}
         }
     }
 }
