@@ -52,17 +52,12 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     })
     .await;
     let media = |name: &str| format!("{hls}/streams/live/{name}/index.m3u8?__token={token}");
-    wait_until("both renditions have segments", || {
-        let (client, a, b) = (client.clone(), media("240p"), media("160p"));
-        async move {
-            playlist_text(&client, &a)
-                .await
-                .is_some_and(|t| t.contains("#EXTINF"))
-                && playlist_text(&client, &b)
-                    .await
-                    .is_some_and(|t| t.contains("#EXTINF"))
-        }
-    })
+    every_rendition(
+        &client,
+        "both renditions have segments",
+        [media("240p"), media("160p")],
+        "#EXTINF",
+    )
     .await;
     eprintln!(
         "publish to first playable segment: {:.1} s",
@@ -123,17 +118,12 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     let _ = second.wait();
 
     // Gone for good: after finish_after_seconds the playlists become the recording.
-    wait_until("every media playlist ends with ENDLIST", || {
-        let (client, a, b) = (client.clone(), media("240p"), media("160p"));
-        async move {
-            playlist_text(&client, &a)
-                .await
-                .is_some_and(|t| t.contains("#EXT-X-ENDLIST"))
-                && playlist_text(&client, &b)
-                    .await
-                    .is_some_and(|t| t.contains("#EXT-X-ENDLIST"))
-        }
-    })
+    every_rendition(
+        &client,
+        "every media playlist ends with ENDLIST",
+        [media("240p"), media("160p")],
+        "#EXT-X-ENDLIST",
+    )
     .await;
     let finished = playlist_text(&client, &media("240p"))
         .await
@@ -220,17 +210,12 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
     let mut first = publish(&url, "rtmp", 40, 440);
     let token = redeem(&client, &platform, &codes[0]).await;
     let media = |name: &str| format!("{hls}/streams/live/{name}/index.m3u8?__token={token}");
-    wait_until("both renditions have segments", || {
-        let (client, a, b) = (client.clone(), media("240p"), media("160p"));
-        async move {
-            playlist_text(&client, &a)
-                .await
-                .is_some_and(|t| t.contains("#EXTINF"))
-                && playlist_text(&client, &b)
-                    .await
-                    .is_some_and(|t| t.contains("#EXTINF"))
-        }
-    })
+    every_rendition(
+        &client,
+        "both renditions have segments",
+        [media("240p"), media("160p")],
+        "#EXTINF",
+    )
     .await;
     for name in ["240p", "160p"] {
         assert!(decodes_first_second(&media(name)), "rendition {name} plays");

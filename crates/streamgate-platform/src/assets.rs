@@ -66,6 +66,7 @@ const ASSETS: &[Asset] = &[
     asset!(Area::Admin, "admin", "analytics.js", JS),
     asset!(Area::Admin, "admin", "stream.js", JS),
     asset!(Area::Admin, "admin", "ingest.js", JS),
+    asset!(Area::Admin, "admin", "dom.js", JS),
     asset!(Area::Portal, "portal", "index.html", HTML),
     asset!(Area::Portal, "portal", "app.js", JS),
     asset!(Area::Portal, "portal", "app.css", CSS),

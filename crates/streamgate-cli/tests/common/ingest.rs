@@ -324,3 +324,27 @@ pub fn wrong_part(url: &str) -> String {
         .or_else(|| url.rsplit('/').next().map(str::to_owned))
         .expect("key in url")
 }
+
+/// Waits until every playlist of `urls` (one per rendition) contains `needle`.
+pub async fn every_rendition<const N: usize>(
+    client: &reqwest::Client,
+    what: &str,
+    urls: [String; N],
+    needle: &str,
+) {
+    wait_until(what, || {
+        let (client, urls) = (client.clone(), urls.clone());
+        async move {
+            for url in &urls {
+                if !playlist_text(&client, url)
+                    .await
+                    .is_some_and(|t| t.contains(needle))
+                {
+                    return false;
+                }
+            }
+            true
+        }
+    })
+    .await;
+}

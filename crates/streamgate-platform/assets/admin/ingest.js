@@ -5,23 +5,9 @@
 // seconds while the page is open, and shows the publish URL only when asked (each
 // reveal is in the audit log), with a button to copy it.
 
+import { el, row } from './dom.js';
+
 const REFRESH_MS = 5000;
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'text') node.textContent = v;
-    else if (k === 'onclick') node.addEventListener('click', v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function row(term, value, id) {
-  return el('div', { class: 'dl-item' }, el('dt', { text: term }), el('dd', { id }, value));
-}
 
 const BADGES = {
   publishing: ['badge-ok', 'Encoder connected'],

@@ -4,27 +4,9 @@
 // the HLS server again every few seconds while the page is open, so the organiser sees
 // "Playlist found" the moment the encoder starts.
 
+import { el, mono, row } from './dom.js';
+
 const RECHECK_MS = 10000;
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'text') node.textContent = v;
-    else if (k === 'onclick') node.addEventListener('click', v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function row(term, value, id) {
-  return el('div', { class: 'dl-item' }, el('dt', { text: term }), el('dd', { id }, value));
-}
-
-function mono(text) {
-  return el('span', { class: 'mono break', text });
-}
 
 /** The verdict as a badge: found (ok), not found (warn), unknown (muted). */
 function verdict(found) {
