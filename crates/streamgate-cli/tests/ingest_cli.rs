@@ -66,21 +66,12 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     for name in ["240p", "160p"] {
         assert!(decodes_first_second(&media(name)), "rendition {name} plays");
     }
-    wait_until("the event is live", || {
-        let (client, platform, code) = (client.clone(), platform.clone(), codes[0].clone());
-        async move { status(&client, &platform, &code).await == "live" }
-    })
-    .await;
+    wait_status(&client, &platform, &codes[0], "live").await;
     let h = health(&hls).await;
     assert_eq!(h["ingest"][0]["state"], "publishing", "{h}");
     assert_eq!(h["ingest"][0]["eventId"], "live", "{h}");
     assert!(h["ingest"][0]["fps"].as_f64().is_some(), "{h}");
-    let metrics = reqwest::get(format!("{hls}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = text_of(&format!("{hls}/metrics")).await;
     assert!(
         metrics.contains("streamgate_ingest_publishing{event=\"live\"} 1"),
         "{metrics}"
@@ -164,11 +155,7 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
         decodes_first_second(&media("240p")),
         "the recording plays from the start"
     );
-    wait_until("the event shows as a recording", || {
-        let (client, platform, code) = (client.clone(), platform.clone(), codes[0].clone());
-        async move { status(&client, &platform, &code).await == "recording" }
-    })
-    .await;
+    wait_status(&client, &platform, &codes[0], "recording").await;
 
     // StreamGate restarts: the recording is still there and still plays.
     let log = up.stop().join("\n");
@@ -220,11 +207,7 @@ async fn rtmp_ingest_checks_the_key_takes_one_encoder_and_rotates_keys() {
     for name in ["240p", "160p"] {
         assert!(decodes_first_second(&media(name)), "rendition {name} plays");
     }
-    wait_until("the event is live", || {
-        let (client, platform, code) = (client.clone(), platform.clone(), codes[0].clone());
-        async move { status(&client, &platform, &code).await == "live" }
-    })
-    .await;
+    wait_status(&client, &platform, &codes[0], "live").await;
 
     // A second encoder with the right key while the first publishes is turned away.
     let mut second = publish(&url, "rtmp", 5, 880);
@@ -362,12 +345,7 @@ async fn the_ingest_role_runs_alone_passes_the_stream_through_and_reports_health
         }
     })
     .await;
-    let metrics = reqwest::get(format!("http://{health_addr}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = text_of(&format!("http://{health_addr}/metrics")).await;
     assert!(
         metrics.contains("streamgate_ingest_publishing{event=\"live\"} 1"),
         "{metrics}"

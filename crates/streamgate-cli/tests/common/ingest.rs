@@ -348,3 +348,22 @@ pub async fn every_rendition<const N: usize>(
     })
     .await;
 }
+
+/// Waits until the event's status (as the portal polls it) is `want`.
+pub async fn wait_status(client: &reqwest::Client, platform: &str, code: &str, want: &str) {
+    wait_until(&format!("the event is {want}"), || {
+        let (client, platform, code) = (client.clone(), platform.to_owned(), code.to_owned());
+        async move { status(&client, &platform, &code).await == want }
+    })
+    .await;
+}
+
+/// The body of a GET.
+pub async fn text_of(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text")
+}
