@@ -25,6 +25,15 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     let hls = setup.hls();
     let client = reqwest::Client::new();
     let url = setup.publish_url();
+    let named = format!(
+        "ingest of live      SRT on port {}  (publish URL: streamgate ingest-url --event live)",
+        setup.ingest_port
+    );
+    assert!(
+        up.lines.iter().any(|l| l.contains(&named)),
+        "up names the ingest: {:?}",
+        up.lines
+    );
     assert!(
         url.starts_with(&format!(
             "srt://127.0.0.1:{}?passphrase=",

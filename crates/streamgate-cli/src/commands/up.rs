@@ -437,6 +437,19 @@ async fn banner(
         )),
         None => out.push_str("  admin        password from ADMIN_PASSWORD_HASH\n"),
     }
+    // Where each ingest event's encoder connects (the key stays off the terminal's
+    // scrollback: `ingest-url` prints it on demand).
+    for event in &loaded.config.events {
+        if let Some(ingest) = &event.ingest {
+            out.push_str(&format!(
+                "  ingest of {:<9} {} on port {}  (publish URL: streamgate ingest-url --event {})\n",
+                event.id.as_str(),
+                ingest.protocol.as_str().to_uppercase(),
+                ingest.port,
+                event.id.as_str()
+            ));
+        }
+    }
     let mut first_code = None;
     for event in &loaded.config.events {
         let codes = streamgate_store::codes::unused_codes(store, event.id.as_str(), 5)
