@@ -9,8 +9,8 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use streamgate_store::{analytics, logs, sessions};
 
+use crate::api::ApiTags;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 /// One problem of a refused config edit.
 #[derive(Debug, Object)]

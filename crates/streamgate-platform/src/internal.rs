@@ -21,11 +21,11 @@ use streamgate_store::logs::{self, LogEntry, Since};
 use streamgate_store::sessions::{self, SharedReport};
 use streamgate_store::{format_ms, now_ms};
 
+use crate::api::ApiTags;
 use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
 use crate::feed::RECHECK;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 /// Most entries in one answer; `more` says when there are others.
 const PAGE: i64 = 5_000;

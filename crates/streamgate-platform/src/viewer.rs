@@ -11,7 +11,9 @@ use poem::web::Data;
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi, SecurityScheme, Tags};
+use poem_openapi::{Object, OpenApi, SecurityScheme};
+
+pub use crate::api::ApiTags;
 use streamgate_core::AccessCode;
 use streamgate_core::ingest::IngestState;
 use streamgate_core::jwt::Claims;
@@ -23,19 +25,6 @@ use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
 use crate::ratelimit::Limit;
 use crate::state::AppState;
-
-/// API groups in the OpenAPI description.
-#[derive(Tags)]
-pub enum ApiTags {
-    /// The viewer portal's calls.
-    Viewer,
-    /// HLS edge to platform calls.
-    Internal,
-    /// Health and metrics.
-    Operations,
-    /// The admin API (console, scripts and generated clients).
-    Admin,
-}
 
 /// A playback token in `Authorization: Bearer`.
 #[derive(SecurityScheme)]

@@ -15,9 +15,9 @@ use streamgate_store::{events, format_ms, now_ms};
 
 use super::auth::AdminAuth;
 use super::events::timeout_ms;
+use crate::api::ApiTags;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 /// One point of the concurrent-viewer timeline.
 #[derive(Debug, Clone, Object)]

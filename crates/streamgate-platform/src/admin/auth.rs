@@ -32,11 +32,11 @@ use streamgate_core::secrets::Secret;
 use streamgate_store::logs::{self, Audit};
 use streamgate_store::{admin_tokens, format_ms, now_ms};
 
+use crate::api::ApiTags;
 use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
 use crate::ratelimit::Limit;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 /// The console's session cookie.
 pub const COOKIE_NAME: &str = "streamgate_admin";

@@ -13,9 +13,9 @@ use streamgate_store::{codes, dashboard, events, format_ms, logs, now_ms, sessio
 
 use super::auth::AdminAuth;
 use super::events::{CodeCounts, timeout_ms};
+use crate::api::ApiTags;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 /// An edge counts as healthy when it synced this recently (push edges come back at
 /// least every 30 s; polling edges every `revocation_poll_interval_ms`).

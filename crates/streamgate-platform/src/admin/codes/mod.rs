@@ -20,9 +20,9 @@ use streamgate_store::{events, format_ms, now_ms};
 use super::auth::AdminAuth;
 use super::events::timeout_ms;
 use super::{CODES_PER_PAGE, config_managed};
+use crate::api::ApiTags;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 pub use self::model::*;
 

@@ -27,9 +27,9 @@ pub use self::model::*;
 pub use self::stream::StreamLocation;
 use super::auth::AdminAuth;
 use super::{change_error, paging};
+use crate::api::ApiTags;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::viewer::ApiTags;
 
 /// Loads one event with its code counts.
 async fn load(state: &AppState, id: &str) -> Result<AdminEvent, ApiError> {
