@@ -36,9 +36,8 @@ pub fn client_ip(req: &Request, trusted: &[TrustedProxy]) -> Option<IpAddr> {
 
 /// The client address as text for the audit log and rate-limit keys (`unknown` when
 /// the connection has no IP address, e.g. a Unix socket).
-pub fn client_ip_text(req: &Request, state: &crate::state::AppState) -> String {
-    client_ip(req, &state.config().platform.trusted_proxies)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+pub fn client_ip_text(req: &Request, trusted: &[TrustedProxy]) -> String {
+    client_ip(req, trusted).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 fn peer_ip(addr: &RemoteAddr) -> Option<IpAddr> {

@@ -170,7 +170,7 @@ impl InternalApi {
             (None, Since::Cursor(c)) => c,
             (None, Since::Time(_)) => logs::last_seq(&state.store).await?,
         };
-        let ip = client_ip_text(req, &state);
+        let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
         let edge_id = edge
             .0
             .filter(|e| !e.is_empty())
@@ -205,7 +205,7 @@ impl InternalApi {
         let edge = report
             .edge
             .filter(|e| !e.is_empty())
-            .unwrap_or_else(|| client_ip_text(req, &state));
+            .unwrap_or_else(|| client_ip_text(req, &state.config().platform.trusted_proxies));
         let actor = format!("edge:{edge}");
         let recorded = sessions::mark_shared(
             &state.store,

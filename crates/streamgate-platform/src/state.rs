@@ -13,7 +13,7 @@ use streamgate_store::Store;
 use streamgate_store::watch::StatusHandle;
 use tokio::sync::watch;
 
-use crate::admin::auth::AdminKeys;
+use crate::admin::keys::AdminKeys;
 use crate::feed::FeedSignal;
 use crate::metrics::Metrics;
 use crate::probe::Prober;

@@ -153,7 +153,7 @@ impl ViewerApi {
         body: Json<ValidateRequest>,
     ) -> Result<Json<ValidateResponse>, ApiError> {
         let config = state.config();
-        let ip = client_ip_text(req, &state);
+        let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
         let limit = Limit {
             name: "validate",
             max: config.platform.rate_limits.validate_per_minute,
@@ -310,7 +310,7 @@ impl ViewerApi {
             return Err(ApiError::unauthorized("Authorization required"));
         };
         let claims = verified(&state, &token)?;
-        let ip = client_ip_text(req, &state);
+        let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
         if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? == Some(true) {
             state.feed.bump();
             state.metrics.events.session_end(&claims.eid, "released");
@@ -335,7 +335,7 @@ impl ViewerApi {
         id: Path<String>,
         code: Query<Option<String>>,
     ) -> Result<Json<EventStatus>, ApiError> {
-        let ip = client_ip_text(req, &state);
+        let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
         let limits = &state.config().platform.rate_limits;
         let status_limit = Limit {
             name: "status",

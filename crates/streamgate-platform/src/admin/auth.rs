@@ -22,77 +22,20 @@ use std::time::Duration;
 use poem::Request;
 use poem::http::Method;
 use poem::web::Data;
-use poem::web::cookie::{Cookie, CookieJar, CookieKey, SameSite};
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem_openapi::auth::{ApiKey, Bearer};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use streamgate_core::secrets::Secret;
 use streamgate_store::logs::{self, Audit};
 use streamgate_store::{admin_tokens, format_ms, now_ms};
 
+use super::keys::CookieClaims;
+pub use super::keys::{AdminKeys, COOKIE_NAME, SESSION_TTL};
 use crate::api::ApiTags;
 use crate::client_ip::client_ip_text;
 use crate::error::ApiError;
 use crate::ratelimit::Limit;
 use crate::state::AppState;
-
-/// The console's session cookie.
-pub const COOKIE_NAME: &str = "streamgate_admin";
-
-/// How long a console login lasts.
-pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
-
-/// The admin credentials the platform was started with.
-pub struct AdminKeys {
-    password_hash: Option<Secret>,
-    cookie_key: CookieKey,
-}
-
-impl std::fmt::Debug for AdminKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminKeys")
-            .field("password_configured", &self.password_hash.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl AdminKeys {
-    /// Derives the cookie key from the signing secret and the password hash (either
-    /// changing invalidates every console session).
-    pub fn new(signing_secret: &Secret, password_hash: Option<Secret>) -> Self {
-        let mut master = Sha256::new();
-        master.update(b"streamgate admin session cookie v1\0");
-        master.update(signing_secret.expose().as_bytes());
-        master.update(b"\0");
-        if let Some(hash) = &password_hash {
-            master.update(hash.expose().as_bytes());
-        }
-        let master = master.finalize();
-        Self {
-            password_hash,
-            cookie_key: CookieKey::derive_from(&master),
-        }
-    }
-
-    /// The encrypted cookie value of a console session issued at `issued_at` and
-    /// running out at `expires_at` (Unix milliseconds). Login uses it; so do tests that
-    /// need an expired session, which no honest clock can make.
-    pub fn seal_session(&self, issued_at: i64, expires_at: i64) -> String {
-        let claims = CookieClaims {
-            iat: issued_at,
-            exp: expires_at,
-        };
-        let jar = CookieJar::default();
-        let value = serde_json::to_string(&claims).unwrap_or_default();
-        jar.private_with_key(&self.cookie_key)
-            .add(Cookie::new_with_str(COOKIE_NAME, value));
-        jar.get(COOKIE_NAME)
-            .map(|c| c.value_str().to_owned())
-            .unwrap_or_default()
-    }
-}
 
 /// An admin API token in `Authorization: Bearer`, checked against the database.
 #[derive(SecurityScheme)]
@@ -186,15 +129,6 @@ async fn check_cookie(req: &Request, _cookie: ApiKey) -> poem::Result<Admin> {
         return Err(ApiError::forbidden("Cross-origin request refused").into());
     }
     Ok(Admin::Console { expires_at })
-}
-
-/// What the encrypted cookie holds.
-#[derive(Debug, Serialize, Deserialize)]
-struct CookieClaims {
-    /// Issued, Unix ms.
-    iat: i64,
-    /// Expires, Unix ms.
-    exp: i64,
 }
 
 /// The console session's claims when the request carries a cookie we made that has
@@ -327,7 +261,7 @@ impl AuthApi {
         if !same_origin(&state, req, false) {
             return Err(ApiError::forbidden("Cross-origin request refused"));
         }
-        let ip = client_ip_text(req, &state);
+        let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
         let config = state.config();
         let limit = Limit {
             name: "login",
@@ -410,7 +344,7 @@ impl AuthApi {
         removal.make_removal();
         jar.add(removal);
         if was_logged_in {
-            let ip = client_ip_text(req, &state);
+            let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
             record(
                 &state,
                 Audit {

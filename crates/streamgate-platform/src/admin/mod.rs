@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod auth;
 pub mod codes;
 pub mod events;
+pub mod keys;
 pub mod overview;
 
 use streamgate_store::events::ChangeError;
