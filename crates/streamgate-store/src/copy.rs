@@ -344,19 +344,7 @@ async fn insert(
         t.name,
         columns.join(", ")
     );
-    for r in 0..rows.len() {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * width + c + 1));
-        }
-        sql.push(')');
-    }
+    sql.push_str(&crate::params::Params::new().rows(rows.len(), width));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for row in rows {
         for cell in row {

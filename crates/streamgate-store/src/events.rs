@@ -268,10 +268,10 @@ pub async fn list_page(
         count = count.bind(now);
     }
     let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let mut params = crate::params::Params::after(binds);
+    let (limit, offset) = (params.one(), params.one());
     let page_sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE {condition} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        binds + 1,
-        binds + 2
+        "SELECT {COLUMNS} FROM events WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql));
     for _ in 0..binds {

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod db;
 pub mod events;
 pub mod logs;
+mod params;
 pub mod reads;
 pub mod reconcile;
 pub mod sessions;

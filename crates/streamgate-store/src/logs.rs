@@ -46,20 +46,7 @@ pub async fn append_revocations(
         let mut sql = String::from(
             "INSERT INTO revocation_log (kind, event_id, code_id, session_id, at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 5;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-        }
+        sql.push_str(&crate::params::Params::new().rows(chunk.len(), 5));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             query = query

@@ -63,23 +63,7 @@ pub(crate) async fn insert_into(
         let mut sql = format!(
             "INSERT INTO {table} (id, code, event_id, label, batch, is_suspended, expires_at, created_at) VALUES "
         );
-        for i in 0..n {
-            let b = i * 8;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
+        sql.push_str(&crate::params::Params::new().rows(n, 8));
         sql.push_str(" ON CONFLICT (code) DO NOTHING RETURNING id");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, code) in &batch {

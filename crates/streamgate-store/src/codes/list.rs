@@ -73,39 +73,9 @@ pub async fn list_page(
          FROM access_codes c JOIN events e ON e.id = c.event_id",
         status_sql(1, 2)
     );
-    let mut conditions = Vec::new();
-    let mut next = 3;
-    let mut binds: Vec<String> = Vec::new();
-    let mut add = |column: &str, value: String, conditions: &mut Vec<String>| {
-        conditions.push(format!("{column} ${next}"));
-        next += 1;
-        binds.push(value);
-    };
-    if let Some(event_id) = q.event_id {
-        add("event_id =", event_id.to_owned(), &mut conditions);
-    }
-    if let Some(code_id) = q.code_id {
-        add("id =", code_id.to_owned(), &mut conditions);
-    }
-    if let Some(status) = q.status {
-        add("status =", status.as_str().to_owned(), &mut conditions);
-    }
-    if let Some(search) = q.search.map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
-        conditions.push(format!(
-            "(LOWER(code) LIKE ${} ESCAPE '\\' OR LOWER(COALESCE(label, '')) LIKE ${} ESCAPE '\\')",
-            next,
-            next + 1
-        ));
-        next += 2;
-        binds.push(pattern.clone());
-        binds.push(pattern);
-    }
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
+    // `$1` and `$2` are the status rule's (now, live-after).
+    let mut params = crate::params::Params::after(2);
+    let (filter, binds) = filter(q, &mut params);
     let live_after = now - session_timeout_ms;
     let count_sql = format!("SELECT COUNT(*) AS n FROM ({inner}) x{filter}");
     let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
@@ -115,10 +85,9 @@ pub async fn list_page(
         count = count.bind(b.as_str());
     }
     let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let (limit, offset) = (params.one(), params.one());
     let page_sql = format!(
-        "SELECT * FROM ({inner}) x{filter} ORDER BY created_at DESC, code ASC LIMIT ${} OFFSET ${}",
-        next,
-        next + 1
+        "SELECT * FROM ({inner}) x{filter} ORDER BY created_at DESC, code ASC LIMIT {limit} OFFSET {offset}"
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql))
         .bind(now)
@@ -151,6 +120,40 @@ pub async fn list_page(
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(CodePage { codes, total })
+}
+
+/// The `WHERE` clause of a code query and its values, in bind order.
+fn filter(q: &CodeQuery<'_>, params: &mut crate::params::Params) -> (String, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |column: &str, value: String, conditions: &mut Vec<String>| {
+        conditions.push(format!("{column} {}", params.one()));
+        binds.push(value);
+    };
+    if let Some(event_id) = q.event_id {
+        add("event_id =", event_id.to_owned(), &mut conditions);
+    }
+    if let Some(code_id) = q.code_id {
+        add("id =", code_id.to_owned(), &mut conditions);
+    }
+    if let Some(status) = q.status {
+        add("status =", status.as_str().to_owned(), &mut conditions);
+    }
+    if let Some(search) = q.search.map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+        let (a, b) = (params.one(), params.one());
+        conditions.push(format!(
+            "(LOWER(code) LIKE {a} ESCAPE '\\' OR LOWER(COALESCE(label, '')) LIKE {b} ESCAPE '\\')"
+        ));
+        binds.push(pattern.clone());
+        binds.push(pattern);
+    }
+    let clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    (clause, binds)
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.

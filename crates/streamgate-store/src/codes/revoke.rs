@@ -79,10 +79,7 @@ pub async fn bulk_revoke(
     let mut tx = store.begin_write().await?;
     let mut targets: Vec<(String, String)> = Vec::new();
     for chunk in ids.chunks(500) {
-        let placeholders = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = crate::params::Params::new().list(chunk.len());
         let sql = format!(
             "SELECT id, event_id FROM access_codes WHERE is_revoked = 0 AND id IN ({placeholders})"
         );
@@ -98,10 +95,7 @@ pub async fn bulk_revoke(
     targets.dedup();
     let now = now_ms();
     for chunk in targets.chunks(500) {
-        let placeholders = (2..=chunk.len() + 1)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = crate::params::Params::after(1).list(chunk.len());
         let sql = format!(
             "UPDATE access_codes SET is_revoked = 1, revoked_at = $1 WHERE id IN ({placeholders})"
         );

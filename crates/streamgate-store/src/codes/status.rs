@@ -135,10 +135,7 @@ pub async fn status_counts(
         Some([]) => return Ok(std::collections::HashMap::new()),
         Some(ids) => format!(
             " WHERE c.event_id IN ({})",
-            (3..3 + ids.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            crate::params::Params::after(2).list(ids.len())
         ),
         None => String::new(),
     };

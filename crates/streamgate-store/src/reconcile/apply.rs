@@ -244,10 +244,9 @@ async fn prune_codes(
     }
     let now = now_ms();
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let placeholders = crate::params::Params::after(1).list(chunk.len());
         let sql = format!(
-            "UPDATE access_codes SET is_revoked = 1, revoked_at = COALESCE(revoked_at, $1), batch = NULL WHERE id IN ({})",
-            placeholders.join(", ")
+            "UPDATE access_codes SET is_revoked = 1, revoked_at = COALESCE(revoked_at, $1), batch = NULL WHERE id IN ({placeholders})"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
         for id in chunk {
