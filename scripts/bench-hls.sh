@@ -18,6 +18,9 @@
 # nginx gets the same Authorization header (it ignores it) so that request sizes match.
 # Every StreamGate request goes through the whole gate (signature/memo, expiry, path
 # scope, revocations), so the ratio is the price of the checks plus of the server itself.
+# Also reported per row: CPU time per request (user + system, microseconds) of each
+# server's processes during the measured run (nginx: master and workers), from
+# /proc/<pid>/stat; on a machine shared with other work this is steadier than req/s.
 # Also reported: StreamGate's resident memory (VmRSS) when idle before any load, right
 # after the load, and its peak (VmHWM). The targets (issue 22) are StreamGate >= 0.95 x
 # nginx req/s for the playlist and >= 0.9 x for every segment row; they are printed,
@@ -334,17 +337,34 @@ bg_wait() {
   wrk_pid=""
   return "$rc"
 }
-# run_wrk <name> <url> <connections>: sets rps, p99 (ms); the full wrk output is kept
-# in $tmp/<name>.wrk
+# cpu_ticks <pid...>: user + system clock ticks of these processes and their children
+# (nginx's workers), all threads included.
+clk_tck="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+cpu_ticks() {
+  local pids=("$@") p
+  for p in "$@"; do
+    pids+=($(cat "/proc/$p/task/$p/children" 2>/dev/null || true))
+  done
+  for p in "${pids[@]}"; do
+    sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null || true
+  done | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+# run_wrk <name> <url> <connections> <pid>: sets rps, p99 (ms), cpu (us per request);
+# the full wrk output is kept in $tmp/<name>.wrk
 run_wrk() {
-  local name="$1" url="$2" conns="$3" out="$tmp/$1.wrk" non2xx errors
+  local name="$1" url="$2" conns="$3" pid="$4" out="$tmp/$1.wrk" non2xx errors t0 t1 count
   if ((warmup > 0)); then
     bg_wait "$tmp/warmup.wrk" wrk "-t$threads" "-c$conns" "-d${warmup}s" -H "$auth_header" "$url" ||
       { cat "$tmp/warmup.wrk" >&2; die "wrk warm-up against $url failed"; }
   fi
   note "measuring $name: $url, $conns connections (${duration} s)"
+  t0="$(cpu_ticks "$pid")"
   bg_wait "$out" wrk "-t$threads" "-c$conns" "-d${duration}s" --latency -H "$auth_header" "$url" ||
     { cat "$out" >&2; die "wrk against $url failed"; }
+  t1="$(cpu_ticks "$pid")"
+  count="$(awk '/requests in/ { print $1 }' "$out")"
+  cpu="$(awk -v d="$((t1 - t0))" -v n="${count:-0}" -v hz="$clk_tck" \
+    'BEGIN { if (n > 0) printf "%.1f", d / hz * 1e6 / n; else print "n/a" }')"
   rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
   p99="$(awk '$1 == "99%" {
       v = $2; u = v; sub(/^[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
@@ -361,14 +381,14 @@ run_wrk() {
 rows=("playlist $playlist_path $connections")
 for c in "${seg_conns[@]}"; do rows+=("segment $segment_path $c"); done
 for c in "${seg_conns[@]}"; do rows+=("segment-2mb $big_segment_path $c"); done
-declare -A RPS P99
+declare -A RPS P99 CPU
 for row in "${rows[@]}"; do
   read -r target path conns <<<"$row"
-  run_wrk "nginx-$target-$conns" "$nginx_url$path" "$conns"
-  RPS[nginx-$row]="$rps" P99[nginx-$row]="$p99"
+  run_wrk "nginx-$target-$conns" "$nginx_url$path" "$conns" "$nginx_pid"
+  RPS[nginx-$row]="$rps" P99[nginx-$row]="$p99" CPU[nginx-$row]="$cpu"
   if [[ -n "$sg_url" ]]; then
-    run_wrk "streamgate-$target-$conns" "$sg_url$path" "$conns"
-    RPS[sg-$row]="$rps" P99[sg-$row]="$p99"
+    run_wrk "streamgate-$target-$conns" "$sg_url$path" "$conns" "$sg_pid"
+    RPS[sg-$row]="$rps" P99[sg-$row]="$p99" CPU[sg-$row]="$cpu"
   fi
 done
 loaded_rss=""
@@ -390,8 +410,8 @@ echo "load:    $wrk_cmd <url>   (after ${warmup} s of unmeasured warm-up per url
 echo "nginx:   $("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //'), worker_processes $nginx_workers, sendfile on, access_log off"
 echo "files:   playlist $(stat -c %s "$streams${playlist_path#/streams}") B, segment $(stat -c %s "$streams${segment_path#/streams}") B, segment-2mb $(stat -c %s "$streams${big_segment_path#/streams}") B"
 echo
-printf '%-11s | %5s | %11s | %16s | %6s | %6s | %10s | %10s\n' target conns "nginx req/s" "streamgate req/s" ratio target "nginx p99" "sg p99"
-printf '%s\n' "------------+-------+-------------+------------------+--------+--------+------------+-----------"
+printf '%-11s | %5s | %11s | %16s | %6s | %6s | %10s | %10s | %12s | %9s\n' target conns "nginx req/s" "streamgate req/s" ratio target "nginx p99" "sg p99" "nginx CPU/req" "sg CPU/req"
+printf '%s\n' "------------+-------+-------------+------------------+--------+--------+------------+------------+--------------+-----------"
 for row in "${rows[@]}"; do
   read -r target path conns <<<"$row"
   n_rps="${RPS[nginx-$row]}"
@@ -402,11 +422,13 @@ for row in "${rows[@]}"; do
   [[ -n "$s_rps" ]] && ratio="$(awk -v s="$s_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", s / n }')"
   s_p99="n/a"
   [[ -n "${P99[sg-$row]:-}" ]] && s_p99="${P99[sg-$row]} ms"
-  printf '%-11s | %5s | %11.0f | %16s | %6s | %6s | %10s | %10s\n' "$target" "$conns" "$n_rps" \
-    "$( [[ -n "$s_rps" ]] && printf '%.0f' "$s_rps" || echo n/a)" "$ratio" ">=$goal" "${P99[nginx-$row]} ms" "$s_p99"
+  printf '%-11s | %5s | %11.0f | %16s | %6s | %6s | %10s | %10s | %10s us | %6s us\n' "$target" "$conns" "$n_rps" \
+    "$( [[ -n "$s_rps" ]] && printf '%.0f' "$s_rps" || echo n/a)" "$ratio" ">=$goal" "${P99[nginx-$row]} ms" "$s_p99" \
+    "${CPU[nginx-$row]}" "${CPU[sg-$row]:-n/a}"
 done
 echo
 echo "targets: playlist >= $playlist_target, every segment row >= $segment_target of nginx (reported, not enforced)"
+echo "CPU/req: user + system CPU time of the server's processes during the run / requests (wrk's own CPU not counted)"
 if [[ -n "$sg_pid" ]]; then
   echo "streamgate RSS: idle $(mib "$idle_rss") MiB, loaded $(mib "$loaded_rss") MiB, peak $(mib "$peak_rss") MiB"
 else

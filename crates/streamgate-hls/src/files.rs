@@ -9,6 +9,8 @@
 //! Responses carry `ETag` and `Last-Modified`, answer `If-None-Match` with 304, and
 //! honour a single-range `Range` header with 206 (416 when unsatisfiable).
 
+use std::fs::File;
+use std::io::Read;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +20,8 @@ use bytes::Bytes;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::headers::{HeaderMapExt, Range};
 use poem::{Request, Response};
+
+use crate::sendfile::{FileBody, SENDFILE_MIN_BYTES};
 
 /// Largest file kept in memory.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -75,17 +79,49 @@ impl FileCache {
     /// The current content of `path` (a regular file the caller has already checked).
     pub fn get(&self, path: &Path) -> std::io::Result<Loaded> {
         let meta = std::fs::metadata(path)?;
-        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        if let Some(file) = self.cache.get(path)
-            && file.bytes.len() as u64 == meta.len()
-            && file.modified == modified
-        {
+        if let Some(file) = self.fresh(path, &meta) {
             return Ok(Loaded::Memory(file));
         }
         if meta.len() > MAX_FILE_BYTES {
             return Ok(Loaded::TooLarge);
         }
         let bytes = Bytes::from(std::fs::read(path)?);
+        Ok(Loaded::Memory(self.insert(path, bytes, &meta)))
+    }
+
+    /// Like [`Self::get`], and also the open file whose version the content is (its
+    /// length and modification time were checked on this handle, and a miss is read
+    /// from it), so that the content can be sent from the file ([`crate::sendfile`]).
+    /// No file when the content read is not the length the handle's `stat` gave (the
+    /// file was being written): that content is served from memory only.
+    pub fn open(&self, path: &Path) -> std::io::Result<(Loaded, Option<File>)> {
+        let mut handle = File::open(path)?;
+        let meta = handle.metadata()?;
+        if let Some(file) = self.fresh(path, &meta) {
+            return Ok((Loaded::Memory(file), Some(handle)));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Ok((Loaded::TooLarge, None));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        handle.read_to_end(&mut bytes)?;
+        let whole = bytes.len() as u64 == meta.len();
+        // Cached either way, as `get` does: a length that no longer matches the next
+        // `stat` makes the next request read it again.
+        let file = self.insert(path, Bytes::from(bytes), &meta);
+        Ok((Loaded::Memory(file), whole.then_some(handle)))
+    }
+
+    /// The cached content of `path` if it is still the version `meta` describes.
+    fn fresh(&self, path: &Path, meta: &std::fs::Metadata) -> Option<Arc<MemFile>> {
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        self.cache
+            .get(path)
+            .filter(|file| file.bytes.len() as u64 == meta.len() && file.modified == modified)
+    }
+
+    fn insert(&self, path: &Path, bytes: Bytes, meta: &std::fs::Metadata) -> Arc<MemFile> {
+        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         let since_epoch = modified
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
@@ -103,16 +139,19 @@ impl FileCache {
             last_modified,
         });
         self.cache.insert(path.to_owned(), file.clone());
-        Ok(Loaded::Memory(file))
+        file
     }
 }
 
 /// A response with `bytes` as the body, honouring `Range` and `If-None-Match`.
-/// `file` supplies the validators when the bytes came from a file.
+/// `file` supplies the validators when the bytes came from a file; `open` is that file
+/// when the bytes are its whole content, and then a body large enough to gain carries
+/// a [`FileBody`] (sent with `sendfile`).
 pub fn respond(
     req: &Request,
     bytes: Bytes,
     file: Option<&MemFile>,
+    open: Option<Arc<File>>,
     content_type: &'static str,
 ) -> Response {
     if let Some(f) = file
@@ -142,8 +181,17 @@ pub fn respond(
         .headers()
         .typed_get::<Range>()
         .map(|r| r.satisfiable_ranges(len).next());
+    let hint = |resp: Response, end: u64, body_len: u64| {
+        with_file_body(resp, open.clone(), &bytes, end, body_len)
+    };
     match range {
-        None => builder.header(header::CONTENT_LENGTH, len).body(bytes),
+        None => hint(
+            builder
+                .header(header::CONTENT_LENGTH, len)
+                .body(bytes.clone()),
+            len,
+            len,
+        ),
         Some(None) => Response::builder()
             .status(StatusCode::RANGE_NOT_SATISFIABLE)
             .header(header::CONTENT_RANGE, format!("bytes */{len}"))
@@ -166,14 +214,33 @@ pub fn respond(
                     .header(header::CONTENT_RANGE, format!("bytes */{len}"))
                     .finish();
             }
-            builder
+            let resp = builder
                 .status(StatusCode::PARTIAL_CONTENT)
                 .header(
                     header::CONTENT_RANGE,
                     format!("bytes {start}-{}/{len}", end - 1),
                 )
                 .header(header::CONTENT_LENGTH, end - start)
-                .body(bytes.slice(start as usize..end as usize))
+                .body(bytes.slice(start as usize..end as usize));
+            hint(resp, end, end - start)
         }
     }
+}
+
+/// Attaches a [`FileBody`] when the body (`body_len` bytes of `content`, ending at
+/// `end`) comes from `open` and is large enough for `sendfile` to win.
+fn with_file_body(
+    mut resp: Response,
+    open: Option<Arc<File>>,
+    content: &Bytes,
+    end: u64,
+    body_len: u64,
+) -> Response {
+    if let Some(open) = open
+        && body_len >= SENDFILE_MIN_BYTES as u64
+    {
+        resp.extensions_mut()
+            .insert(FileBody::new(open, content.clone(), end as usize));
+    }
+    resp
 }

@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod path;
 pub mod playlist;
 pub mod revocation;
+pub mod sendfile;
 pub mod serve;
 pub mod server;
 pub mod shared;

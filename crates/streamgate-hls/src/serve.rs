@@ -9,7 +9,8 @@
 //! URI rewritten to carry it ([`playlist::Rewriter`]). Their LL-HLS delivery
 //! directives (`_HLS_msn`, `_HLS_part`, `_HLS_skip`) go to the source; nothing else of
 //! the query does. Segments are sent as files with Range and conditional-request
-//! support; JSON documents (steering manifests, asset lists) with `no-store`.
+//! support (from memory, and with `sendfile` where the body is large: [`crate::sendfile`]);
+//! JSON documents (steering manifests, asset lists) with `no-store`.
 //!
 //! Browser caching of segments ([`segment_cache_control`]): while an event's live
 //! window is open, an encoder restart reuses segment names, so a segment is
@@ -161,6 +162,7 @@ pub async fn stream(req: &Request, state: Data<&Arc<HlsState>>) -> Response {
     }
     if is_head {
         resp.set_body(Body::empty());
+        resp.extensions_mut().remove::<crate::sendfile::FileBody>();
     }
     with_ingest_state(resp, ingest)
 }
@@ -268,10 +270,14 @@ async fn segment_response(
     content_type: &'static str,
 ) -> Response {
     match content {
-        Content::Bytes(bytes) => files::respond(req, bytes, None, content_type),
-        Content::File(path) => match state.files.get(&path) {
-            Ok(Loaded::Memory(f)) => files::respond(req, f.bytes.clone(), Some(&f), content_type),
-            Ok(Loaded::TooLarge) => stream_from_disk(req, &path, content_type).await,
+        Content::Bytes(bytes) => files::respond(req, bytes, None, None, content_type),
+        Content::File(path) => match state.files.open(&path) {
+            Ok((Loaded::Memory(f), open)) => {
+                // A HEAD sends no body, so there is nothing to send from the file.
+                let open = open.filter(|_| req.method() != Method::HEAD).map(Arc::new);
+                files::respond(req, f.bytes.clone(), Some(&f), open, content_type)
+            }
+            Ok((Loaded::TooLarge, _)) => stream_from_disk(req, &path, content_type).await,
             Err(e) => {
                 tracing::warn!("cannot read {}: {e}", path.display());
                 json_error(StatusCode::NOT_FOUND, "Not found")
