@@ -2,7 +2,7 @@
 //! clear. The stream route itself is a plain poem handler (see [`crate::serve`]):
 //! poem-openapi cannot express a path of any depth, and the hot path should not pay
 //! for extractors it does not need. Its contract is added to the description by
-//! [`crate::openapi_yaml`] so clients still see it.
+//! [`openapi_yaml`] so clients still see it.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use poem::web::Data;
 use poem_openapi::auth::ApiKey;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, SecurityScheme, Tags};
 
 use crate::state::HlsState;
 
@@ -202,4 +202,44 @@ pub fn health(state: &HlsState) -> HlsHealth {
         version: env!("CARGO_PKG_VERSION").into(),
         uptime_seconds: state.started.elapsed().as_secs(),
     }
+}
+
+/// The typed API service.
+pub fn api_service() -> OpenApiService<HlsApi, ()> {
+    OpenApiService::new(
+        HlsApi,
+        "StreamGate HLS server API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Token-gated HLS delivery, health, metrics and cache control of a StreamGate HLS \
+         edge. Errors are JSON objects {\"error\": \"<message>\"}.",
+    )
+}
+
+/// The stream route's contract, which poem-openapi cannot declare (a path of any
+/// depth); inserted under `paths:` of the generated description. Kept as YAML in
+/// `streams_path.yaml`, indented as it is inserted, so it reads and diffs as YAML.
+const STREAMS_PATH_YAML: &str = include_str!("streams_path.yaml");
+
+const PLAYBACK_TOKEN_SCHEME_YAML: &str = r#"    PlaybackToken:
+      type: http
+      scheme: bearer
+      bearerFormat: JWT
+      description: A playback token from the platform (HS256, one hour).
+"#;
+
+/// The HLS server's OpenAPI description (YAML), as committed in `openapi-hls.yaml`.
+pub fn openapi_yaml() -> String {
+    let spec = api_service().spec_yaml();
+    let mut out = String::with_capacity(spec.len() + STREAMS_PATH_YAML.len() + 256);
+    for line in spec.split_inclusive('\n') {
+        out.push_str(line);
+        if line == "paths:\n" {
+            out.push_str(STREAMS_PATH_YAML);
+        } else if line == "  securitySchemes:\n" {
+            out.push_str(PLAYBACK_TOKEN_SCHEME_YAML);
+        }
+    }
+    out
 }
