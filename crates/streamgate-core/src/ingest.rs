@@ -123,18 +123,24 @@ pub struct IngestHealth {
     pub protocol: String,
     /// The port encoders connect to.
     pub port: u16,
-    /// Waiting, publishing, finished or failed.
+    // Waiting, publishing, finished or failed. (No doc comment: poem-openapi would wrap
+    // the enum's $ref in allOf, which generated clients refuse.)
     pub state: IngestState,
     /// When the current encoder connected (RFC 3339), while publishing.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub publishing_since: Option<String>,
     /// Seconds the current encoder has been connected.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub uptime_seconds: Option<u64>,
     /// What the encoder sends, in kbit/s (RTMP: counted at the key gate; SRT: not
     /// known to ffmpeg's progress output, so absent).
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub input_kbps: Option<f64>,
     /// What the ladder writes, in kbit/s over the last seconds, all renditions.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub output_kbps: Option<f64>,
     /// Frames per second ffmpeg is producing.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub fps: Option<f64>,
     /// Frames written since the encoder connected.
     pub frames: u64,
@@ -143,12 +149,14 @@ pub struct IngestHealth {
     /// Frames ffmpeg duplicated (the input arrived too slowly).
     pub duplicated_frames: u64,
     /// Encoding speed relative to real time (below 1.0 means falling behind).
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub speed: Option<f64>,
     /// Times ffmpeg was started again after it exited.
     pub restarts: u64,
     /// Publishers refused for a wrong key, or because another was connected.
     pub refused_publishers: u64,
     /// The last error ffmpeg reported (keys removed).
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub last_error: Option<String>,
     /// Whether every segment is kept as the recording.
     pub record: bool,

@@ -32,7 +32,8 @@ pub struct EventIngest {
     pub record: bool,
     /// Whether the publish URL can be shown (`INGEST_SECRET` is set on the platform).
     pub can_reveal: bool,
-    /// What the ingest reports, when the HLS server beside it answers.
+    // What the ingest reports, when the HLS server beside it answers. (No doc comment:
+    // a described $ref becomes allOf, which generated clients refuse.)
     #[oai(nullable)]
     pub health: Option<IngestHealth>,
     /// The state in words, for the console.
