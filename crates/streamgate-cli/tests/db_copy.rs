@@ -8,7 +8,7 @@ use std::process::Command;
 mod common;
 
 use common::INTERNAL_KEY;
-use serde_json::{Value, json};
+use serde_json::json;
 use streamgate_testkit::{TestDb, snapshot};
 
 const CONFIG: &str = r#"
@@ -40,15 +40,7 @@ async fn use_installation(url: &str) {
     let codes = codes(url).await;
     let mut tokens = Vec::new();
     for (_, code) in codes.iter().take(5) {
-        let body: Value = client
-            .post(format!("{base}/api/tokens/validate"))
-            .json(&json!({ "code": code }))
-            .send()
-            .await
-            .expect("validate")
-            .json()
-            .await
-            .expect("json");
+        let body = common::redeem(&client, &base, code).await;
         tokens.push(body["playbackToken"].as_str().expect("token").to_owned());
     }
     let released = client

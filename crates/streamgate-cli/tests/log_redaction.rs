@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::binary::spawn;
-use serde_json::{Value, json};
+use serde_json::json;
 use streamgate_testkit::TestDb;
 
 const SIGNING: &str = "redaction-signing-secret-0123456789abcdef";
@@ -140,15 +140,7 @@ async fn no_spelling_of_a_token_or_code_reaches_either_log() {
         .to_owned();
 
     let code = first_code(&db.url).await;
-    let redeemed: Value = reqwest::Client::new()
-        .post(format!("{platform_url}/api/tokens/validate"))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .expect("validate")
-        .json()
-        .await
-        .expect("json");
+    let redeemed = common::redeem(&reqwest::Client::new(), &platform_url, &code).await;
     let token = redeemed["playbackToken"]
         .as_str()
         .expect("token")

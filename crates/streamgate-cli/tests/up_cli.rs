@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 mod common;
 use common::binary::spawn;
+use common::redeem;
 
 fn streams() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../streams")
@@ -23,19 +24,6 @@ fn printed_password(up: &common::binary::Up) -> String {
         .and_then(|p| p.split_whitespace().next())
         .expect("password")
         .to_owned()
-}
-
-/// `POST /api/tokens/validate` with `code`, as the portal sends it; the answer's body.
-async fn redeem(client: &reqwest::Client, platform: &str, code: &str) -> Value {
-    client
-        .post(format!("{platform}/api/tokens/validate"))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .expect("validate")
-        .json()
-        .await
-        .expect("json")
 }
 
 fn config() -> String {

@@ -22,9 +22,6 @@ pub const MASTER_PLAYLIST: &str = "index.m3u8";
 /// Each rendition's media playlist, inside its folder.
 pub const MEDIA_PLAYLIST: &str = "index.m3u8";
 
-/// The one rendition of a passthrough ingest.
-pub const PASSTHROUGH_RENDITION: &str = "source";
-
 /// How much of the encoder's stream ffmpeg reads to learn its codecs before writing:
 /// 2 s (one keyframe interval as streaming services ask of encoders) instead of
 /// ffmpeg's 5 s, which was most of the delay before the first segment.
@@ -52,15 +49,7 @@ pub struct Plan {
 impl Plan {
     /// The rendition folders, highest first.
     pub fn rendition_names(&self) -> Vec<String> {
-        if self.ingest.passthrough {
-            vec![PASSTHROUGH_RENDITION.to_owned()]
-        } else {
-            self.ingest
-                .renditions
-                .iter()
-                .map(|r| r.name.clone())
-                .collect()
-        }
+        self.ingest.rendition_names()
     }
 
     /// The media playlists ffmpeg writes.

@@ -43,12 +43,18 @@ struct Inner {
 
 /// One event's running ingest.
 struct Running {
-    /// What a change of which needs a new listener.
-    listener: (IngestProtocol, u16),
     spec: watch::Sender<EventSpec>,
     status: Arc<EventStatus>,
     cancel: CancellationToken,
     gate: Option<watch::Sender<GateTarget>>,
+}
+
+impl Running {
+    /// The protocol and port it listens on: a change of either needs a new listener.
+    fn listener(&self) -> (IngestProtocol, u16) {
+        let spec = self.spec.borrow();
+        (spec.plan.ingest.protocol, spec.plan.ingest.port)
+    }
 }
 
 impl Ingest {
@@ -141,7 +147,7 @@ impl Ingest {
             let keep = wanted.get(id.as_str()).is_some_and(|e| {
                 e.ingest
                     .as_ref()
-                    .is_some_and(|i| (i.protocol, i.port) == run.listener)
+                    .is_some_and(|i| (i.protocol, i.port) == run.listener())
             });
             if !keep {
                 tracing::info!(event = %id, "stopping the event's ingest");
@@ -217,7 +223,6 @@ impl Ingest {
         let gate_stats = matches!(spec.plan.ingest.protocol, IngestProtocol::Rtmp)
             .then(|| Arc::new(GateStats::default()));
         let status = Arc::new(EventStatus::new(&spec, gate_stats.clone()));
-        let listener = (spec.plan.ingest.protocol, spec.plan.ingest.port);
         let bind = SocketAddr::new(spec.plan.settings.bind, spec.plan.ingest.port);
         let gate = match (gate_stats, spec.plan.rtmp_backend) {
             (Some(stats), Some(backend)) => {
@@ -248,7 +253,6 @@ impl Ingest {
             }
         });
         Running {
-            listener,
             spec: spec_tx,
             status,
             cancel,

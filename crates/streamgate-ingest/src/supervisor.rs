@@ -342,7 +342,9 @@ fn on_tick(spec: &EventSpec, status: &EventStatus, publishing: bool, away_since:
         .then(|| finish::output_kbps(&spec.plan.out_dir, &names, OUTPUT_WINDOW))
         .flatten();
     status.update(|h| h.output_kbps = kbps);
-    if publishing {
+    // A closed recording stays closed until an encoder connects again: no need to read
+    // its playlists every second for the rest of the access window.
+    if publishing || status.lock().state == IngestState::Finished {
         return;
     }
     let playlists = spec.plan.media_playlists();
@@ -443,12 +445,14 @@ async fn read_log(
     }
 }
 
-/// `line` with the key and any `passphrase=` value replaced.
+/// `line` with the key and any `passphrase=` value replaced. (Core's secret-name rule
+/// is broader than libsrt's URL: it would also take `pbkeylen`, which is no secret.)
 pub(crate) fn redact(line: &str, key: &str) -> String {
+    use streamgate_core::redact::REDACTED;
     let mut out = if key.is_empty() {
         line.to_owned()
     } else {
-        line.replace(key, "[redacted]")
+        line.replace(key, REDACTED)
     };
     let mut from = 0;
     while let Some(at) = out[from..].find("passphrase=") {
@@ -456,8 +460,8 @@ pub(crate) fn redact(line: &str, key: &str) -> String {
         let end = out[start..]
             .find(['&', ' ', ':', '"', '\''])
             .map_or(out.len(), |n| start + n);
-        out.replace_range(start..end, "[redacted]");
-        from = start + "[redacted]".len();
+        out.replace_range(start..end, REDACTED);
+        from = start + REDACTED.len();
     }
     out
 }

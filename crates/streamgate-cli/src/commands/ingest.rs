@@ -65,7 +65,7 @@ pub fn url(config: Option<PathBuf>, args: UrlArgs) -> anyhow::Result<ExitCode> {
 
 /// The publish URLs of `event` under the loaded configuration and secret.
 fn publish_urls(loaded: &Loaded, event: &str) -> anyhow::Result<Vec<String>> {
-    let Some(found) = loaded.config.events.iter().find(|e| e.id.as_str() == event) else {
+    let Some(found) = loaded.config.event(event) else {
         bail!("no event `{event}` in {}", loaded.source.path.display());
     };
     let Some(ingest) = &found.ingest else {
@@ -123,12 +123,14 @@ pub fn ingest(config: Option<PathBuf>, args: IngestArgs) -> anyhow::Result<ExitC
         let ingest = start_beside(&loaded, Role::Ingest, rx, stop.clone())
             .context("the ingest did not start")?;
         let follower = tokio::spawn(follow_file(options, tx, RELOAD_EVERY, stop.clone()));
-        let listener = tokio::net::TcpListener::bind(args.health_listen)
+        use poem::listener::Listener as _;
+        let acceptor = poem::listener::TcpListener::bind(args.health_listen)
+            .into_acceptor()
             .await
             .with_context(|| format!("cannot listen on {}", args.health_listen))?;
         tracing::info!(addr = %args.health_listen, "ingest health at /health and /metrics");
         let health = ingest.subscribe();
-        let server = tokio::spawn(health_server(listener, health, stop.clone()));
+        let server = tokio::spawn(health_server(acceptor, health, stop.clone()));
         shutdown_signal().await;
         eprintln!("stopping the ingest (ffmpeg finishes its segments)...");
         stop.cancel();
@@ -139,59 +141,44 @@ pub fn ingest(config: Option<PathBuf>, args: IngestArgs) -> anyhow::Result<ExitC
     })
 }
 
-/// A minimal HTTP/1.1 answer to `GET /health` and `GET /metrics`, for the ingest role,
-/// which has no HLS server to report through.
+/// `GET /health` and `GET /metrics` for the ingest role, which has no HLS server to
+/// report through; stops when `stop` is cancelled.
 async fn health_server(
-    listener: tokio::net::TcpListener,
+    acceptor: poem::listener::TcpAcceptor,
     health: watch::Receiver<Arc<Vec<IngestHealth>>>,
     stop: CancellationToken,
 ) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    loop {
-        let (mut socket, _) = tokio::select! {
-            () = stop.cancelled() => return,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(_) => continue,
-            },
-        };
-        let snapshot = health.borrow().clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 2048];
-            let n = match tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                socket.read(&mut buf),
-            )
-            .await
-            {
-                Ok(Ok(n)) => n,
-                _ => return,
-            };
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/");
-            let (status, kind, body) = match path {
-                "/health" => (
-                    "200 OK",
-                    "application/json",
-                    serde_json::json!({
-                        "status": streamgate_core::ingest::overall_status(&snapshot),
-                        "ingest": *snapshot,
-                    })
-                    .to_string(),
-                ),
-                "/metrics" => (
-                    "200 OK",
-                    "text/plain; version=0.0.4",
-                    streamgate_core::ingest::render_metrics(&snapshot),
-                ),
-                _ => ("404 Not Found", "text/plain", "not found\n".to_owned()),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = socket.write_all(head.as_bytes()).await;
-            let _ = socket.write_all(body.as_bytes()).await;
-        });
-    }
+    use poem::{EndpointExt as _, Route, Server, get};
+    let app = Route::new()
+        .at("/health", get(health_json))
+        .at("/metrics", get(metrics_text))
+        .data(health);
+    let _ = Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            app,
+            stop.cancelled_owned(),
+            Some(std::time::Duration::from_secs(1)),
+        )
+        .await;
+}
+
+#[poem::handler]
+fn health_json(
+    poem::web::Data(health): poem::web::Data<&watch::Receiver<Arc<Vec<IngestHealth>>>>,
+) -> poem::web::Json<serde_json::Value> {
+    let snapshot = health.borrow().clone();
+    poem::web::Json(serde_json::json!({
+        "status": streamgate_core::ingest::overall_status(&snapshot),
+        "ingest": *snapshot,
+    }))
+}
+
+#[poem::handler]
+fn metrics_text(
+    poem::web::Data(health): poem::web::Data<&watch::Receiver<Arc<Vec<IngestHealth>>>>,
+) -> poem::Response {
+    let text = streamgate_core::ingest::render_metrics(&health.borrow());
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(text)
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::binary::{Up, spawn};
 
@@ -226,15 +226,7 @@ where
 }
 
 pub async fn redeem(client: &reqwest::Client, platform: &str, code: &str) -> String {
-    let body: Value = client
-        .post(format!("{platform}/api/tokens/validate"))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .expect("validate")
-        .json()
-        .await
-        .expect("json");
+    let body = super::redeem(client, platform, code).await;
     assert_eq!(body["streamPath"], "/streams/live/index.m3u8", "{body}");
     body["playbackToken"].as_str().expect("token").to_owned()
 }

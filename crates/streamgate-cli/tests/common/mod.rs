@@ -49,3 +49,16 @@ pub async fn platform(database_url: &str, config: &str) -> RunningPlatform {
     .expect("platform starts")
     .spawn()
 }
+
+/// `POST /api/tokens/validate` with `code`, as the portal sends it; the answer's body.
+pub async fn redeem(client: &reqwest::Client, platform: &str, code: &str) -> serde_json::Value {
+    client
+        .post(format!("{platform}/api/tokens/validate"))
+        .json(&serde_json::json!({ "code": code }))
+        .send()
+        .await
+        .expect("validate")
+        .json()
+        .await
+        .expect("json")
+}

@@ -54,6 +54,21 @@ pub struct EventIngestConfig {
     pub key_version: u32,
 }
 
+impl EventIngestConfig {
+    /// The rendition folders ffmpeg writes, highest first: the ladder's names, or
+    /// [`PASSTHROUGH_RENDITION`] alone with `passthrough`.
+    pub fn rendition_names(&self) -> Vec<String> {
+        if self.passthrough {
+            vec![PASSTHROUGH_RENDITION.to_owned()]
+        } else {
+            self.renditions.iter().map(|r| r.name.clone()).collect()
+        }
+    }
+}
+
+/// The one rendition folder of a passthrough ingest.
+pub const PASSTHROUGH_RENDITION: &str = "source";
+
 /// The protocol an encoder publishes with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

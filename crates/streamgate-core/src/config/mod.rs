@@ -15,7 +15,8 @@ pub use events::{
     MAX_BATCH_COUNT, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS,
 };
 pub use ingest::{
-    EventIngestConfig, IngestProtocol, IngestSettings, Rendition, X264Preset, default_ladder,
+    EventIngestConfig, IngestProtocol, IngestSettings, PASSTHROUGH_RENDITION, Rendition,
+    X264Preset, default_ladder,
 };
 pub use services::{HlsConfig, PlatformConfig, RateLimits, SharedTokenMode, TrustedProxy};
 
@@ -70,6 +71,11 @@ pub struct EdgeConfig {
 }
 
 impl Config {
+    /// The declared event with this id.
+    pub fn event(&self, id: &str) -> Option<&EventConfig> {
+        self.events.iter().find(|e| e.id.as_str() == id)
+    }
+
     /// The JSON Schema of `streamgate.toml`, as committed in `schemas/`.
     pub fn json_schema() -> serde_json::Value {
         let schema = schemars::schema_for!(Config);

@@ -49,12 +49,7 @@ pub struct PublishUrl {
 }
 
 fn declared(state: &AppState, id: &str) -> Option<EventIngestConfig> {
-    state
-        .config()
-        .events
-        .iter()
-        .find(|e| e.id.as_str() == id)
-        .and_then(|e| e.ingest.clone())
+    state.config().event(id).and_then(|e| e.ingest.clone())
 }
 
 /// The event's ingest as the console shows it.
@@ -94,11 +89,7 @@ pub async fn describe(state: &AppState, id: &str) -> EventIngest {
         Ok(None) => "The HLS server reports no ingest for this event: the ingest runs elsewhere (streamgate ingest on the origin) or has not started.".into(),
         Err(why) => format!("Could not ask the HLS server: {why}."),
     };
-    let renditions = if ingest.passthrough {
-        vec!["source".to_owned()]
-    } else {
-        ingest.renditions.iter().map(|r| r.name.clone()).collect()
-    };
+    let renditions = ingest.rendition_names();
     EventIngest {
         configured: true,
         protocol: Some(ingest.protocol.to_string()),

@@ -114,11 +114,7 @@ fn local_path(config: &Config, event: &EventRow) -> Option<String> {
 /// The HLS server has no database, so it only knows the `stream_url` of events in
 /// `streamgate.toml`.
 fn upstream_url(config: &Config, event: &EventRow) -> Option<String> {
-    let own = config
-        .events
-        .iter()
-        .find(|e| e.id.as_str() == event.id)
-        .and_then(|e| e.stream_url.clone());
+    let own = config.event(&event.id).and_then(|e| e.stream_url.clone());
     if let Some(url) = own {
         let (base, master) = stream_url_parts(url);
         if let Some(master) = master
