@@ -37,6 +37,19 @@ async fn fifty_devices_racing_for_one_code_exactly_one_wins() {
         )
         .await;
         assert_eq!(live, 20, "{}", db.name);
+        // Every attempt is audited once, the losers of a race as in_use too (on
+        // PostgreSQL most of them lose at the unique index and are run again).
+        let ok = common::count(
+            &app.pool,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'code.redeem' AND outcome = 'ok'",
+        )
+        .await;
+        let in_use = common::count(
+            &app.pool,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'code.redeem' AND outcome = 'in_use'",
+        )
+        .await;
+        assert_eq!((ok, in_use), (20, 980), "{}", db.name);
         app.stop().await;
         db.cleanup().await;
     }

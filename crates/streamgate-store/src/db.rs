@@ -8,11 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use streamgate_core::Secret;
 use streamgate_core::load::DatabaseKind;
 
 use crate::StoreError;
+
+/// How long a pooled connection may sit unused before it is pinged on its way out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -96,6 +99,20 @@ impl Store {
                 }),
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
+        // sqlx pings every connection it hands out, one round trip on each request; a
+        // connection used within the last second is handed out as it is (one that died
+        // meanwhile fails its request with a 503 and is replaced), an idler is pinged
+        // and, if the database has gone away since, replaced before it is used.
+        let pool_options = pool_options
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < IDLE_BEFORE_PING {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            });
         let pool = pool_options
             // A request waits this long for a connection before it gets a 503: long
             // enough to ride out a busy moment, short enough that a database outage is

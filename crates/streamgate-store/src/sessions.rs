@@ -1,7 +1,7 @@
 //! Viewer sessions and the single-device rule.
 //!
-//! A redemption checks the code, ends a stale session and starts a new one in one write
-//! transaction that holds the code's row: SQLite's `BEGIN IMMEDIATE` takes the database
+//! A redemption ([`redeem()`], in `redeem.rs`) checks the code, ends a stale session and
+//! starts a new one in one write transaction that holds the code's row: SQLite's `BEGIN IMMEDIATE` takes the database
 //! write lock, PostgreSQL's `SELECT ... FOR UPDATE` takes the code's row lock. So under
 //! any number of concurrent redemptions of one code, across processes too, exactly one
 //! starts a session; the partial unique index on live sessions is the backstop.
@@ -14,6 +14,10 @@ use sqlx::{AnyConnection, Row};
 use crate::events::EventRow;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
 use crate::{Backend, Store, StoreError, now_ms};
+
+mod redeem;
+
+pub use redeem::{Redeem, Redemption, Viewer, redeem};
 
 /// Why a session ended, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,219 +40,35 @@ impl EndReason {
     }
 }
 
-/// Who is redeeming, for the session row and the audit log.
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer<'a> {
-    /// Client IP (after trusted-proxy resolution).
-    pub ip: &'a str,
-    /// `User-Agent`, if sent.
-    pub user_agent: Option<&'a str>,
-}
-
-/// A started session.
-#[derive(Debug, Clone)]
-pub struct Redemption {
-    /// The code's row id (the JWT's `sub`).
-    pub code_id: String,
-    /// The new session's id (the JWT's `sid`).
-    pub session_id: String,
-    /// When the code stops working, Unix ms.
-    pub expires_at: i64,
-    /// The event.
-    pub event: EventRow,
-    /// A stale session of the code was ended (and logged for the edges) to make room.
-    pub ended_stale: bool,
-}
-
-/// The outcome of a redemption, in SPEC section 3's check order.
-#[derive(Debug, Clone)]
-pub enum Redeem {
-    /// A session was started.
-    Started(Box<Redemption>),
-    /// No such code.
-    Unknown,
-    /// Past `expires_at`.
-    Expired,
-    /// Revoked, or its batch suspended.
-    Revoked,
-    /// The event is deactivated.
-    EventInactive,
-    /// A live session on another device holds the code.
-    InUse,
-}
-
-impl Redeem {
-    /// Short outcome name for metrics and the audit log.
-    pub fn outcome(&self) -> &'static str {
-        match self {
-            Redeem::Started(_) => "ok",
-            Redeem::Unknown => "unknown",
-            Redeem::Expired => "expired",
-            Redeem::Revoked => "revoked",
-            Redeem::EventInactive => "event_inactive",
-            Redeem::InUse => "in_use",
-        }
-    }
-}
-
 /// A code and its event, as the checks need them.
 struct CodeState {
-    id: String,
     revoked: bool,
     expires_at: i64,
     event: EventRow,
 }
 
-const CODE_STATE: &str = "SELECT c.id AS code_id, c.is_revoked, c.is_suspended, c.expires_at, e.* \
-     FROM access_codes c JOIN events e ON e.id = c.event_id";
-
+/// The code with row id `code_id` and its event (read without a lock: refresh and
+/// heartbeat only read the code).
 async fn code_state(
     conn: &mut AnyConnection,
-    backend: Backend,
-    column: &str,
-    value: &str,
-    lock: bool,
+    code_id: &str,
 ) -> Result<Option<CodeState>, StoreError> {
-    let lock = match (lock, backend) {
-        (true, Backend::Postgres) => " FOR UPDATE OF c",
-        _ => "",
-    };
-    let sql = format!("{CODE_STATE} WHERE c.{column} = $1{lock}");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(value)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT c.is_revoked, c.is_suspended, c.expires_at, e.* \
+         FROM access_codes c JOIN events e ON e.id = c.event_id WHERE c.id = $1",
+    )
+    .bind(code_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     Ok(Some(CodeState {
-        id: row.try_get("code_id")?,
         revoked: row.try_get::<i64, _>("is_revoked")? != 0
             || row.try_get::<i64, _>("is_suspended")? != 0,
         expires_at: row.try_get("expires_at")?,
         event: EventRow::from_row(&row)?,
     }))
-}
-
-/// Redeems `code` for `viewer`: the whole of `POST /api/tokens/validate` below HTTP.
-/// `timeout_ms` is the session timeout: a live session whose last heartbeat is older is
-/// stale, ended, and replaced.
-pub async fn redeem(
-    store: &Store,
-    code: &str,
-    viewer: Viewer<'_>,
-    timeout_ms: i64,
-) -> Result<Redeem, StoreError> {
-    let mut tx = store.begin_write().await?;
-    let now = now_ms();
-    let state = code_state(&mut tx, store.backend(), "code", code, true).await?;
-    let outcome = match state {
-        None => Redeem::Unknown,
-        Some(s) if s.expires_at <= now => Redeem::Expired,
-        Some(s) if s.revoked => Redeem::Revoked,
-        Some(s) if !s.event.is_active => Redeem::EventInactive,
-        Some(s) => start_session(&mut tx, store.backend(), s, viewer, now, timeout_ms).await?,
-    };
-    let target = match &outcome {
-        Redeem::Started(r) => Some(r.code_id.clone()),
-        _ => None,
-    };
-    logs::append_audit(
-        &mut tx,
-        Audit {
-            actor: viewer.ip,
-            action: "code.redeem",
-            target: target.as_deref(),
-            outcome: outcome.outcome(),
-            detail: None,
-        },
-    )
-    .await?;
-    match tx.commit().await {
-        Ok(()) => Ok(outcome),
-        // The unique index on live sessions caught a race the lock should have
-        // prevented: the other device won.
-        Err(e) if is_unique_violation(&e) => Ok(Redeem::InUse),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn start_session(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    state: CodeState,
-    viewer: Viewer<'_>,
-    now: i64,
-    timeout_ms: i64,
-) -> Result<Redeem, StoreError> {
-    let live = sqlx::query(
-        "SELECT id, last_heartbeat FROM sessions WHERE code_id = $1 AND ended_at IS NULL",
-    )
-    .bind(&state.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let ended_stale = live.is_some();
-    if let Some(live) = live {
-        let id: String = live.try_get("id")?;
-        let last: i64 = live.try_get("last_heartbeat")?;
-        if last >= now - timeout_ms {
-            return Ok(Redeem::InUse);
-        }
-        end_in(
-            conn,
-            backend,
-            &id,
-            &state.event.id,
-            &state.id,
-            EndReason::Timeout,
-        )
-        .await?;
-    }
-    let session_id = uuid::Uuid::new_v4().to_string();
-    let inserted = sqlx::query(
-        "INSERT INTO sessions (id, code_id, event_id, client_ip, user_agent, started_at, last_heartbeat) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(&session_id)
-    .bind(&state.id)
-    .bind(&state.event.id)
-    .bind(viewer.ip)
-    .bind(viewer.user_agent.map(|ua| truncate(ua, 512)))
-    .bind(now)
-    .execute(&mut *conn)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => return Ok(Redeem::InUse),
-        Err(e) => return Err(e.into()),
-    }
-    sqlx::query(
-        "UPDATE access_codes SET redeemed_at = COALESCE(redeemed_at, $1), \
-         redeemed_ip = COALESCE(redeemed_ip, $2) WHERE id = $3",
-    )
-    .bind(now)
-    .bind(viewer.ip)
-    .bind(&state.id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Redeem::Started(Box::new(Redemption {
-        code_id: state.id,
-        session_id,
-        expires_at: state.expires_at,
-        event: state.event,
-        ended_stale,
-    })))
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 /// Ends a live session inside the caller's transaction and logs it for the edges.
@@ -334,7 +154,7 @@ pub async fn touch(
 ) -> Result<SessionCheck, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let now = now_ms();
-    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
+    let Some(state) = code_state(&mut conn, code_id).await? else {
         return Ok(SessionCheck::UnknownCode);
     };
     if check_code && let Some(refused) = code_refusal(&state, now) {
@@ -380,7 +200,7 @@ pub async fn check(
 ) -> Result<SessionCheck, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let now = now_ms();
-    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
+    let Some(state) = code_state(&mut conn, code_id).await? else {
         return Ok(SessionCheck::UnknownCode);
     };
     if let Some(refused) = code_refusal(&state, now) {
