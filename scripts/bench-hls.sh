@@ -47,6 +47,10 @@
 #   NGINX_ONLY=1      measure nginx only (no build, no StreamGate): a dry run of the harness
 #   STREAMGATE_BIN=path  run this binary instead of target/release/streamgate (no build)
 #   APT_WAIT=300      seconds to wait for a running apt/dpkg before installing nginx/wrk
+#   TARGETS="playlist segment segment-2mb"  which rows to measure
+#   PERF_DIR=dir      record each measured StreamGate run with `perf record -g` into
+#                     dir/<row>.data (read with `perf report -i ...`); perf's own cost
+#                     lowers that run's figures (PERF_FREQ=999, PERF_CALL_GRAPH=fp or dwarf)
 #
 # Needs nginx and wrk; if either is missing it is installed with apt-get
 # (nginx-light, wrk), which needs root or sudo.
@@ -65,6 +69,8 @@ nginx_workers="${NGINX_WORKERS:-auto}"
 nginx_only="${NGINX_ONLY:-0}"
 skip_build="${SKIP_BUILD:-0}"
 apt_wait="${APT_WAIT:-300}"
+targets="${TARGETS:-playlist segment segment-2mb}"
+perf_dir="${PERF_DIR:-}"
 playlist_target="0.95"
 segment_target="0.9"
 playlist_path="/streams/demo/360p/index.m3u8"
@@ -122,6 +128,10 @@ ensure_tools() {
 }
 ensure_tools
 nginx_bin="$(find_nginx)"
+if [[ -n "$perf_dir" ]]; then
+  command -v perf >/dev/null || die "PERF_DIR needs perf (apt-get install linux-perf)"
+  mkdir -p "$perf_dir" && perf_dir="$(cd "$perf_dir" && pwd)"
+fi
 command -v python3 >/dev/null || die "python3 is needed (free ports, JSON)"
 command -v curl >/dev/null || die "curl is needed"
 
@@ -358,10 +368,19 @@ run_wrk() {
       { cat "$tmp/warmup.wrk" >&2; die "wrk warm-up against $url failed"; }
   fi
   note "measuring $name: $url, $conns connections (${duration} s)"
+  local perf_pid=""
+  if [[ -n "$perf_dir" && "$name" == streamgate-* ]]; then
+    perf record -q -F "${PERF_FREQ:-999}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$pid" -o "$perf_dir/$name.data" >"$tmp/perf.log" 2>&1 &
+    perf_pid=$!
+  fi
   t0="$(cpu_ticks "$pid")"
   bg_wait "$out" wrk "-t$threads" "-c$conns" "-d${duration}s" --latency -H "$auth_header" "$url" ||
     { cat "$out" >&2; die "wrk against $url failed"; }
   t1="$(cpu_ticks "$pid")"
+  if [[ -n "$perf_pid" ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   count="$(awk '/requests in/ { print $1 }' "$out")"
   cpu="$(awk -v d="$((t1 - t0))" -v n="${count:-0}" -v hz="$clk_tck" \
     'BEGIN { if (n > 0) printf "%.1f", d / hz * 1e6 / n; else print "n/a" }')"
@@ -378,9 +397,15 @@ run_wrk() {
 }
 
 # Rows: "<target> <path> <connections>".
-rows=("playlist $playlist_path $connections")
-for c in "${seg_conns[@]}"; do rows+=("segment $segment_path $c"); done
-for c in "${seg_conns[@]}"; do rows+=("segment-2mb $big_segment_path $c"); done
+rows=()
+for t in $targets; do
+  case "$t" in
+    playlist) rows+=("playlist $playlist_path $connections") ;;
+    segment) for c in "${seg_conns[@]}"; do rows+=("segment $segment_path $c"); done ;;
+    segment-2mb) for c in "${seg_conns[@]}"; do rows+=("segment-2mb $big_segment_path $c"); done ;;
+    *) die "TARGETS: unknown target '$t' (playlist, segment, segment-2mb)" ;;
+  esac
+done
 declare -A RPS P99 CPU
 for row in "${rows[@]}"; do
   read -r target path conns <<<"$row"
@@ -400,7 +425,7 @@ if [[ -n "$sg_pid" ]]; then
 fi
 
 # ---------------------------------------------------------------- report
-env_line="DURATION=$duration WARMUP=$warmup CONNECTIONS=$connections SEGMENT_CONNECTIONS=\"$segment_connections\" BIG_SEGMENT_KB=$big_segment_kb THREADS=$threads NGINX_WORKERS=$nginx_workers"
+env_line="TARGETS=\"$targets\" DURATION=$duration WARMUP=$warmup CONNECTIONS=$connections SEGMENT_CONNECTIONS=\"$segment_connections\" BIG_SEGMENT_KB=$big_segment_kb THREADS=$threads NGINX_WORKERS=$nginx_workers"
 [[ "$nginx_only" == 1 ]] && env_line+=" NGINX_ONLY=1"
 [[ "$skip_build" == 1 ]] && env_line+=" SKIP_BUILD=1"
 echo

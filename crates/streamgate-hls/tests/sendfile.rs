@@ -1,8 +1,8 @@
 //! Segment bodies sent with `sendfile` (and from memory, and streamed from disk for a
 //! file over the memory limit) are the file's bytes, byte for byte, over real keep-alive
 //! connections: whole files, every Range form, 416, HEAD without a body, pipelined
-//! requests, a file replaced in place, and a response still being sent when the server
-//! is told to stop.
+//! requests, a file replaced in place, a 304, a cached segment evicted while it is being
+//! sent, and a response still being sent when the server is told to stop.
 
 mod common;
 
@@ -93,6 +93,12 @@ impl Conn {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("bad status line {line:?}"));
+        self.read_headers_and_body(status, head).await
+    }
+
+    /// The rest of a response whose status line has been read.
+    async fn read_headers_and_body(&mut self, status: u16, head: bool) -> Reply {
+        let mut line = String::new();
         let mut headers = Vec::new();
         loop {
             line.clear();
@@ -339,4 +345,99 @@ async fn a_segment_being_sent_when_the_server_stops_is_sent_whole() {
         .expect("head");
     assert!(text[split + 4..] == big, "the body in flight was cut");
     stopping.await.expect("joined").expect("stopped cleanly");
+}
+
+#[tokio::test]
+async fn a_304_on_a_keep_alive_connection_has_no_body_and_the_next_segment_is_whole() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = stream_root(dir.path());
+    let seg = content(300_000, 9);
+    std::fs::write(root.join("demo/360p/seg.ts"), &seg).expect("write");
+    let hls = hls(&local_section(&root), "", None).await;
+    let mut conn = Conn::open(hls.addr, &sign(&claims("demo"))).await;
+    let r = conn.get("/streams/demo/360p/seg.ts", "").await;
+    assert!(r.status == 200 && r.body == seg);
+    let etag = r.header("etag").expect("etag").to_owned();
+    let r = conn
+        .get(
+            "/streams/demo/360p/seg.ts",
+            &format!("If-None-Match: {etag}\r\n"),
+        )
+        .await;
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    // Nothing of the body the 304 did not send is left on the connection.
+    let r = conn.get("/streams/demo/360p/seg.ts", "").await;
+    assert!(r.status == 200 && r.body == seg, "after the 304");
+    hls.stop().await;
+}
+
+#[tokio::test]
+async fn a_cached_segment_evicted_while_it_is_being_sent_is_sent_whole() {
+    let origin_dir = tempfile::tempdir().expect("tmp");
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let folder = origin_dir.path().join("demo/360p");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    // Larger than what the socket buffers of both ends hold, so most of it is still in
+    // the server when the file goes.
+    let big = content(12_000_000, 10);
+    std::fs::write(folder.join("big.ts"), &big).expect("write");
+    for name in ["a.ts", "b.ts"] {
+        std::fs::write(folder.join(name), content(6_000_000, 11)).expect("write");
+    }
+    let origin = Origin::start(origin_dir.path().to_path_buf(), Duration::ZERO).await;
+    // 20 MB: the big segment and one other fit, the big one and both others do not.
+    let section = proxy_section(
+        &origin.base,
+        cache_dir.path(),
+        "segment_cache_max_size_gb = 0.02\n",
+    );
+    let hls = hls(&section, "", None).await;
+    let token = sign(&claims("demo"));
+    let cached = cache_dir.path().join("demo/360p/big.ts");
+    let (status, body) = fetch(&hls.url("/streams/demo/360p/big.ts"), &token).await;
+    assert!(status == 200 && body == big, "first fetch");
+    assert!(cached.exists(), "the segment is in the disk cache");
+
+    // Ask for it again from the cache, and read nothing but the status line while the
+    // cache evicts it: the rest of the 12 MB is still to be sent.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(64 * 1024).expect("rcvbuf");
+    let stream = socket.connect(hls.addr).await.expect("connect");
+    let mut conn = Conn {
+        reader: BufReader::new(stream),
+        addr: hls.addr,
+        token: token.clone(),
+    };
+    conn.send("GET", "/streams/demo/360p/big.ts", "").await;
+    let mut first = [0u8; 12];
+    conn.reader.read_exact(&mut first).await.expect("status");
+    assert_eq!(&first, b"HTTP/1.1 200");
+    for name in ["a.ts", "b.ts"] {
+        let url = hls.url(&format!("/streams/demo/360p/{name}"));
+        assert_eq!(fetch(&url, &token).await.0, 200, "{name}");
+    }
+    let evicted = eventually(Duration::from_secs(10), || {
+        let cached = cached.clone();
+        async move { !cached.exists() }
+    })
+    .await;
+    assert!(evicted, "the big segment left the disk cache");
+    let mut rest_of_line = String::new();
+    conn.reader
+        .read_line(&mut rest_of_line)
+        .await
+        .expect("status line");
+    let r = tokio::time::timeout(
+        Duration::from_secs(30),
+        conn.read_headers_and_body(200, false),
+    )
+    .await
+    .expect("the rest of the response within 30 s");
+    assert!(
+        r.body == big,
+        "the body being sent when its file was evicted"
+    );
+    assert_eq!(origin.hits("demo/360p/big.ts"), 1, "served from the cache");
+    hls.stop().await;
+    origin.stop().await;
 }
