@@ -5,7 +5,7 @@
 
 /** What an element builder takes as children: nested arrays are flattened, and null,
  *  undefined and false are left out.
- *  @typedef {Node | string | number | boolean | null | undefined | Child[]} Child */
+ *  @typedef {Node | string | number | boolean | null | undefined | readonly unknown[]} Child */
 
 /** Attributes for `h`: `class`, `text` (textContent), `value` (the property),
  *  `dataset`, `on<event>` listeners, `true` for a bare attribute; null, undefined and
