@@ -93,6 +93,7 @@ const ASSETS: &[Asset] = &[
     asset!(Dir::Admin, "admin", "views/event-codes.js", JS),
     asset!(Dir::Admin, "admin", "views/event-detail.js", JS),
     asset!(Dir::Admin, "admin", "views/event-form.js", JS),
+    asset!(Dir::Admin, "admin", "views/event-generate.js", JS),
     asset!(Dir::Admin, "admin", "views/event-header.js", JS),
     asset!(Dir::Admin, "admin", "views/event-sessions.js", JS),
     asset!(Dir::Admin, "admin", "views/events.js", JS),

@@ -1,13 +1,14 @@
 // @ts-check
-// StreamGate admin console: an event's access codes: generate (not for events that
-// streamgate.toml declares), export, filter and search, select and revoke in bulk, copy,
-// revoke and unrevoke one.
+// StreamGate admin console: an event's access codes: export, filter and search, select
+// and revoke in bulk, copy, revoke and unrevoke one; generating them is
+// event-generate.js's.
 
 import { API, get, post, qs } from '../api.js';
-import { $, $$, emptyRow, field, h, pager, replaceKeepingFocus, selectEl, tableWrap } from '../dom.js';
+import { $$, emptyRow, field, h, pager, replaceKeepingFocus, selectEl, tableWrap } from '../dom.js';
 import { fmtTime } from '../format.js';
 import { confirmDialog, copyWithFeedback, flash, showError } from '../messages.js';
 import { STATUS_OPTIONS, statusBadge } from '../model.js';
+import { generatePanel } from './event-generate.js';
 
 /** @typedef {import('./event-detail.js').EventPage} EventPage */
 /** @typedef {import('../model.js').AccessCode} AccessCode */
@@ -31,60 +32,12 @@ export function codesPanel(codesSection, page) {
     lastItems: [],
   };
 
-  const genError = h('p', { class: 'form-error', id: 'gen-error', 'data-testid': 'gen-error', role: 'alert', hidden: true });
-  const generated = h('div', { id: 'generated-codes', 'data-testid': 'generated-codes', hidden: true });
-  let genArea;
-  if (page.ev.readOnly) {
-    genArea = h('p', { class: 'note', id: 'gen-readonly-note' }, 'Codes for this event are declared in streamgate.toml; add more there. You can still revoke and unrevoke them here.');
-  } else {
-    const genForm = h('form', { id: 'generate-form', 'data-testid': 'generate-form', class: 'inline-form', novalidate: true, 'aria-label': 'Generate codes' },
-      field('gen-count', 'Number of codes', h('input', { type: 'number', id: 'gen-count', name: 'count', min: '1', max: '500', step: '1', value: '10', inputmode: 'numeric', required: true })),
-      field('gen-label', 'Label (optional)', h('input', { type: 'text', id: 'gen-label', name: 'label', maxlength: '200', placeholder: 'e.g. press, VIP' })),
-      h('button', { type: 'submit', class: 'btn btn-primary', id: 'gen-submit', 'data-testid': 'gen-submit' }, 'Generate codes'));
-    genForm.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      genError.hidden = true;
-      const count = Number($('#gen-count', HTMLInputElement).value);
-      if (!Number.isInteger(count) || count < 1 || count > 500) {
-        genError.textContent = 'Enter a whole number of codes from 1 to 500.';
-        genError.hidden = false;
-        $('#gen-count').focus();
-        return;
-      }
-      const label = $('#gen-label', HTMLInputElement).value.trim();
-      const btn = $('#gen-submit', HTMLButtonElement);
-      btn.disabled = true;
-      try {
-        const res = await post(`${page.base}/tokens`, label ? { count, label } : { count });
-        const list = (res.tokens || []).map((/** @type {AccessCode} */ t) => t.code);
-        flash(`Generated ${res.generated ?? list.length} code${(res.generated ?? list.length) === 1 ? '' : 's'}.`, 'success');
-        showGenerated(list);
-        cs.status = ''; cs.search = ''; cs.page = 1;
-        statusSel.value = '';
-        searchInput.value = '';
-        await Promise.all([loadCodes(), page.reloadEvent()]);
-      } catch (ex) {
-        showError(ex, genError);
-      } finally {
-        btn.disabled = false;
-      }
-    });
-    genArea = genForm;
-  }
-
-  /** @param {string[]} list */
-  function showGenerated(list) {
-    const text = list.join('\n');
-    generated.replaceChildren(
-      h('div', { class: 'generated card' },
-        h('h3', null, `${list.length} new code${list.length === 1 ? '' : 's'}`),
-        h('label', { for: 'generated-text', class: 'visually-hidden' }, 'New codes, one per line'),
-        h('textarea', { id: 'generated-text', readonly: true, rows: String(Math.min(8, Math.max(2, list.length))), value: text, class: 'mono' }),
-        h('div', { class: 'form-actions' },
-          h('button', { type: 'button', class: 'btn', id: 'copy-generated', onclick: (/** @type {Event} */ e) => copyWithFeedback(text, e.currentTarget, `${list.length} codes`) }, 'Copy all'),
-          h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => { generated.hidden = true; generated.replaceChildren(); } }, 'Dismiss'))));
-    generated.hidden = false;
-  }
+  const gen = generatePanel(page, async () => {
+    cs.status = ''; cs.search = ''; cs.page = 1;
+    statusSel.value = '';
+    searchInput.value = '';
+    await Promise.all([loadCodes(), page.reloadEvent()]);
+  });
 
   const statusSel = selectEl('codes-status', STATUS_OPTIONS, '', { 'data-testid': 'codes-status' });
   const searchInput = h('input', { type: 'search', id: 'codes-search', 'data-testid': 'codes-search', placeholder: 'Code or label', autocomplete: 'off' });
@@ -96,7 +49,7 @@ export function codesPanel(codesSection, page) {
     h('div', { class: 'section-head' },
       h('h2', { id: 'codes-h', tabindex: '-1' }, 'Access codes'),
       h('a', { class: 'btn', id: 'export-csv', 'data-testid': 'export-csv', href: `${page.base}/tokens/export`, download: `${page.ev.id}-codes.csv` }, 'Export CSV')),
-    genArea, genError, generated,
+    ...gen,
     h('form', { class: 'toolbar', id: 'codes-filter-form', role: 'search', 'aria-label': 'Filter codes', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); cs.search = searchInput.value.trim(); cs.page = 1; loadCodes().catch(showError); } },
       field('codes-status', 'Status', statusSel),
       field('codes-search', 'Search', searchInput),
