@@ -1248,6 +1248,8 @@ async fn the_console_is_served_with_a_strict_content_security_policy() {
         ("/admin/", "text/html"),
         ("/admin/assets/app.js", "text/javascript"),
         ("/admin/assets/app.css", "text/css"),
+        ("/admin/assets/views/event-detail.js", "text/javascript"),
+        ("/admin/shared/dom.js", "text/javascript"),
     ] {
         let resp = app.client.get(app.url(path)).send().await.expect("get");
         assert_eq!(resp.status(), 200, "{path}");
@@ -1290,6 +1292,9 @@ async fn the_console_is_served_with_a_strict_content_security_policy() {
         "/admin/assets/index.html",
         "/admin/assets/..%2fCargo.toml",
         "/admin/assets/nope.js",
+        "/admin/assets/views/nope.js",
+        "/admin/shared/nope.js",
+        "/admin/shared/..%2fadmin%2fapp.js",
     ] {
         let resp = app.client.get(app.url(path)).send().await.expect("get");
         assert_eq!(resp.status(), 404, "{path}");

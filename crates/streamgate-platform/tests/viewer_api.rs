@@ -572,9 +572,19 @@ async fn the_portal_is_served_with_the_hls_origin_in_its_csp_and_the_app_name_es
         ("/assets/app.css", "text/css"),
         ("/assets/hls.min.js", "text/javascript"),
         ("/assets/hls.js.LICENSE", "text/plain"),
+        ("/assets/views/player.js", "text/javascript"),
+        ("/shared/dom.js", "text/javascript"),
     ] {
         let resp = app.client.get(app.url(path)).send().await.expect("get");
         assert_eq!(resp.status(), 200, "{path}");
+        // Modules (the shared ones too) come with the page's own CSP.
+        assert_eq!(
+            resp.headers()["content-security-policy"]
+                .to_str()
+                .unwrap_or(""),
+            csp,
+            "{path}"
+        );
         let got = resp.headers()["content-type"]
             .to_str()
             .unwrap_or("")
@@ -598,6 +608,8 @@ async fn the_portal_is_served_with_the_hls_origin_in_its_csp_and_the_app_name_es
         "/assets/index.html",
         "/assets/../Cargo.toml",
         "/assets/nope.js",
+        "/assets/views/nope.js",
+        "/shared/nope.js",
     ] {
         let resp = app.client.get(app.url(path)).send().await.expect("get");
         assert_eq!(resp.status(), 404, "{path}");

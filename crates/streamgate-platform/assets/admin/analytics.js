@@ -1,38 +1,37 @@
+// @ts-check
 // StreamGate admin console: audience analytics (issue 21). The event page's
 // concurrent-viewer chart with its summary figures, and the dashboard's "viewers now"
 // chart. Hand-drawn SVG (no chart library), built with createElementNS and attributes
 // only (the CSP allows no inline styles); every chart has a text alternative: an SVG
 // <title>/<desc> and the figures as a table.
 
+import { h } from './dom.js';
+import { dateTimeFmt, numFmt, timeFmt } from '../shared/format.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 const REFRESH_MS = 10000;
 
-const numFmt = new Intl.NumberFormat();
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'text') node.textContent = v;
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
+/**
+ * An SVG element with `attrs` (`text` sets textContent) and children.
+ * @param {string} tag
+ * @param {Record<string, string | number>} [attrs]
+ * @param {...(SVGElement | null | undefined)} children
+ * @returns {SVGElement}
+ */
 function svg(tag, attrs, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === 'text') node.textContent = v;
+    if (k === 'text') node.textContent = String(v);
     else node.setAttribute(k, String(v));
   }
   for (const c of children.flat()) if (c) node.append(c);
   return node;
 }
 
-/** Minutes as "1 h 05 min" / "12.5 min". */
+/**
+ * Minutes as "1 h 05 min" / "12.5 min".
+ * @param {number} minutes
+ */
 export function fmtMinutes(minutes) {
   if (!Number.isFinite(minutes)) return '—';
   if (minutes < 60) return `${numFmt.format(Math.round(minutes * 10) / 10)} min`;
@@ -41,7 +40,10 @@ export function fmtMinutes(minutes) {
   return `${numFmt.format(h)} h ${String(m).padStart(2, '0')} min`;
 }
 
-/** A round upper bound for the y axis. */
+/**
+ * A round upper bound for the y axis.
+ * @param {number} n
+ */
 function niceMax(n) {
   if (n <= 4) return Math.max(1, n);
   const pow = 10 ** Math.floor(Math.log10(n));
@@ -49,7 +51,26 @@ function niceMax(n) {
   return 10 * pow;
 }
 
-/** The concurrent-viewer chart of `data` (the analytics JSON) as an SVG element. */
+/**
+ * An event's audience as the analytics endpoint returns it.
+ * @typedef {object} Analytics
+ * @property {{ at: string, viewers: number }[]} [timeline]
+ * @property {number} [intervalSeconds]
+ * @property {number} peakConcurrentViewers
+ * @property {string | null} [peakAt]
+ * @property {number} [viewersNow]
+ * @property {number} [uniqueViewers]
+ * @property {number} [watchMinutes]
+ * @property {number} [averageWatchMinutes]
+ * @property {number} [sessions]
+ * @property {string} generatedAt
+ */
+
+/**
+ * The concurrent-viewer chart of `data` (the analytics JSON) as an SVG element.
+ * @param {Analytics} data
+ * @param {{ width?: number, height?: number }} [size]
+ */
 export function viewersChart(data, { width = 720, height = 220 } = {}) {
   const points = data.timeline || [];
   const m = { left: 44, right: 12, top: 24, bottom: 26 };
@@ -59,11 +80,11 @@ export function viewersChart(data, { width = 720, height = 220 } = {}) {
   const t0 = points.length ? Date.parse(points[0].at) : Date.now();
   const t1 = points.length ? Date.parse(points[points.length - 1].at) + step : t0 + step;
   const ymax = niceMax(Math.max(data.peakConcurrentViewers || 0, ...points.map((p) => p.viewers)));
-  const x = (t) => m.left + ((t - t0) / (t1 - t0)) * iw;
-  const y = (v) => m.top + ih - (v / ymax) * ih;
+  const x = (/** @type {number} */ t) => m.left + ((t - t0) / (t1 - t0)) * iw;
+  const y = (/** @type {number} */ v) => m.top + ih - (v / ymax) * ih;
 
   const desc = points.length
-    ? `Peak ${numFmt.format(data.peakConcurrentViewers)} viewers at ${timeFmt.format(new Date(data.peakAt))}; `
+    ? `Peak ${numFmt.format(data.peakConcurrentViewers)} viewers at ${timeFmt.format(new Date(/** @type {string} */ (data.peakAt)))}; `
       + `${numFmt.format(points.length)} points from ${dateTimeFmt.format(new Date(t0))} to ${dateTimeFmt.format(new Date(t1))}.`
     : 'Nobody has watched yet.';
   const root = svg('svg', {
@@ -79,6 +100,7 @@ export function viewersChart(data, { width = 720, height = 220 } = {}) {
       svg('text', { class: 'chart-label', x: m.left - 6, y: y(v) + 4, 'text-anchor': 'end', text: numFmt.format(v) }));
   }
   // Start and end, and the middle when the span is long enough to tell them apart.
+  /** @type {[number, string][]} */
   const ticks = points.length ? [[t0, 'start'], [t1, 'end']] : [];
   if (t1 - t0 >= 4 * 60_000) ticks.push([(t0 + t1) / 2, 'middle']);
   for (const [t, anchor] of ticks) {
@@ -106,50 +128,62 @@ export function viewersChart(data, { width = 720, height = 220 } = {}) {
   return root;
 }
 
-/** The chart's data as a table: only the points where the viewers change. */
+/**
+ * The chart's data as a table: only the points where the viewers change.
+ * @param {Analytics} data
+ */
 function changesTable(data) {
   const rows = [];
   let last = null;
   for (const p of data.timeline || []) {
     if (p.viewers === last) continue;
     last = p.viewers;
-    rows.push(el('tr', null, el('td', { text: dateTimeFmt.format(new Date(p.at)) }), el('td', { class: 'num', text: numFmt.format(p.viewers) })));
+    rows.push(h('tr', null, h('td', { text: dateTimeFmt.format(new Date(p.at)) }), h('td', { class: 'num', text: numFmt.format(p.viewers) })));
   }
-  return el('table', { id: 'viewers-table', 'data-testid': 'viewers-table' },
-    el('caption', { class: 'visually-hidden', text: 'Concurrent viewers over time (changes only)' }),
-    el('thead', null, el('tr', null, el('th', { scope: 'col', text: 'From' }), el('th', { scope: 'col', class: 'num', text: 'Viewers' }))),
-    el('tbody', null, rows.length ? rows : el('tr', null, el('td', { colspan: '2', class: 'muted', text: 'Nobody has watched yet.' }))));
+  return h('table', { id: 'viewers-table', 'data-testid': 'viewers-table' },
+    h('caption', { class: 'visually-hidden', text: 'Concurrent viewers over time (changes only)' }),
+    h('thead', null, h('tr', null, h('th', { scope: 'col', text: 'From' }), h('th', { scope: 'col', class: 'num', text: 'Viewers' }))),
+    h('tbody', null, rows.length ? rows : h('tr', null, h('td', { colspan: '2', class: 'muted', text: 'Nobody has watched yet.' }))));
 }
 
+/**
+ * @param {string} id
+ * @param {string} label
+ * @param {string} value
+ */
 function figure(id, label, value) {
-  return el('div', { class: 'stat', id, 'data-testid': id },
-    el('span', { class: 'stat-value', text: value }), el('span', { class: 'stat-label', text: label }));
+  return h('div', { class: 'stat', id, 'data-testid': id },
+    h('span', { class: 'stat-value', text: value }), h('span', { class: 'stat-label', text: label }));
 }
 
 /** Fills `section` with the event's audience and keeps it current while `isLive()`
- *  and the view is `alive()`. `get` is the console's authenticated GET. */
+ *  and the view is `alive()`. `get` is the console's authenticated GET.
+ * @param {HTMLElement} section
+ * @param {{ base: string, eventId: string, get: (path: string) => Promise<any>, alive: () => boolean,
+ *   isLive: () => boolean }} deps
+ */
 export function audiencePanel(section, { base, eventId, get, alive, isLive }) {
-  const body = el('div', { id: 'audience-body', 'aria-live': 'off' }, el('p', { class: 'muted', text: 'Loading…' }));
-  const status = el('p', { class: 'muted small', id: 'audience-updated', 'aria-live': 'polite' });
+  const body = h('div', { id: 'audience-body', 'aria-live': 'off' }, h('p', { class: 'muted', text: 'Loading…' }));
+  const status = h('p', { class: 'muted small', id: 'audience-updated', 'aria-live': 'polite' });
   section.append(
-    el('div', { class: 'section-head' },
-      el('h2', { id: 'audience-h', tabindex: '-1', text: 'Audience' }),
-      el('a', { class: 'btn', id: 'export-analytics', 'data-testid': 'export-analytics', href: `${base}/analytics/export`, download: `${eventId}-analytics.csv` }, 'Export per-code CSV')),
+    h('div', { class: 'section-head' },
+      h('h2', { id: 'audience-h', tabindex: '-1', text: 'Audience' }),
+      h('a', { class: 'btn', id: 'export-analytics', 'data-testid': 'export-analytics', href: `${base}/analytics/export`, download: `${eventId}-analytics.csv` }, 'Export per-code CSV')),
     body, status);
-  let timer = null;
+  let timer = 0;
   async function load() {
     let data;
     try {
       data = await get(`${base}/analytics`);
     } catch (ex) {
       if (!alive()) return;
-      status.textContent = `Could not load the audience figures: ${ex.message}`;
+      status.textContent = `Could not load the audience figures: ${ex instanceof Error ? ex.message : String(ex)}`;
       schedule();
       return;
     }
     if (!alive()) return;
     body.replaceChildren(
-      el('div', { class: 'stats audience-stats' },
+      h('div', { class: 'stats audience-stats' },
         figure('aud-now', 'Watching now', numFmt.format(data.viewersNow)),
         figure('aud-peak', 'Peak concurrent', numFmt.format(data.peakConcurrentViewers)),
         figure('aud-peak-at', 'Peak at', data.peakAt ? dateTimeFmt.format(new Date(data.peakAt)) : '—'),
@@ -157,8 +191,8 @@ export function audiencePanel(section, { base, eventId, get, alive, isLive }) {
         figure('aud-watch', 'Watch time', fmtMinutes(data.watchMinutes)),
         figure('aud-average', 'Per viewer', fmtMinutes(data.averageWatchMinutes)),
         figure('aud-sessions', 'Sessions', numFmt.format(data.sessions))),
-      el('div', { class: 'chart-wrap' }, viewersChart(data)),
-      el('details', { class: 'chart-data', id: 'viewers-data' }, el('summary', { text: 'Chart data as a table' }), changesTable(data)));
+      h('div', { class: 'chart-wrap' }, viewersChart(data)),
+      h('details', { class: 'chart-data', id: 'viewers-data' }, h('summary', { text: 'Chart data as a table' }), changesTable(data)));
     status.textContent = `Updated ${timeFmt.format(new Date(data.generatedAt))}${isLive() ? ' · refreshes every 10 s while the event is live' : ''}`;
     schedule();
   }
@@ -169,13 +203,17 @@ export function audiencePanel(section, { base, eventId, get, alive, isLive }) {
   return load();
 }
 
-/** The dashboard's card: viewers now per event as horizontal bars. */
+/**
+ * The dashboard's card: viewers now per event as horizontal bars.
+ * @param {(path: string) => Promise<any>} get
+ * @param {() => boolean} alive
+ */
 export async function viewersNowCard(get, alive) {
-  const card = el('section', { class: 'panel', 'aria-labelledby': 'dash-now-h', id: 'dash-viewers-now' },
-    el('h2', { id: 'dash-now-h', text: 'Viewers now by event' }), el('p', { class: 'muted', text: 'Loading…' }));
+  const card = h('section', { class: 'panel', 'aria-labelledby': 'dash-now-h', id: 'dash-viewers-now' },
+    h('h2', { id: 'dash-now-h', text: 'Viewers now by event' }), h('p', { class: 'muted', text: 'Loading…' }));
   const data = await get('/api/admin/analytics/viewers').catch(() => null);
   if (!alive() || !data) return card;
-  const items = data.events || [];
+  const items = /** @type {{ title: string, viewers: number }[]} */ (data.events || []);
   const bar = 22;
   const width = 640;
   const labelW = 220;
@@ -192,12 +230,12 @@ export async function viewersNowCard(get, alive) {
       svg('rect', { class: 'now-bar', x: labelW, y: yy + 3, width: Math.max(w, 2), height: bar - 8, rx: 3 }),
       svg('text', { class: 'chart-label', x: labelW + Math.max(w, 2) + 6, y: yy + 15, text: numFmt.format(e.viewers) }));
   });
-  const list = el('ul', { class: 'visually-hidden', id: 'now-list' },
-    items.map((e) => el('li', null, `${e.title}: ${numFmt.format(e.viewers)}`)));
-  card.replaceChildren(card.firstChild,
+  const list = h('ul', { class: 'visually-hidden', id: 'now-list' },
+    items.map((e) => h('li', null, `${e.title}: ${numFmt.format(e.viewers)}`)));
+  card.replaceChildren(/** @type {ChildNode} */ (card.firstChild),
     items.length
-      ? el('div', { class: 'chart-wrap' }, chart)
-      : el('p', { class: 'muted', id: 'now-empty', text: 'Nobody is watching right now.' }),
+      ? h('div', { class: 'chart-wrap' }, chart)
+      : h('p', { class: 'muted', id: 'now-empty', text: 'Nobody is watching right now.' }),
     list);
   return card;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // StreamGate admin console: an event's live ingest (issue 19). When streamgate.toml
 // gives the event an [events.ingest] table, StreamGate takes the stream from the
 // organiser's encoder; this panel says how the encoder connects, shows what the ingest
@@ -5,10 +6,11 @@
 // seconds while the page is open, and shows the publish URL only when asked (each
 // reveal is in the audit log), with a button to copy it.
 
-import { el, row } from './dom.js';
+import { h, row } from './dom.js';
 
 const REFRESH_MS = 5000;
 
+/** @type {Record<string, [string, string]>} */
 const BADGES = {
   publishing: ['badge-ok', 'Encoder connected'],
   waiting: ['badge-warn', 'Waiting for the encoder'],
@@ -16,11 +18,13 @@ const BADGES = {
   failed: ['badge-danger', 'Ingest failed'],
 };
 
+/** @param {string | undefined} state */
 function badge(state) {
-  const [cls, text] = BADGES[state] || ['badge', 'Unknown'];
-  return el('span', { class: `badge ${cls}`, id: 'ingest-state', 'data-state': state || 'unknown', text });
+  const [cls, text] = BADGES[state || ''] || ['badge', 'Unknown'];
+  return h('span', { class: `badge ${cls}`, id: 'ingest-state', 'data-state': state || 'unknown', text });
 }
 
+/** @param {number | null | undefined} seconds */
 function uptime(seconds) {
   if (seconds === null || seconds === undefined) return '—';
   const m = Math.floor(seconds / 60);
@@ -28,17 +32,26 @@ function uptime(seconds) {
   return m ? `${m} min ${s} s` : `${s} s`;
 }
 
+/**
+ * `v` with `digits` decimals and `unit`, or a dash.
+ * @param {number | null | undefined} v
+ * @param {string} unit
+ * @param {number} [digits]
+ */
 const num = (v, unit, digits = 0) => (v === null || v === undefined ? '—' : `${v.toFixed(digits)}${unit}`);
 
 /**
  * Fills `section` with the event's ingest, or removes it when the event has none.
  * `copy(text, button, what)` copies with the console's feedback.
+ * @param {HTMLElement} section
+ * @param {{ base: string, get: (path: string) => Promise<any>, post: (path: string, body?: unknown) => Promise<any>,
+ *   alive: () => boolean, copy: (text: string, button: HTMLElement, what: string) => unknown }} deps
  */
 export function ingestPanel(section, { base, get, post, alive, copy }) {
-  const body = el('div', { id: 'ingest-body' }, el('p', { class: 'muted', text: 'Asking the ingest…' }));
-  const urlBox = el('div', { id: 'ingest-url-box' });
-  section.append(el('div', { class: 'section-head' }, el('h2', { id: 'ingest-h', tabindex: '-1', text: 'Live ingest' })), body, urlBox);
-  let timer = null;
+  const body = h('div', { id: 'ingest-body' }, h('p', { class: 'muted', text: 'Asking the ingest…' }));
+  const urlBox = h('div', { id: 'ingest-url-box' });
+  section.append(h('div', { class: 'section-head' }, h('h2', { id: 'ingest-h', tabindex: '-1', text: 'Live ingest' })), body, urlBox);
+  let timer = 0;
   let revealed = false;
 
   async function refresh() {
@@ -47,7 +60,7 @@ export function ingestPanel(section, { base, get, post, alive, copy }) {
       data = await get(`${base}/ingest`);
     } catch (ex) {
       if (!alive()) return;
-      body.replaceChildren(el('p', { class: 'form-error', role: 'alert', text: `Could not ask the platform: ${ex.message}` }));
+      body.replaceChildren(h('p', { class: 'form-error', role: 'alert', text: `Could not ask the platform: ${ex instanceof Error ? ex.message : String(ex)}` }));
       schedule();
       return;
     }
@@ -56,30 +69,31 @@ export function ingestPanel(section, { base, get, post, alive, copy }) {
       section.hidden = true;
       return;
     }
-    const h = data.health;
+    const health = data.health;
     body.replaceChildren(
-      el('p', { class: 'stream-verdict' }, badge(h && h.state), ' ', el('span', { id: 'ingest-detail', text: data.detail })),
-      el('dl', { class: 'details', id: 'ingest-fields' },
+      h('p', { class: 'stream-verdict' }, badge(health && health.state), ' ', h('span', { id: 'ingest-detail', text: data.detail })),
+      h('dl', { class: 'details', id: 'ingest-fields' },
         row('Protocol', `${data.protocol.toUpperCase()} on port ${data.port}`, 'ingest-protocol'),
         row('Renditions', data.renditions.join(', '), 'ingest-renditions'),
         row('Recording', data.record ? 'every segment is kept' : 'live only (a short window)', 'ingest-record'),
-        row('Connected for', uptime(h && h.uptimeSeconds), 'ingest-uptime'),
-        row('Frame rate', num(h && h.fps, ' fps', 1), 'ingest-fps'),
-        row('Dropped frames', h ? String(h.droppedFrames) : '—', 'ingest-dropped'),
-        row('Input', num(h && h.inputKbps, ' kbit/s'), 'ingest-input'),
-        row('Output (all renditions)', num(h && h.outputKbps, ' kbit/s'), 'ingest-output'),
-        row('Refused publishers', h ? String(h.refusedPublishers) : '—', 'ingest-refused')));
+        row('Connected for', uptime(health && health.uptimeSeconds), 'ingest-uptime'),
+        row('Frame rate', num(health && health.fps, ' fps', 1), 'ingest-fps'),
+        row('Dropped frames', health ? String(health.droppedFrames) : '—', 'ingest-dropped'),
+        row('Input', num(health && health.inputKbps, ' kbit/s'), 'ingest-input'),
+        row('Output (all renditions)', num(health && health.outputKbps, ' kbit/s'), 'ingest-output'),
+        row('Refused publishers', health ? String(health.refusedPublishers) : '—', 'ingest-refused')));
     if (!revealed) renderHidden(data);
     schedule();
   }
 
+  /** @param {{ canReveal?: boolean }} data */
   function renderHidden(data) {
     if (!data.canReveal) {
-      urlBox.replaceChildren(el('p', { class: 'muted small', id: 'ingest-url-hint', text: 'The publish URL is derived from INGEST_SECRET, which is not set on this platform: run `streamgate ingest-url --event <id>` on the ingest host.' }));
+      urlBox.replaceChildren(h('p', { class: 'muted small', id: 'ingest-url-hint', text: 'The publish URL is derived from INGEST_SECRET, which is not set on this platform: run `streamgate ingest-url --event <id>` on the ingest host.' }));
       return;
     }
-    const show = el('button', { type: 'button', class: 'btn', id: 'ingest-reveal', 'data-testid': 'ingest-reveal', onclick: reveal }, 'Show publish URL');
-    urlBox.replaceChildren(el('p', { class: 'muted small' }, 'The publish URL contains the key: anyone who has it can broadcast to this event. ', show));
+    const show = h('button', { type: 'button', class: 'btn', id: 'ingest-reveal', 'data-testid': 'ingest-reveal', onclick: reveal }, 'Show publish URL');
+    urlBox.replaceChildren(h('p', { class: 'muted small' }, 'The publish URL contains the key: anyone who has it can broadcast to this event. ', show));
   }
 
   async function reveal() {
@@ -87,17 +101,17 @@ export function ingestPanel(section, { base, get, post, alive, copy }) {
     try {
       data = await post(`${base}/ingest/publish-url`);
     } catch (ex) {
-      urlBox.append(el('p', { class: 'form-error', role: 'alert', text: ex.message }));
+      urlBox.append(h('p', { class: 'form-error', role: 'alert', text: ex instanceof Error ? ex.message : String(ex) }));
       return;
     }
     if (!alive()) return;
     revealed = true;
-    const copyButton = el('button', { type: 'button', class: 'btn', id: 'ingest-copy', 'data-testid': 'ingest-copy' }, 'Copy');
+    const copyButton = h('button', { type: 'button', class: 'btn', id: 'ingest-copy', 'data-testid': 'ingest-copy' }, 'Copy');
     copyButton.addEventListener('click', () => copy(data.publishUrl, copyButton, 'the publish URL'));
-    const hide = el('button', { type: 'button', class: 'btn', id: 'ingest-hide', onclick: () => { revealed = false; refresh(); } }, 'Hide');
+    const hide = h('button', { type: 'button', class: 'btn', id: 'ingest-hide', onclick: () => { revealed = false; refresh(); } }, 'Hide');
     urlBox.replaceChildren(
-      el('p', { class: 'muted small', text: 'Paste it into the encoder (OBS: Settings → Stream → Custom; for RTMP the part after the last / is the stream key).' }),
-      el('p', {}, el('code', { class: 'mono break', id: 'ingest-url', text: data.publishUrl }), ' ', copyButton, ' ', hide));
+      h('p', { class: 'muted small', text: 'Paste it into the encoder (OBS: Settings → Stream → Custom; for RTMP the part after the last / is the stream key).' }),
+      h('p', {}, h('code', { class: 'mono break', id: 'ingest-url', text: data.publishUrl }), ' ', copyButton, ' ', hide));
   }
 
   function schedule() {

@@ -1,34 +1,39 @@
+// @ts-check
 // StreamGate admin console: where an event's video is expected, and whether the HLS
 // server has it (issue 20). An event made in the console otherwise gives no hint that
 // its encoder must publish into streams/<id>/; this panel says exactly where, and asks
 // the HLS server again every few seconds while the page is open, so the organiser sees
 // "Playlist found" the moment the encoder starts.
 
-import { el, mono, row } from './dom.js';
+import { h, mono, row } from './dom.js';
 
 const RECHECK_MS = 10000;
 
 /** The verdict as a badge: found (ok), not found (warn), unknown (muted). */
+/** @param {boolean | null | undefined} found */
 function verdict(found) {
-  if (found === true) return el('span', { class: 'badge badge-ok', id: 'stream-verdict', 'data-found': 'true', text: 'Playlist found' });
-  if (found === false) return el('span', { class: 'badge badge-warn', id: 'stream-verdict', 'data-found': 'false', text: 'Playlist not found' });
-  return el('span', { class: 'badge', id: 'stream-verdict', 'data-found': 'unknown', text: 'Not checked' });
+  if (found === true) return h('span', { class: 'badge badge-ok', id: 'stream-verdict', 'data-found': 'true', text: 'Playlist found' });
+  if (found === false) return h('span', { class: 'badge badge-warn', id: 'stream-verdict', 'data-found': 'false', text: 'Playlist not found' });
+  return h('span', { class: 'badge', id: 'stream-verdict', 'data-found': 'unknown', text: 'Not checked' });
 }
 
 /**
  * Fills `section` with the event's stream location and a live check; re-checks every
  * RECHECK_MS while `alive()` holds and the tab is visible.
+ * @param {HTMLElement} section
+ * @param {{ base: string, get: (path: string) => Promise<any>, alive: () => boolean }} deps
  */
 export function streamPanel(section, { base, get, alive }) {
-  const body = el('div', { id: 'stream-body' }, el('p', { class: 'muted', text: 'Asking the HLS server…' }));
-  const status = el('p', { class: 'muted small', id: 'stream-checked', 'aria-live': 'polite' });
-  const button = el('button', { type: 'button', class: 'btn', id: 'stream-check', 'data-testid': 'stream-check', onclick: () => check(true) }, 'Check now');
+  const body = h('div', { id: 'stream-body' }, h('p', { class: 'muted', text: 'Asking the HLS server…' }));
+  const status = h('p', { class: 'muted small', id: 'stream-checked', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'btn', id: 'stream-check', 'data-testid': 'stream-check', onclick: () => check(true) }, 'Check now');
   section.append(
-    el('div', { class: 'section-head' }, el('h2', { id: 'stream-h', tabindex: '-1', text: 'Video' }), button),
+    h('div', { class: 'section-head' }, h('h2', { id: 'stream-h', tabindex: '-1', text: 'Video' }), button),
     body, status);
-  let timer = null;
+  let timer = 0;
   let busy = false;
 
+  /** @param {boolean} byHand */
   async function check(byHand) {
     if (busy) return;
     busy = true;
@@ -40,7 +45,7 @@ export function streamPanel(section, { base, get, alive }) {
       busy = false;
       button.disabled = false;
       if (!alive()) return;
-      status.textContent = `Could not ask the platform: ${ex.message}`;
+      status.textContent = `Could not ask the platform: ${ex instanceof Error ? ex.message : String(ex)}`;
       schedule();
       return;
     }
@@ -54,8 +59,8 @@ export function streamPanel(section, { base, get, alive }) {
       where.push(row('Also tried', `${data.fallbacks.join(', ')} (in that folder, when ${data.playlist} is absent)`, 'stream-fallbacks'));
     }
     body.replaceChildren(
-      el('p', { class: 'stream-verdict' }, verdict(data.found), ' ', el('span', { id: 'stream-detail', text: data.detail })),
-      el('dl', { class: 'details', id: 'stream-fields' },
+      h('p', { class: 'stream-verdict' }, verdict(data.found), ' ', h('span', { id: 'stream-detail', text: data.detail })),
+      h('dl', { class: 'details', id: 'stream-fields' },
         row('Playlist', mono(data.playlist), 'stream-playlist'),
         ...where,
         row('Players fetch', mono(data.playlistUrl), 'stream-url')));
