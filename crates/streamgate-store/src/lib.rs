@@ -20,6 +20,7 @@ pub mod logs;
 mod params;
 pub mod reads;
 pub mod reconcile;
+mod row;
 pub mod sessions;
 pub mod watch;
 

@@ -9,7 +9,7 @@
 //! Every session end (release, timeout, takeover) is appended to the revocation log so
 //! the HLS edges stop honouring that session's tokens.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use crate::events::EventRow;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
@@ -355,14 +355,13 @@ pub async fn touch(
             event: state.event,
         });
     }
-    let other = sqlx::query(
+    let other: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM sessions WHERE code_id = $1 AND ended_at IS NULL AND id <> $2",
     )
     .bind(code_id)
     .bind(session_id)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get::<i64, _>("n")?;
+    .await?;
     Ok(if other > 0 {
         SessionCheck::TakenOver
     } else {
@@ -387,13 +386,10 @@ pub async fn check(
         return Ok(refused);
     }
     let open: Vec<String> =
-        sqlx::query("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
+        sqlx::query_scalar("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
             .bind(code_id)
             .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?;
+            .await?;
     Ok(if open.iter().any(|id| id == session_id) {
         SessionCheck::Live {
             expires_at: state.expires_at,
@@ -416,15 +412,14 @@ pub async fn end(
     actor: &str,
 ) -> Result<Option<bool>, StoreError> {
     let mut tx = store.begin_write().await?;
-    let row = sqlx::query("SELECT event_id, code_id FROM sessions WHERE id = $1")
-        .bind(session_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT event_id, code_id FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((event_id, code_id)) = row else {
         return Ok(None);
     };
-    let event_id: String = row.try_get("event_id")?;
-    let code_id: String = row.try_get("code_id")?;
     let ended = end_in(
         &mut tx,
         store.backend(),
@@ -453,17 +448,16 @@ pub async fn end(
 
 /// Sessions whose last heartbeat is within the timeout: "active viewers".
 pub async fn count_live(store: &Store, timeout_ms: i64) -> Result<i64, StoreError> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM sessions WHERE ended_at IS NULL AND last_heartbeat >= $1",
     )
     .bind(now_ms() - timeout_ms)
     .fetch_one(store.pool())
-    .await?;
-    Ok(row.try_get("n")?)
+    .await?)
 }
 
 /// A session that has not ended, as the admin console lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenSession {
     /// Session id (the JWT's `sid`).
     pub id: String,
@@ -489,7 +483,7 @@ pub struct OpenSession {
 
 /// The sessions of `event_id` that have not ended, newest heartbeat first.
 pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSession>, StoreError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT s.id, s.code_id, c.code, c.label, s.client_ip, s.user_agent, s.started_at, s.last_heartbeat, \
                 s.shared_at, s.shared_addresses \
          FROM sessions s JOIN access_codes c ON c.id = s.code_id \
@@ -497,23 +491,7 @@ pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSes
     )
     .bind(event_id)
     .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(OpenSession {
-                id: row.try_get("id")?,
-                code_id: row.try_get("code_id")?,
-                code: row.try_get("code")?,
-                label: row.try_get("label")?,
-                client_ip: row.try_get("client_ip")?,
-                user_agent: row.try_get("user_agent")?,
-                started_at: row.try_get("started_at")?,
-                last_heartbeat: row.try_get("last_heartbeat")?,
-                shared_at: row.try_get("shared_at")?,
-                shared_addresses: row.try_get("shared_addresses")?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// An HLS edge's report that one session's token is in use from several addresses.

@@ -12,8 +12,6 @@
 //! transaction, guarded by that value, so of two instances racing one writes and the
 //! other's transaction changes nothing.
 
-use sqlx::Row;
-
 use super::{Clock, MINUTE_MS, span_totals, tail};
 use crate::{Store, StoreError};
 
@@ -28,7 +26,7 @@ pub fn seal_target(clock: Clock) -> i64 {
 /// Seals every event with sessions that may still count past its sealed point.
 /// Returns how many events advanced.
 pub async fn seal(store: &Store, clock: Clock) -> Result<usize, StoreError> {
-    let rows = sqlx::query(
+    let ids: Vec<String> = sqlx::query_scalar(
         "SELECT e.id FROM events e LEFT JOIN analytics_events a ON a.event_id = e.id \
          WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.event_id = e.id \
            AND (s.ended_at IS NULL OR s.ended_at >= COALESCE(a.sealed_until, 0)))",
@@ -36,8 +34,7 @@ pub async fn seal(store: &Store, clock: Clock) -> Result<usize, StoreError> {
     .fetch_all(store.pool())
     .await?;
     let mut advanced = 0;
-    for row in rows {
-        let id: String = row.try_get("id")?;
+    for id in ids {
         if seal_event(store, &id, clock).await? {
             advanced += 1;
         }
@@ -50,21 +47,18 @@ pub async fn seal(store: &Store, clock: Clock) -> Result<usize, StoreError> {
 pub async fn seal_event(store: &Store, event_id: &str, clock: Clock) -> Result<bool, StoreError> {
     let target = seal_target(clock);
     let current: Option<i64> =
-        sqlx::query("SELECT sealed_until FROM analytics_events WHERE event_id = $1")
+        sqlx::query_scalar("SELECT sealed_until FROM analytics_events WHERE event_id = $1")
             .bind(event_id)
             .fetch_optional(store.pool())
-            .await?
-            .map(|r| r.try_get("sealed_until"))
-            .transpose()?;
+            .await?;
     let from = match current {
         Some(until) => until,
         None => {
             let first: Option<i64> =
-                sqlx::query("SELECT MIN(started_at) AS b FROM sessions WHERE event_id = $1")
+                sqlx::query_scalar("SELECT MIN(started_at) AS b FROM sessions WHERE event_id = $1")
                     .bind(event_id)
                     .fetch_one(store.pool())
-                    .await?
-                    .try_get("b")?;
+                    .await?;
             match first {
                 Some(b) => b.div_euclid(MINUTE_MS) * MINUTE_MS,
                 None => return Ok(false),

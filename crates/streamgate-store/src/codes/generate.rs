@@ -1,6 +1,6 @@
 //! Making codes: the bulk insert the reconciler uses and the admin API's generate.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use streamgate_core::AccessCode;
 
 use crate::{StoreError, now_ms};
@@ -65,7 +65,7 @@ pub(crate) async fn insert_into(
         );
         sql.push_str(&crate::params::Params::new().rows(n, 8));
         sql.push_str(" ON CONFLICT (code) DO NOTHING RETURNING id");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for (id, code) in &batch {
             query = query
                 .bind(id.as_str())
@@ -77,13 +77,8 @@ pub(crate) async fn insert_into(
                 .bind(new.expires_at)
                 .bind(created_at);
         }
-        let inserted: Vec<String> = query
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
-        let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let inserted: std::collections::HashSet<String> =
+            query.fetch_all(&mut *conn).await?.into_iter().collect();
         let before = made.len();
         made.extend(batch.into_iter().filter(|(id, _)| inserted.contains(id)));
         remaining -= (made.len() - before) as u64;

@@ -4,8 +4,6 @@
 //! `status_sql` for filters and counts done by the database; the table-driven test in
 //! `tests/common/code_status.rs` pins the two together on both engines.
 
-use sqlx::Row;
-
 use crate::{StoreError, now_ms};
 
 /// A viewer-facing status, derived from the row and its sessions (SPEC section 2).
@@ -62,6 +60,14 @@ pub(super) fn status_sql(now: usize, live_after: usize) -> String {
               WHEN c.redeemed_at IS NOT NULL THEN 'redeemed' \
               ELSE 'unused' END"
     )
+}
+
+/// The stored or SQL-derived spelling, for the derived `FromRow` of [`super::CodeRow`].
+impl TryFrom<String> for CodeStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }
 
 impl std::str::FromStr for CodeStatus {
@@ -144,7 +150,7 @@ pub async fn status_counts(
          (SELECT c.event_id, {} AS status FROM access_codes c{filter}) x GROUP BY event_id, status",
         status_sql(1, 2)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(now - session_timeout_ms);
     for id in events.unwrap_or_default() {
@@ -152,15 +158,11 @@ pub async fn status_counts(
     }
     let rows = query.fetch_all(store.pool()).await?;
     let mut counts = std::collections::HashMap::<String, StatusCounts>::new();
-    for row in &rows {
-        let status: String = row.try_get("status")?;
+    for (event_id, status, n) in rows {
         let Ok(status) = status.parse::<CodeStatus>() else {
             continue;
         };
-        counts
-            .entry(row.try_get("event_id")?)
-            .or_default()
-            .add(status, row.try_get("n")?);
+        counts.entry(event_id).or_default().add(status, n);
     }
     Ok(counts)
 }
