@@ -17,8 +17,8 @@
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use sqlx::Row;
 use streamgate_store::analytics::{self, Clock};
+use streamgate_store::testing::pool;
 use streamgate_store::{Backend, Store, now_ms};
 use streamgate_testkit::TestDb;
 
@@ -204,17 +204,15 @@ async fn sessions_bytes(store: &Store) -> i64 {
         }
         Backend::Postgres => "SELECT CAST(pg_total_relation_size('sessions') AS BIGINT) AS n",
     };
-    sqlx::query(sql)
-        .fetch_one(store.pool())
+    sqlx::query_scalar(sql)
+        .fetch_one(pool(store))
         .await
         .expect("size")
-        .try_get("n")
-        .expect("n")
 }
 
 async fn exec(store: &Store, sql: String) {
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(store.pool())
+        .execute(pool(store))
         .await
         .expect("statement");
 }

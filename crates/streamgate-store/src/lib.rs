@@ -22,6 +22,8 @@ pub mod reads;
 pub mod reconcile;
 mod row;
 pub mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod watch;
 
 pub use db::{Backend, Store, WriteTx};

@@ -9,6 +9,7 @@ mod common;
 use common::{TestDb, store};
 use streamgate_store::Store;
 use streamgate_store::analytics::{self, Clock, MINUTE_MS as MIN};
+use streamgate_store::testing::pool;
 
 const TIMEOUT: i64 = 60_000;
 
@@ -24,7 +25,7 @@ async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
     )
     .bind(t0)
     .bind(t0 + 600 * MIN)
-    .execute(store.pool())
+    .execute(pool(store))
     .await
     .expect("event");
     for (i, (start, heartbeat, end)) in sessions.iter().enumerate() {
@@ -35,7 +36,7 @@ async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
         .bind(format!("c{i}"))
         .bind(t0 + 10_000 * MIN)
         .bind(t0 + start * MIN)
-        .execute(store.pool())
+        .execute(pool(store))
         .await
         .expect("code");
         sqlx::query(
@@ -48,7 +49,7 @@ async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
         .bind(t0 + heartbeat * MIN)
         .bind(end.map(|(at, _)| t0 + at * MIN))
         .bind(end.map(|(_, reason)| reason.to_owned()))
-        .execute(store.pool())
+        .execute(pool(store))
         .await
         .expect("session");
     }

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use streamgate_store::codes::{self, CodeQuery, CodeStatus, StatusCounts};
+use streamgate_store::testing::pool;
 use streamgate_store::{Store, now_ms, reads};
 
 use super::common::{TestDb, store};
@@ -66,7 +67,7 @@ fn table() -> Vec<Case> {
 /// Writes the event and one code (and its session) per case; returns the Rust rule's
 /// status for each code, by code.
 async fn seed(store: &Store, cases: &[Case], now: i64) -> BTreeMap<String, CodeStatus> {
-    let pool = store.pool();
+    let pool = pool(store);
     sqlx::query(
         "INSERT INTO events (id, title, starts_at, ends_at, access_window_hours, managed_by, created_at, updated_at) \
          VALUES ('ev', 'Event', $1, $2, 24, 'api', $3, $4)",
