@@ -2,6 +2,7 @@
 //! says who may change a row (the reconciler, or the admin API).
 
 use sqlx::AnyConnection;
+use streamgate_core::EventId;
 
 use crate::logs::{Audit, Revocation, RevocationKind, append_audit, append_revocations};
 use crate::{Store, StoreError};
@@ -40,7 +41,7 @@ impl ManagedBy {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRow {
     /// Slug (config) or UUID (API).
-    pub id: String,
+    pub id: EventId,
     /// Shown to viewers.
     pub title: String,
     /// Shown on the pre-event screen.
@@ -93,7 +94,7 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<EventRow>, StoreError>
 }
 
 /// One event.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<EventRow>, StoreError> {
+pub async fn get(conn: &mut AnyConnection, id: &EventId) -> Result<Option<EventRow>, StoreError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM events WHERE id = $1"
     )))
@@ -103,7 +104,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<EventRow>,
 }
 
 /// One event, on a connection of its own (for callers outside a transaction).
-pub async fn find(store: &Store, id: &str) -> Result<Option<EventRow>, StoreError> {
+pub async fn find(store: &Store, id: &EventId) -> Result<Option<EventRow>, StoreError> {
     let mut conn = store.pool().acquire().await?;
     get(&mut conn, id).await
 }
@@ -157,7 +158,7 @@ pub async fn update(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreE
 }
 
 /// Deletes an event with its codes and sessions (foreign keys cascade).
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
+pub async fn delete(conn: &mut AnyConnection, id: &EventId) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM events WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -303,7 +304,7 @@ impl From<sqlx::Error> for ChangeError {
 }
 
 /// Loads an API-managed event for change inside `tx`.
-async fn editable(conn: &mut AnyConnection, id: &str) -> Result<EventRow, ChangeError> {
+async fn editable(conn: &mut AnyConnection, id: &EventId) -> Result<EventRow, ChangeError> {
     let event = get(conn, id).await?.ok_or(ChangeError::NotFound)?;
     if event.managed_by == ManagedBy::Config {
         return Err(ChangeError::ConfigManaged);
@@ -320,7 +321,7 @@ pub async fn create(store: &Store, event: &EventRow, actor: &str) -> Result<(), 
         Audit {
             actor,
             action: "event.create",
-            target: Some(&event.id),
+            target: Some(event.id.as_str()),
             outcome: "ok",
             detail: Some(&event.title),
         },
@@ -335,7 +336,7 @@ pub async fn create(store: &Store, event: &EventRow, actor: &str) -> Result<(), 
 /// refuses (its message becomes [`ChangeError::Invalid`]) nothing is written.
 pub async fn change(
     store: &Store,
-    id: &str,
+    id: &EventId,
     action: &str,
     actor: &str,
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
@@ -350,7 +351,7 @@ pub async fn change(
 async fn change_in(
     conn: &mut AnyConnection,
     backend: crate::Backend,
-    id: &str,
+    id: &EventId,
     action: &str,
     actor: &str,
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
@@ -372,7 +373,7 @@ async fn change_in(
                 backend,
                 &[Revocation {
                     kind,
-                    event_id: id,
+                    event_id: id.as_str(),
                     code_id: None,
                     session_id: None,
                 }],
@@ -385,7 +386,7 @@ async fn change_in(
         Audit {
             actor,
             action,
-            target: Some(id),
+            target: Some(id.as_str()),
             outcome: if after == before { "unchanged" } else { "ok" },
             detail: None,
         },
@@ -400,8 +401,8 @@ async fn change_in(
 /// transaction: a refused change renames nothing.
 pub async fn rename(
     store: &Store,
-    from: &str,
-    to: &str,
+    from: &EventId,
+    to: &EventId,
     actor: &str,
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
 ) -> Result<EventRow, ChangeError> {
@@ -419,12 +420,12 @@ pub async fn rename(
 async fn move_event(
     tx: &mut AnyConnection,
     before: EventRow,
-    to: &str,
+    to: &EventId,
     actor: &str,
 ) -> Result<(), ChangeError> {
     let from = before.id.clone();
     if get(tx, to).await?.is_some() {
-        return Err(ChangeError::IdTaken(to.to_owned()));
+        return Err(ChangeError::IdTaken(to.to_string()));
     }
     let redeemed: i64 =
         sqlx::query_scalar("SELECT COUNT(redeemed_at) AS n FROM access_codes WHERE event_id = $1")
@@ -435,7 +436,7 @@ async fn move_event(
         return Err(ChangeError::IdFixed(redeemed));
     }
     let moved = EventRow {
-        id: to.to_owned(),
+        id: to.clone(),
         updated_at: crate::now_ms(),
         ..before
     };
@@ -461,7 +462,7 @@ async fn move_event(
         Audit {
             actor,
             action: "event.rename",
-            target: Some(to),
+            target: Some(to.as_str()),
             outcome: "ok",
             detail: Some(&detail),
         },
@@ -474,7 +475,12 @@ async fn move_event(
 /// redeemed unless `force`. The edges are told the event is gone (a deactivation
 /// entry), so tokens issued for it stop working at once rather than at expiry.
 /// Returns how many codes went with it.
-pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result<i64, ChangeError> {
+pub async fn remove(
+    store: &Store,
+    id: &EventId,
+    force: bool,
+    actor: &str,
+) -> Result<i64, ChangeError> {
     let mut tx = store.begin_write().await?;
     editable(&mut tx, id).await?;
     let (total, redeemed): (i64, i64) = sqlx::query_as(
@@ -491,7 +497,7 @@ pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result
         store.backend(),
         &[Revocation {
             kind: RevocationKind::EventDeactivated,
-            event_id: id,
+            event_id: id.as_str(),
             code_id: None,
             session_id: None,
         }],
@@ -504,7 +510,7 @@ pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result
         Audit {
             actor,
             action: "event.delete",
-            target: Some(id),
+            target: Some(id.as_str()),
             outcome: "ok",
             detail: Some(&detail),
         },

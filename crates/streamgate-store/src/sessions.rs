@@ -11,6 +11,8 @@
 
 use sqlx::{AnyConnection, FromRow, Row};
 
+use streamgate_core::EventId;
+
 use crate::events::EventRow;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
 use crate::{Backend, Store, StoreError, now_ms};
@@ -257,7 +259,7 @@ async fn end_in(
     conn: &mut AnyConnection,
     backend: Backend,
     session_id: &str,
-    event_id: &str,
+    event_id: &EventId,
     code_id: &str,
     reason: EndReason,
 ) -> Result<bool, StoreError> {
@@ -276,7 +278,7 @@ async fn end_in(
             backend,
             &[Revocation {
                 kind: RevocationKind::SessionEnded,
-                event_id,
+                event_id: event_id.as_str(),
                 code_id: Some(code_id),
                 session_id: Some(session_id),
             }],
@@ -412,7 +414,7 @@ pub async fn end(
     actor: &str,
 ) -> Result<Option<bool>, StoreError> {
     let mut tx = store.begin_write().await?;
-    let row: Option<(String, String)> =
+    let row: Option<(EventId, String)> =
         sqlx::query_as("SELECT event_id, code_id FROM sessions WHERE id = $1")
             .bind(session_id)
             .fetch_optional(&mut *tx)
@@ -482,7 +484,10 @@ pub struct OpenSession {
 }
 
 /// The sessions of `event_id` that have not ended, newest heartbeat first.
-pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSession>, StoreError> {
+pub async fn open_for_event(
+    store: &Store,
+    event_id: &EventId,
+) -> Result<Vec<OpenSession>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT s.id, s.code_id, c.code, c.label, s.client_ip, s.user_agent, s.started_at, s.last_heartbeat, \
                 s.shared_at, s.shared_addresses \

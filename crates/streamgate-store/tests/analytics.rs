@@ -88,7 +88,7 @@ async fn sealed_figures_equal_derived_ones_at_every_moment() {
         .await;
         // The live session's heartbeat is at minute 100: look from just after it.
         let last = at(t0, 100);
-        let derived = analytics::event_analytics(&store, "e", last)
+        let derived = analytics::event_analytics(&store, &"e".into(), last)
             .await
             .expect("derived");
         assert_eq!(derived.peak_viewers, 3, "{}: from 20 to 25", db.name);
@@ -124,10 +124,10 @@ async fn sealed_figures_equal_derived_ones_at_every_moment() {
         assert_eq!(viewers, expected, "{}", db.name);
         // Seal at several moments on the way (as instances would, each minute or late).
         for minute in [5, 22, 41, 58, 59, 75, 99, 100] {
-            analytics::seal_event(&store, "e", at(t0, minute))
+            analytics::seal_event(&store, &"e".into(), at(t0, minute))
                 .await
                 .expect("seal");
-            let sealed = analytics::event_analytics(&store, "e", last)
+            let sealed = analytics::event_analytics(&store, &"e".into(), last)
                 .await
                 .expect("sealed");
             assert_eq!(
@@ -170,18 +170,18 @@ async fn sealing_random_audiences_at_random_moments_changes_nothing() {
             .collect();
         fill(&store, t0, &sessions).await;
         let last = at(t0, last_minute);
-        let derived = analytics::event_analytics(&store, "e", last)
+        let derived = analytics::event_analytics(&store, &"e".into(), last)
             .await
             .expect("derived");
         assert!(derived.peak_viewers > 10, "{}: a real crowd", db.name);
         let mut minute = 0;
         while minute <= last_minute {
-            analytics::seal_event(&store, "e", at(t0, minute))
+            analytics::seal_event(&store, &"e".into(), at(t0, minute))
                 .await
                 .expect("seal");
             minute += rng.random_range(1..40);
         }
-        let sealed = analytics::event_analytics(&store, "e", last)
+        let sealed = analytics::event_analytics(&store, &"e".into(), last)
             .await
             .expect("sealed");
         assert_eq!(sealed, derived, "{}", db.name);

@@ -592,9 +592,10 @@ async fn codes_export_as_csv_with_status() {
             .await
             .expect("revoke");
         let mut out = Vec::new();
-        let n = streamgate_store::reads::export_codes_csv(&store, "workshop", 60_000, &mut out)
-            .await
-            .expect("export");
+        let n =
+            streamgate_store::reads::export_codes_csv(&store, &"workshop".into(), 60_000, &mut out)
+                .await
+                .expect("export");
         assert_eq!(n, 5);
         let text = String::from_utf8(out).expect("utf8");
         let lines: Vec<&str> = text.lines().collect();
@@ -612,7 +613,8 @@ async fn codes_export_as_csv_with_status() {
         );
         assert!(lines[1].ends_with(",2030-02-03T12:00:00Z"), "{}", lines[1]);
         let missing =
-            streamgate_store::reads::export_codes_csv(&store, "nope", 60_000, Vec::new()).await;
+            streamgate_store::reads::export_codes_csv(&store, &"nope".into(), 60_000, Vec::new())
+                .await;
         assert!(matches!(missing, Err(StoreError::EventNotFound(_))));
         store.close().await;
         db.cleanup().await;

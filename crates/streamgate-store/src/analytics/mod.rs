@@ -32,6 +32,8 @@ pub use seal::{seal, seal_event};
 pub use timeline::MAX_POINTS;
 use timeline::Minute;
 
+use streamgate_core::EventId;
+
 use crate::{Store, StoreError};
 
 /// A minute, in Unix milliseconds.
@@ -111,7 +113,7 @@ struct Totals {
 /// [`Totals`] of the sessions [`spans`] selects.
 async fn span_totals(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
     since: i64,
     extra: &str,
@@ -148,7 +150,7 @@ struct MinuteRow {
 /// only say that the timeline stops.
 async fn minutes(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
     since: i64,
 ) -> Result<Vec<Minute>, StoreError> {
@@ -183,7 +185,7 @@ async fn minutes(
 /// totals, and viewers per minute (Unix minute, viewers) from `since` to now.
 async fn tail(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
     since: i64,
 ) -> Result<(Totals, Vec<(i64, i64)>), StoreError> {
@@ -234,7 +236,7 @@ struct Sealed {
     watch_ms: i64,
 }
 
-async fn sealed(store: &Store, event_id: &str) -> Result<Sealed, StoreError> {
+async fn sealed(store: &Store, event_id: &EventId) -> Result<Sealed, StoreError> {
     let sealed: Option<Sealed> = sqlx::query_as(
         "SELECT sealed_until, sessions, watch_ms FROM analytics_events WHERE event_id = $1",
     )
@@ -248,7 +250,7 @@ async fn sealed(store: &Store, event_id: &str) -> Result<Sealed, StoreError> {
 /// from the analytics tables, the rest from the sessions open or ended since.
 pub async fn event_analytics(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
 ) -> Result<EventAnalytics, StoreError> {
     let sealed = sealed(store, event_id).await?;
@@ -307,7 +309,7 @@ pub struct CodeStats {
 /// with zeros).
 pub async fn code_stats(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
 ) -> Result<Vec<CodeStats>, StoreError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -337,7 +339,7 @@ pub async fn code_stats(
 pub async fn viewers_by_event(
     store: &Store,
     clock: Clock,
-) -> Result<Vec<(String, i64)>, StoreError> {
+) -> Result<Vec<(EventId, i64)>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT e.id AS event_id, COUNT(s.id) AS n FROM events e \
          LEFT JOIN sessions s ON s.event_id = e.id AND s.ended_at IS NULL AND s.last_heartbeat >= $1 \
@@ -352,7 +354,7 @@ pub async fn viewers_by_event(
 }
 
 /// The event a session belongs to (`None`: no such session).
-pub async fn session_event(store: &Store, session_id: &str) -> Result<Option<String>, StoreError> {
+pub async fn session_event(store: &Store, session_id: &str) -> Result<Option<EventId>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT event_id FROM sessions WHERE id = $1")
             .bind(session_id)

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use sqlx::AnyConnection;
+use streamgate_core::EventId;
 use streamgate_core::csv::safe_cell;
 
 use super::status::CodeStatus;
@@ -29,12 +30,12 @@ struct ExportRow {
 /// `session_timeout_ms` decides which sessions still count as live.
 pub async fn export_csv(
     conn: &mut AnyConnection,
-    event_id: &str,
+    event_id: &EventId,
     session_timeout_ms: i64,
     out: impl Write,
 ) -> Result<u64, StoreError> {
     if crate::events::get(conn, event_id).await?.is_none() {
-        return Err(StoreError::EventNotFound(event_id.to_owned()));
+        return Err(StoreError::EventNotFound(event_id.to_string()));
     }
     let now = now_ms();
     let rows: Vec<ExportRow> = sqlx::query_as(

@@ -2,6 +2,7 @@
 
 use sqlx::AnyConnection;
 use streamgate_core::AccessCode;
+use streamgate_core::EventId;
 
 use crate::{StoreError, now_ms};
 
@@ -106,7 +107,7 @@ pub enum GenerateError {
 /// Returns the new codes' row ids.
 pub async fn generate(
     store: &crate::Store,
-    event_id: &str,
+    event_id: &EventId,
     count: u64,
     label: Option<&str>,
     actor: &str,
@@ -123,7 +124,7 @@ pub async fn generate(
     let made = insert(
         &mut tx,
         &NewCodes {
-            event_id,
+            event_id: event_id.as_str(),
             label,
             batch: None,
             suspended: false,
@@ -142,7 +143,7 @@ pub async fn generate(
         Audit {
             actor,
             action: "code.generate",
-            target: Some(event_id),
+            target: Some(event_id.as_str()),
             outcome: "ok",
             detail: Some(&detail),
         },

@@ -2,6 +2,7 @@
 //! check and the demo's unused codes.
 
 use sqlx::AnyConnection;
+use streamgate_core::EventId;
 
 use super::status::{CodeStatus, status_sql};
 use crate::{StoreError, now_ms};
@@ -14,7 +15,7 @@ pub struct CodeRow {
     /// The code itself.
     pub code: String,
     /// Its event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The event's title.
     pub event_title: String,
     /// Operator label.
@@ -38,7 +39,7 @@ pub struct CodeRow {
 #[derive(Debug, Clone, Default)]
 pub struct CodeQuery<'a> {
     /// One event's codes, or every event's.
-    pub event_id: Option<&'a str>,
+    pub event_id: Option<&'a EventId>,
     /// One code by row id.
     pub code_id: Option<&'a str>,
     /// Only codes with this status.
@@ -113,7 +114,7 @@ fn filter(q: &CodeQuery<'_>, params: &mut crate::params::Params) -> (String, Vec
         binds.push(value);
     };
     if let Some(event_id) = q.event_id {
-        add("event_id =", event_id.to_owned(), &mut conditions);
+        add("event_id =", event_id.to_string(), &mut conditions);
     }
     if let Some(code_id) = q.code_id {
         add("id =", code_id.to_owned(), &mut conditions);
@@ -154,7 +155,7 @@ fn like_escape(s: &str) -> String {
 pub async fn belongs_to(
     conn: &mut AnyConnection,
     code: &str,
-    event_id: &str,
+    event_id: &EventId,
 ) -> Result<bool, StoreError> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM access_codes WHERE code = $1 AND event_id = $2",
@@ -170,7 +171,7 @@ pub async fn belongs_to(
 /// suspended, oldest first: what `streamgate up` prints so the demo can be tried at once.
 pub async fn unused_codes(
     store: &crate::Store,
-    event_id: &str,
+    event_id: &EventId,
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(

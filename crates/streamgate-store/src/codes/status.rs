@@ -4,6 +4,8 @@
 //! `status_sql` for filters and counts done by the database; the table-driven test in
 //! `tests/common/code_status.rs` pins the two together on both engines.
 
+use streamgate_core::EventId;
+
 use crate::{StoreError, now_ms};
 
 /// A viewer-facing status, derived from the row and its sessions (SPEC section 2).
@@ -133,9 +135,9 @@ impl StatusCounts {
 /// a listing shows), or of every event when `None` (the dashboard).
 pub async fn status_counts(
     store: &crate::Store,
-    events: Option<&[&str]>,
+    events: Option<&[&EventId]>,
     session_timeout_ms: i64,
-) -> Result<std::collections::HashMap<String, StatusCounts>, StoreError> {
+) -> Result<std::collections::HashMap<EventId, StatusCounts>, StoreError> {
     let now = now_ms();
     let filter = match events {
         Some([]) => return Ok(std::collections::HashMap::new()),
@@ -150,14 +152,14 @@ pub async fn status_counts(
          (SELECT c.event_id, {} AS status FROM access_codes c{filter}) x GROUP BY event_id, status",
         status_sql(1, 2)
     );
-    let mut query = sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, (EventId, String, i64)>(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(now - session_timeout_ms);
     for id in events.unwrap_or_default() {
         query = query.bind(*id);
     }
     let rows = query.fetch_all(store.pool()).await?;
-    let mut counts = std::collections::HashMap::<String, StatusCounts>::new();
+    let mut counts = std::collections::HashMap::<EventId, StatusCounts>::new();
     for (event_id, status, n) in rows {
         let Ok(status) = status.parse::<CodeStatus>() else {
             continue;

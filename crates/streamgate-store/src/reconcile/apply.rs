@@ -1,7 +1,7 @@
 //! Carrying a plan out, in one transaction.
 
 use sqlx::AnyConnection;
-use streamgate_core::Config;
+use streamgate_core::{Config, EventId};
 
 use super::plan::{Change, Plan, PlanOptions, plan_in};
 use super::staging;
@@ -107,7 +107,7 @@ pub async fn apply(
                 if let Some(kind) = kind {
                     let entry = Revocation {
                         kind,
-                        event_id: &row.id,
+                        event_id: row.id.as_str(),
                         code_id: None,
                         session_id: None,
                     };
@@ -180,7 +180,7 @@ pub async fn apply(
                 }
             }
             Change::DeleteEvent { event_id, .. } => {
-                events::delete(&mut tx, event_id).await?;
+                events::delete(&mut tx, &EventId::from(event_id.as_str())).await?;
                 let entry = Revocation {
                     kind: RevocationKind::EventDeactivated,
                     event_id,

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sqlx::AnyConnection;
-use streamgate_core::Config;
 use streamgate_core::config::EventConfig;
+use streamgate_core::{Config, EventId};
 
 use super::guard::{self, Holdings};
 use crate::events::{self, EventRow, ManagedBy};
@@ -175,7 +175,7 @@ pub async fn plan_in(
     let current: HashMap<String, EventRow> = events::list(conn)
         .await?
         .into_iter()
-        .map(|e| (e.id.clone(), e))
+        .map(|e| (e.id.to_string(), e))
         .collect();
     let batches = batch_states(conn).await?;
     let mut plan = Plan::default();
@@ -291,19 +291,19 @@ pub async fn plan_in(
     let mut guarded = Vec::new();
     for event in removed {
         if prune {
-            let (codes, redeemed) = code_counts(conn, &event.id).await?;
+            let (codes, redeemed) = code_counts(conn, event.id.as_str()).await?;
             plan.changes.push(Change::DeleteEvent {
-                event_id: event.id.clone(),
+                event_id: event.id.to_string(),
                 codes,
                 redeemed,
             });
         } else if event.is_active || !event.is_archived {
-            let holdings = guard::holdings(conn, &event.id, now, timeout_ms).await?;
+            let holdings = guard::holdings(conn, event.id.as_str(), now, timeout_ms).await?;
             if !holdings.is_empty() && !options.allow_retire {
-                guarded.push((event.id.clone(), holdings));
+                guarded.push((event.id.to_string(), holdings));
             }
             plan.changes.push(Change::RetireEvent {
-                event_id: event.id.clone(),
+                event_id: event.id.to_string(),
                 was_active: event.is_active,
                 holdings,
             });
@@ -384,7 +384,7 @@ async fn expiry_warning(
 
 fn desired_row(e: &EventConfig, now: i64) -> EventRow {
     EventRow {
-        id: e.id.as_str().to_owned(),
+        id: EventId::from(e.id.as_str()),
         title: e.title.clone(),
         description: e.description.clone(),
         stream_url: e.stream_url.as_ref().map(ToString::to_string),

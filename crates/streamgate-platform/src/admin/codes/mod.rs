@@ -13,6 +13,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Json, PlainText};
+use streamgate_core::EventId;
 use streamgate_store::codes::{self, CodeQuery, GenerateError};
 use streamgate_store::sessions::{self, EndReason};
 use streamgate_store::{events, format_ms, now_ms};
@@ -89,7 +90,7 @@ impl CodesApi {
         }
         let ids = codes::generate(
             &state.store,
-            &id.0,
+            &EventId::from(id.0.as_str()),
             count.unsigned_abs(),
             label.as_deref(),
             &admin.actor(),
@@ -127,7 +128,7 @@ impl CodesApi {
         let mut out = Vec::new();
         let exported = streamgate_store::reads::export_codes_csv(
             &state.store,
-            &id.0,
+            &EventId::from(id.0.as_str()),
             timeout_ms(&state),
             &mut out,
         )
@@ -263,7 +264,7 @@ impl CodesApi {
     ) -> Result<Json<SessionList>, ApiError> {
         require_event(&state, &id.0).await?;
         let live_after = now_ms() - timeout_ms(&state);
-        let items = sessions::open_for_event(&state.store, &id.0)
+        let items = sessions::open_for_event(&state.store, &EventId::from(id.0.as_str()))
             .await?
             .into_iter()
             .map(|s| AdminViewerSession {
@@ -306,7 +307,7 @@ impl CodesApi {
             && let Some(event) =
                 streamgate_store::analytics::session_event(&state.store, &id.0).await?
         {
-            state.metrics.events.session_end(&event, "forced");
+            state.metrics.events.session_end(event.as_str(), "forced");
         }
         Ok(Json(ForceReleaseResponse { released }))
     }
@@ -314,7 +315,7 @@ impl CodesApi {
 
 /// 404 unless the event exists.
 async fn require_event(state: &AppState, id: &str) -> Result<(), ApiError> {
-    match events::find(&state.store, id).await? {
+    match events::find(&state.store, &EventId::from(id)).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::not_found("Event not found")),
     }
@@ -333,10 +334,11 @@ async fn list(
             "search must be at most 100 characters",
         ));
     }
+    let event_id = event_id.map(EventId::from);
     let found = codes::list_page(
         &state.store,
         &CodeQuery {
-            event_id,
+            event_id: event_id.as_ref(),
             code_id: None,
             status: status.map(Into::into),
             search,

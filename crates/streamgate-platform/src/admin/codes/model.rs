@@ -87,7 +87,7 @@ impl From<CodeRow> for AdminCode {
         Self {
             id: c.id,
             code: c.code,
-            event_id: c.event_id,
+            event_id: c.event_id.into_string(),
             event_title: c.event_title,
             label: c.label,
             status: c.status.into(),
