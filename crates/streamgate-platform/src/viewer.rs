@@ -16,7 +16,7 @@ use poem_openapi::{Object, OpenApi, SecurityScheme};
 pub use crate::api::ApiTags;
 use streamgate_core::ingest::IngestState;
 use streamgate_core::jwt::Claims;
-use streamgate_core::{AccessCode, EventId};
+use streamgate_core::{AccessCode, CodeId, EventId, SessionId};
 use streamgate_store::events::EventRow;
 use streamgate_store::sessions::{self, EndReason, Redeem, SessionCheck, Viewer};
 use streamgate_store::{format_ms, now_ms};
@@ -258,7 +258,14 @@ impl ViewerApi {
         if let Err(e) = state.limiter.hit(limit, &claims.sub).await {
             return Err(ApiError::too_many(e.retry_after));
         }
-        match sessions::touch(&state.store, &claims.sub, &claims.sid, true).await? {
+        match sessions::touch(
+            &state.store,
+            &CodeId::from(claims.sub.as_str()),
+            &SessionId::from(claims.sid.as_str()),
+            true,
+        )
+        .await?
+        {
             SessionCheck::Live { expires_at, event } => {
                 let (token, expires_in) = issue(
                     &state,
@@ -290,7 +297,14 @@ impl ViewerApi {
         auth: PlaybackToken,
     ) -> Result<Json<HeartbeatResponse>, ApiError> {
         let claims = verified(&state, &auth.0.token)?;
-        match sessions::touch(&state.store, &claims.sub, &claims.sid, true).await? {
+        match sessions::touch(
+            &state.store,
+            &CodeId::from(claims.sub.as_str()),
+            &SessionId::from(claims.sid.as_str()),
+            true,
+        )
+        .await?
+        {
             SessionCheck::Live { .. } => Ok(Json(HeartbeatResponse { ok: true })),
             other => Err(session_error(other)),
         }
@@ -323,7 +337,15 @@ impl ViewerApi {
         };
         let claims = verified(&state, &token)?;
         let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
-        if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? == Some(true) {
+        if sessions::end(
+            &state.store,
+            &SessionId::from(claims.sid.as_str()),
+            EndReason::Released,
+            &ip,
+        )
+        .await?
+            == Some(true)
+        {
             state.feed.bump();
             state.metrics.events.session_end(&claims.eid, "released");
         }

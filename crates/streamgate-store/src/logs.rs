@@ -2,6 +2,7 @@
 //! the last `seq` they saw; the audit log answers "who did what, when".
 
 use sqlx::AnyConnection;
+use streamgate_core::{CodeId, EventId, SessionId};
 
 use crate::{Backend, Store, StoreError, now_ms};
 
@@ -111,11 +112,11 @@ pub struct LogEntry {
     #[sqlx(try_from = "String")]
     pub kind: RevocationKind,
     /// Event concerned.
-    pub event_id: String,
+    pub event_id: EventId,
     /// Code concerned, if any.
-    pub code_id: Option<String>,
+    pub code_id: Option<CodeId>,
     /// Session concerned, if any.
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// When, Unix ms.
     pub at: i64,
 }

@@ -11,7 +11,7 @@
 
 use sqlx::{AnyConnection, FromRow, Row};
 
-use streamgate_core::EventId;
+use streamgate_core::{CodeId, EventId, SessionId};
 
 use crate::events::EventRow;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
@@ -330,13 +330,14 @@ fn code_refusal(state: &CodeState, now: i64) -> Option<SessionCheck> {
 /// Used by refresh (which also checks the code and event) and heartbeat.
 pub async fn touch(
     store: &Store,
-    code_id: &str,
-    session_id: &str,
+    code_id: &CodeId,
+    session_id: &SessionId,
     check_code: bool,
 ) -> Result<SessionCheck, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let now = now_ms();
-    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
+    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id.as_str(), false).await?
+    else {
         return Ok(SessionCheck::UnknownCode);
     };
     if check_code && let Some(refused) = code_refusal(&state, now) {
@@ -376,18 +377,19 @@ pub async fn touch(
 /// is recorded, so a stream left open never keeps a closed player's session alive.
 pub async fn check(
     store: &Store,
-    code_id: &str,
-    session_id: &str,
+    code_id: &CodeId,
+    session_id: &SessionId,
 ) -> Result<SessionCheck, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let now = now_ms();
-    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id, false).await? else {
+    let Some(state) = code_state(&mut conn, store.backend(), "id", code_id.as_str(), false).await?
+    else {
         return Ok(SessionCheck::UnknownCode);
     };
     if let Some(refused) = code_refusal(&state, now) {
         return Ok(refused);
     }
-    let open: Vec<String> =
+    let open: Vec<SessionId> =
         sqlx::query_scalar("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
             .bind(code_id)
             .fetch_all(&mut *conn)
@@ -409,7 +411,7 @@ pub async fn check(
 /// such session exists.
 pub async fn end(
     store: &Store,
-    session_id: &str,
+    session_id: &SessionId,
     reason: EndReason,
     actor: &str,
 ) -> Result<Option<bool>, StoreError> {
@@ -425,7 +427,7 @@ pub async fn end(
     let ended = end_in(
         &mut tx,
         store.backend(),
-        session_id,
+        session_id.as_str(),
         &event_id,
         &code_id,
         reason,
@@ -437,7 +439,7 @@ pub async fn end(
             Audit {
                 actor,
                 action: "session.end",
-                target: Some(session_id),
+                target: Some(session_id.as_str()),
                 outcome: "ok",
                 detail: Some(reason.as_str()),
             },
@@ -462,9 +464,9 @@ pub async fn count_live(store: &Store, timeout_ms: i64) -> Result<i64, StoreErro
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenSession {
     /// Session id (the JWT's `sid`).
-    pub id: String,
+    pub id: SessionId,
     /// The code's row id.
-    pub code_id: String,
+    pub code_id: CodeId,
     /// The code (operators see codes; viewers' tokens never carry them).
     pub code: String,
     /// The code's label.
@@ -503,9 +505,9 @@ pub async fn open_for_event(
 #[derive(Debug, Clone, Copy)]
 pub struct SharedReport<'a> {
     /// The session (the JWT's `sid`).
-    pub session_id: &'a str,
+    pub session_id: &'a SessionId,
     /// Its event (the JWT's `eid`); a report naming another event is ignored.
-    pub event_id: &'a str,
+    pub event_id: &'a EventId,
     /// The addresses seen, comma-separated.
     pub addresses: &'a str,
     /// Who reported it: `edge:<id>`.
@@ -538,7 +540,7 @@ pub async fn mark_shared(store: &Store, report: SharedReport<'_>) -> Result<bool
         crate::logs::Audit {
             actor: report.actor,
             action: "session.token_shared",
-            target: Some(report.session_id),
+            target: Some(report.session_id.as_str()),
             outcome: if report.refused {
                 "refused"
             } else {

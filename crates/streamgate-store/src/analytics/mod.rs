@@ -32,7 +32,7 @@ pub use seal::{seal, seal_event};
 pub use timeline::MAX_POINTS;
 use timeline::Minute;
 
-use streamgate_core::EventId;
+use streamgate_core::{EventId, SessionId};
 
 use crate::{Store, StoreError};
 
@@ -354,7 +354,10 @@ pub async fn viewers_by_event(
 }
 
 /// The event a session belongs to (`None`: no such session).
-pub async fn session_event(store: &Store, session_id: &str) -> Result<Option<EventId>, StoreError> {
+pub async fn session_event(
+    store: &Store,
+    session_id: &SessionId,
+) -> Result<Option<EventId>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT event_id FROM sessions WHERE id = $1")
             .bind(session_id)

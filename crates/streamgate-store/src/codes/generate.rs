@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 use streamgate_core::AccessCode;
-use streamgate_core::EventId;
+use streamgate_core::{CodeId, EventId};
 
 use crate::{StoreError, now_ms};
 
@@ -111,7 +111,7 @@ pub async fn generate(
     count: u64,
     label: Option<&str>,
     actor: &str,
-) -> Result<Vec<String>, GenerateError> {
+) -> Result<Vec<CodeId>, GenerateError> {
     use crate::events::ManagedBy;
     use crate::logs::{self, Audit};
     let mut tx = store.begin_write().await?;
@@ -150,5 +150,5 @@ pub async fn generate(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(made.into_iter().map(|(id, _)| id).collect())
+    Ok(made.into_iter().map(|(id, _)| CodeId::from(id)).collect())
 }

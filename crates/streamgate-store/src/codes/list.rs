@@ -2,7 +2,7 @@
 //! check and the demo's unused codes.
 
 use sqlx::AnyConnection;
-use streamgate_core::EventId;
+use streamgate_core::{CodeId, EventId};
 
 use super::status::{CodeStatus, status_sql};
 use crate::{StoreError, now_ms};
@@ -11,7 +11,7 @@ use crate::{StoreError, now_ms};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeRow {
     /// Row id (the JWT's `sub`).
-    pub id: String,
+    pub id: CodeId,
     /// The code itself.
     pub code: String,
     /// Its event.
@@ -41,7 +41,7 @@ pub struct CodeQuery<'a> {
     /// One event's codes, or every event's.
     pub event_id: Option<&'a EventId>,
     /// One code by row id.
-    pub code_id: Option<&'a str>,
+    pub code_id: Option<&'a CodeId>,
     /// Only codes with this status.
     pub status: Option<CodeStatus>,
     /// Substring of the code or the label, case-insensitive.
@@ -117,7 +117,7 @@ fn filter(q: &CodeQuery<'_>, params: &mut crate::params::Params) -> (String, Vec
         add("event_id =", event_id.to_string(), &mut conditions);
     }
     if let Some(code_id) = q.code_id {
-        add("id =", code_id.to_owned(), &mut conditions);
+        add("id =", code_id.to_string(), &mut conditions);
     }
     if let Some(status) = q.status {
         add("status =", status.as_str().to_owned(), &mut conditions);

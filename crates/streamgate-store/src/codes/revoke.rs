@@ -1,5 +1,7 @@
 //! Revoking codes, one at a time or in bulk, with their revocation-log and audit entries.
 
+use streamgate_core::CodeId;
+
 use crate::row::Flag;
 use crate::{StoreError, now_ms};
 
@@ -8,7 +10,7 @@ use crate::{StoreError, now_ms};
 /// Returns whether the code exists; setting the state it already has logs nothing.
 pub async fn set_revoked(
     store: &crate::Store,
-    code_id: &str,
+    code_id: &CodeId,
     revoked: bool,
     actor: &str,
 ) -> Result<bool, StoreError> {
@@ -42,7 +44,7 @@ pub async fn set_revoked(
         &[Revocation {
             kind,
             event_id: &event_id,
-            code_id: Some(code_id),
+            code_id: Some(code_id.as_str()),
             session_id: None,
         }],
     )
@@ -56,7 +58,7 @@ pub async fn set_revoked(
             } else {
                 "code.unrevoke"
             },
-            target: Some(code_id),
+            target: Some(code_id.as_str()),
             outcome: "ok",
             detail: None,
         },
@@ -71,7 +73,7 @@ pub async fn set_revoked(
 /// how many codes were newly revoked.
 pub async fn bulk_revoke(
     store: &crate::Store,
-    ids: &[String],
+    ids: &[CodeId],
     actor: &str,
 ) -> Result<u64, StoreError> {
     use crate::logs::{self, Audit, Revocation, RevocationKind};

@@ -13,7 +13,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Json, PlainText};
-use streamgate_core::EventId;
+use streamgate_core::{CodeId, EventId, SessionId};
 use streamgate_store::codes::{self, CodeQuery, GenerateError};
 use streamgate_store::sessions::{self, EndReason};
 use streamgate_store::{events, format_ms, now_ms};
@@ -103,7 +103,7 @@ impl CodesApi {
         })?;
         let mut tokens = Vec::with_capacity(ids.len());
         for code_id in &ids {
-            tokens.push(one(&state, code_id).await?);
+            tokens.push(one(&state, code_id.as_str()).await?);
         }
         Ok(Generated::Created(Json(GenerateResponse {
             generated: i64::try_from(ids.len()).unwrap_or(i64::MAX),
@@ -236,7 +236,7 @@ impl CodesApi {
         body: Json<BulkRevokeRequest>,
     ) -> Result<Json<BulkRevokeResponse>, ApiError> {
         let admin = auth.admin();
-        let ids = body.0.token_ids;
+        let ids: Vec<CodeId> = body.0.token_ids.into_iter().map(CodeId::from).collect();
         if ids.is_empty() || ids.len() > MAX_BULK {
             return Err(ApiError::bad_request(format!(
                 "tokenIds must name between 1 and {MAX_BULK} codes"
@@ -269,8 +269,8 @@ impl CodesApi {
             .into_iter()
             .map(|s| AdminViewerSession {
                 stale: s.last_heartbeat <= live_after,
-                id: s.id,
-                code_id: s.code_id,
+                id: s.id.into_string(),
+                code_id: s.code_id.into_string(),
                 code: s.code,
                 label: s.label,
                 client_ip: s.client_ip,
@@ -299,13 +299,21 @@ impl CodesApi {
         id: Path<String>,
     ) -> Result<Json<ForceReleaseResponse>, ApiError> {
         let admin = auth.admin();
-        let released = sessions::end(&state.store, &id.0, EndReason::Forced, &admin.actor())
-            .await?
-            .ok_or_else(|| ApiError::not_found("Session not found"))?;
+        let released = sessions::end(
+            &state.store,
+            &SessionId::from(id.0.as_str()),
+            EndReason::Forced,
+            &admin.actor(),
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("Session not found"))?;
         state.feed.bump();
         if released
-            && let Some(event) =
-                streamgate_store::analytics::session_event(&state.store, &id.0).await?
+            && let Some(event) = streamgate_store::analytics::session_event(
+                &state.store,
+                &SessionId::from(id.0.as_str()),
+            )
+            .await?
         {
             state.metrics.events.session_end(event.as_str(), "forced");
         }
@@ -361,7 +369,7 @@ async fn one(state: &AppState, code_id: &str) -> Result<AdminCode, ApiError> {
     let found = codes::list_page(
         &state.store,
         &CodeQuery {
-            code_id: Some(code_id),
+            code_id: Some(&CodeId::from(code_id)),
             page: 1,
             per_page: 1,
             ..CodeQuery::default()
@@ -384,7 +392,14 @@ async fn set_revoked(
     revoked: bool,
 ) -> Result<Json<AdminCode>, ApiError> {
     let admin = auth.admin();
-    if !codes::set_revoked(&state.store, code_id, revoked, &admin.actor()).await? {
+    if !codes::set_revoked(
+        &state.store,
+        &CodeId::from(code_id),
+        revoked,
+        &admin.actor(),
+    )
+    .await?
+    {
         return Err(ApiError::not_found("Access code not found"));
     }
     state.feed.bump();

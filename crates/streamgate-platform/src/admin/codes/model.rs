@@ -85,7 +85,7 @@ pub struct AdminCode {
 impl From<CodeRow> for AdminCode {
     fn from(c: CodeRow) -> Self {
         Self {
-            id: c.id,
+            id: c.id.into_string(),
             code: c.code,
             event_id: c.event_id.into_string(),
             event_title: c.event_title,
