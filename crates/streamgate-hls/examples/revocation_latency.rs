@@ -65,7 +65,7 @@ async fn main() {
             let started = Instant::now();
             streamgate_store::codes::set_revoked(
                 &platform.state.store,
-                &streamgate_core::CodeId::from(id.as_str()),
+                &id.as_str().into(),
                 true,
                 "bench",
             )

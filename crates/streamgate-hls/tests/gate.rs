@@ -267,14 +267,9 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
         // 1. A code revoked (the store call the admin API makes), then restored.
         let code_id = &codes[0].0;
         assert!(
-            streamgate_store::codes::set_revoked(
-                &platform.state.store,
-                &streamgate_core::CodeId::from(code_id.as_str()),
-                true,
-                "test"
-            )
-            .await
-            .expect("revoke")
+            streamgate_store::codes::set_revoked(&platform.state.store, code_id, true, "test")
+                .await
+                .expect("revoke")
         );
         assert!(
             eventually(bound, refused(tokens[0].clone())).await,
@@ -282,14 +277,9 @@ async fn revocations_made_at_the_platform_are_refused_at_the_edge() {
             db.name
         );
         assert_eq!(get_status(&hls.url(PLAYLIST), Some(&tokens[1])).await, 200);
-        streamgate_store::codes::set_revoked(
-            &platform.state.store,
-            &streamgate_core::CodeId::from(code_id.as_str()),
-            false,
-            "test",
-        )
-        .await
-        .expect("unrevoke");
+        streamgate_store::codes::set_revoked(&platform.state.store, code_id, false, "test")
+            .await
+            .expect("unrevoke");
         assert!(
             eventually(bound, allowed(tokens[0].clone())).await,
             "{}: unrevoked code refused",

@@ -41,14 +41,9 @@ async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
     let bound = Duration::from_secs(15);
 
     // Polling picks up a revocation.
-    streamgate_store::codes::set_revoked(
-        &platform.state.store,
-        &streamgate_core::CodeId::from(codes[0].0.as_str()),
-        true,
-        "test",
-    )
-    .await
-    .expect("revoke");
+    streamgate_store::codes::set_revoked(&platform.state.store, &codes[0].0, true, "test")
+        .await
+        .expect("revoke");
     assert!(eventually(bound, || async { status(0).await == 403 }).await);
     assert_eq!(health(&hls).await["syncMode"], "poll");
 
@@ -58,14 +53,9 @@ async fn a_platform_outage_keeps_known_revocations_and_catches_up_after() {
     let store = streamgate_store::Store::connect(&db.url)
         .await
         .expect("store");
-    streamgate_store::codes::set_revoked(
-        &store,
-        &streamgate_core::CodeId::from(codes[1].0.as_str()),
-        true,
-        "test",
-    )
-    .await
-    .expect("revoke while the edge cannot hear");
+    streamgate_store::codes::set_revoked(&store, &codes[1].0, true, "test")
+        .await
+        .expect("revoke while the edge cannot hear");
     store.close().await;
     assert!(
         eventually(bound, || async {
@@ -125,14 +115,9 @@ async fn an_entry_of_an_unknown_kind_is_counted_and_the_feed_goes_on() {
     .await
     .expect("log an entry of a newer kind");
     pool.close().await;
-    streamgate_store::codes::set_revoked(
-        &platform.state.store,
-        &streamgate_core::CodeId::from(codes[0].0.as_str()),
-        true,
-        "test",
-    )
-    .await
-    .expect("revoke");
+    streamgate_store::codes::set_revoked(&platform.state.store, &codes[0].0, true, "test")
+        .await
+        .expect("revoke");
 
     assert!(
         eventually(bound, || async {

@@ -258,14 +258,7 @@ impl ViewerApi {
         if let Err(e) = state.limiter.hit(limit, &claims.sub).await {
             return Err(ApiError::too_many(e.retry_after));
         }
-        match sessions::touch(
-            &state.store,
-            &CodeId::from(claims.sub.as_str()),
-            &SessionId::from(claims.sid.as_str()),
-            true,
-        )
-        .await?
-        {
+        match touch(&state, &claims).await? {
             SessionCheck::Live { expires_at, event } => {
                 let (token, expires_in) = issue(
                     &state,
@@ -297,14 +290,7 @@ impl ViewerApi {
         auth: PlaybackToken,
     ) -> Result<Json<HeartbeatResponse>, ApiError> {
         let claims = verified(&state, &auth.0.token)?;
-        match sessions::touch(
-            &state.store,
-            &CodeId::from(claims.sub.as_str()),
-            &SessionId::from(claims.sid.as_str()),
-            true,
-        )
-        .await?
-        {
+        match touch(&state, &claims).await? {
             SessionCheck::Live { .. } => Ok(Json(HeartbeatResponse { ok: true })),
             other => Err(session_error(other)),
         }
@@ -434,6 +420,17 @@ pub(crate) fn verified(state: &AppState, token: &str) -> Result<Claims, ApiError
         Ok(claims) if !claims.probe => Ok(claims),
         _ => Err(ApiError::unauthorized(BAD_TOKEN)),
     }
+}
+
+/// Records a heartbeat for the code and session a verified token names, checking the
+/// code and event too (refresh and heartbeat).
+async fn touch(
+    state: &AppState,
+    claims: &Claims,
+) -> Result<SessionCheck, streamgate_store::StoreError> {
+    let code_id = CodeId::from(claims.sub.as_str());
+    let session_id = SessionId::from(claims.sid.as_str());
+    sessions::touch(&state.store, &code_id, &session_id, true).await
 }
 
 /// Signs a token for a session; it never outlives the code.
