@@ -51,7 +51,7 @@ async fn use_installation(url: &str) {
         .expect("release");
     assert_eq!(released.status(), 200);
     for (id, _) in codes.iter().skip(10).take(3) {
-        streamgate_store::codes::set_revoked(&state.store, id, true, "admin")
+        streamgate_store::codes::set_revoked(&state.store, &id.as_str().into(), true, "admin")
             .await
             .expect("revoke");
     }
@@ -195,7 +195,7 @@ async fn sqlite_to_postgres_keeps_every_row() {
     };
     let copied_max = max_seq(target.url.clone()).await;
     let code = codes(&target.url).await.remove(20).0;
-    streamgate_store::codes::set_revoked(&store, &code, true, "admin")
+    streamgate_store::codes::set_revoked(&store, &code.as_str().into(), true, "admin")
         .await
         .expect("revoke on the new database");
     assert_eq!(max_seq(target.url.clone()).await, copied_max + 1);

@@ -194,7 +194,7 @@ async fn two_edges_follow_one_platform_and_a_restarted_edge_catches_up() {
     let store = streamgate_store::Store::connect(&db.url)
         .await
         .expect("store");
-    streamgate_store::codes::set_revoked(&store, &codes[1].0, true, "admin")
+    streamgate_store::codes::set_revoked(&store, &codes[1].0.as_str().into(), true, "admin")
         .await
         .expect("revoke");
     store.close().await;

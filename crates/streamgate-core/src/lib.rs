@@ -13,6 +13,7 @@ pub mod code;
 pub mod config;
 pub mod csv;
 pub mod env;
+pub mod ids;
 pub mod ingest;
 pub mod jwt;
 pub mod load;
@@ -28,6 +29,7 @@ pub mod validate;
 
 pub use code::AccessCode;
 pub use config::Config;
+pub use ids::{CodeId, EventId, SessionId};
 pub use load::{ConfigSource, LoadOptions, Loaded, Role, load};
 pub use playlist::Playlist;
 pub use secrets::{Secret, Secrets};

@@ -61,6 +61,14 @@ impl RevocationKind {
     }
 }
 
+/// A stored spelling, read as [`RevocationKind::parse`] reads it (the store's row
+/// structs decode the column through this).
+impl From<String> for RevocationKind {
+    fn from(stored: String) -> Self {
+        RevocationKind::parse(&stored)
+    }
+}
+
 /// One log entry, in order; what an edge replays to keep its sets exact (revocations
 /// can be undone, sessions end).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

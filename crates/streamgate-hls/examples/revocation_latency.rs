@@ -63,9 +63,14 @@ async fn main() {
             let spread = Duration::from_millis(poll_ms * ((round as u64 * 37) % 100) / 100);
             tokio::time::sleep(spread).await;
             let started = Instant::now();
-            streamgate_store::codes::set_revoked(&platform.state.store, id, true, "bench")
-                .await
-                .expect("revoke");
+            streamgate_store::codes::set_revoked(
+                &platform.state.store,
+                &id.as_str().into(),
+                true,
+                "bench",
+            )
+            .await
+            .expect("revoke");
             // What the admin API does after a revocation: wake the feed's waiting
             // requests at once (other processes are woken by PostgreSQL NOTIFY).
             platform.state.feed.bump();

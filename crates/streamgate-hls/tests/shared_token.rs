@@ -72,7 +72,7 @@ async fn two_addresses_on_one_token_are_reported_and_the_later_one_refused() {
     // The platform records it on the session, in the audit log and in a metric.
     let store = &platform.state.store;
     let marked = eventually(Duration::from_secs(15), || async {
-        streamgate_store::sessions::open_for_event(store, "demo")
+        streamgate_store::sessions::open_for_event(store, &"demo".into())
             .await
             .expect("sessions")
             .iter()
@@ -80,7 +80,7 @@ async fn two_addresses_on_one_token_are_reported_and_the_later_one_refused() {
     })
     .await;
     assert!(marked, "the session was marked shared");
-    let sessions = streamgate_store::sessions::open_for_event(store, "demo")
+    let sessions = streamgate_store::sessions::open_for_event(store, &"demo".into())
         .await
         .expect("sessions");
     let shared: Vec<_> = sessions.iter().filter(|s| s.shared_at.is_some()).collect();

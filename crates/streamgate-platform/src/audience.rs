@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use streamgate_core::EventId;
 use streamgate_core::tasks::CancellationToken;
 use streamgate_store::analytics;
 
@@ -66,7 +66,7 @@ impl EventCounters {
     }
 
     /// The counters and the `viewers` gauge (event, live sessions) in the text format.
-    pub fn render(&self, out: &mut String, viewers: &[(String, i64)]) {
+    pub fn render(&self, out: &mut String, viewers: &[(EventId, i64)]) {
         out.push_str("# HELP streamgate_event_viewers Viewers with a live session, per event (read from the database).\n");
         out.push_str("# TYPE streamgate_event_viewers gauge\n");
         for (event, n) in bounded(viewers) {
@@ -106,8 +106,12 @@ impl EventCounters {
 
 /// The first [`MAX_EVENT_LABELS`] events (most watched first, as the store orders
 /// them) and the rest summed under [`OTHER`].
-fn bounded(viewers: &[(String, i64)]) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = viewers.iter().take(MAX_EVENT_LABELS).cloned().collect();
+fn bounded(viewers: &[(EventId, i64)]) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = viewers
+        .iter()
+        .take(MAX_EVENT_LABELS)
+        .map(|(event, n)| (event.to_string(), *n))
+        .collect();
     let rest: i64 = viewers.iter().skip(MAX_EVENT_LABELS).map(|(_, n)| n).sum();
     if viewers.len() > MAX_EVENT_LABELS {
         out.push((OTHER.to_owned(), rest));
@@ -191,8 +195,8 @@ mod tests {
 
     #[test]
     fn the_viewer_gauge_folds_the_tail_into_other() {
-        let viewers: Vec<(String, i64)> = (0..MAX_EVENT_LABELS + 2)
-            .map(|i| (format!("e{i}"), 1))
+        let viewers: Vec<(EventId, i64)> = (0..MAX_EVENT_LABELS + 2)
+            .map(|i| (EventId::from(format!("e{i}")), 1))
             .collect();
         let folded = bounded(&viewers);
         assert_eq!(folded.len(), MAX_EVENT_LABELS + 1);

@@ -17,6 +17,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme};
 use streamgate_core::revocation::{FeedEntry, RevocationKind};
+use streamgate_core::{EventId, SessionId};
 use streamgate_store::logs::{self, LogEntry, Since};
 use streamgate_store::sessions::{self, SharedReport};
 use streamgate_store::{format_ms, now_ms};
@@ -210,8 +211,8 @@ impl InternalApi {
         let recorded = sessions::mark_shared(
             &state.store,
             SharedReport {
-                session_id: &report.session_id,
-                event_id: &report.event_id,
+                session_id: &SessionId::from(report.session_id.as_str()),
+                event_id: &EventId::from(report.event_id.as_str()),
                 addresses: &addresses.join(", "),
                 actor: &actor,
                 refused: report.refused,
@@ -264,8 +265,8 @@ fn feed(entries: Vec<LogEntry>, cursor: i64) -> RevocationFeed {
         .filter(|e| e.kind == RevocationKind::CodeRevoked)
         .filter_map(|e| {
             Some(CodeRevocation {
-                code_id: e.code_id.clone()?,
-                event_id: e.event_id.clone(),
+                code_id: e.code_id.as_ref()?.to_string(),
+                event_id: e.event_id.to_string(),
                 revoked_at: format_ms(e.at),
             })
         })
@@ -274,7 +275,7 @@ fn feed(entries: Vec<LogEntry>, cursor: i64) -> RevocationFeed {
         .iter()
         .filter(|e| e.kind == RevocationKind::EventDeactivated)
         .map(|e| EventDeactivation {
-            event_id: e.event_id.clone(),
+            event_id: e.event_id.to_string(),
             deactivated_at: format_ms(e.at),
         })
         .collect();
@@ -286,9 +287,9 @@ fn feed(entries: Vec<LogEntry>, cursor: i64) -> RevocationFeed {
             .map(|e| FeedEntry {
                 seq: e.seq,
                 kind: e.kind,
-                event_id: e.event_id,
-                code_id: e.code_id,
-                session_id: e.session_id,
+                event_id: e.event_id.into_string(),
+                code_id: e.code_id.map(String::from),
+                session_id: e.session_id.map(String::from),
                 at: format_ms(e.at),
             })
             .collect(),

@@ -20,6 +20,7 @@ use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::EventStream;
 use poem_openapi::{Object, OpenApi};
+use streamgate_core::{CodeId, SessionId};
 use streamgate_store::sessions::{self, SessionCheck};
 
 use crate::error::ApiError;
@@ -96,7 +97,8 @@ impl SessionEventsApi {
         };
         let claims = verified(&state, &raw)?;
         let state = Arc::clone(&state);
-        let first = sessions::check(&state.store, &claims.sub, &claims.sid).await?;
+        let (code_id, session_id) = (CodeId::from(claims.sub), SessionId::from(claims.sid));
+        let first = sessions::check(&state.store, &code_id, &session_id).await?;
         if !matches!(first, SessionCheck::Live { .. }) {
             let ended = SessionEvent::ended(first);
             return Ok(EventStream::new(stream::iter([ended]).boxed()));
@@ -105,8 +107,8 @@ impl SessionEventsApi {
             feed: state.feed.subscribe(),
             stopping: state.stopping.clone(),
             state,
-            code_id: claims.sub,
-            session_id: claims.sid,
+            code_id,
+            session_id,
         };
         // One `ended` event at most, then the stream closes.
         let watch = stream::unfold(Some(watcher), |watcher| async move {
@@ -124,8 +126,8 @@ struct Watcher {
     state: Arc<AppState>,
     feed: tokio::sync::watch::Receiver<u64>,
     stopping: streamgate_core::tasks::CancellationToken,
-    code_id: String,
-    session_id: String,
+    code_id: CodeId,
+    session_id: SessionId,
 }
 
 impl Watcher {

@@ -14,9 +14,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, SecurityScheme};
 
 pub use crate::api::ApiTags;
-use streamgate_core::AccessCode;
 use streamgate_core::ingest::IngestState;
 use streamgate_core::jwt::Claims;
+use streamgate_core::{AccessCode, CodeId, EventId, SessionId};
 use streamgate_store::events::EventRow;
 use streamgate_store::sessions::{self, EndReason, Redeem, SessionCheck, Viewer};
 use streamgate_store::{format_ms, now_ms};
@@ -192,19 +192,22 @@ impl ViewerApi {
             Redeem::EventInactive => return Err(ApiError::forbidden(UNAVAILABLE)),
             Redeem::InUse => return Err(ApiError::in_use()),
         };
-        state.metrics.events.redemption(&redemption.event.id);
+        state
+            .metrics
+            .events
+            .redemption(redemption.event.id.as_str());
         if redemption.ended_stale {
             // A stale session's end was logged: let waiting edges know now.
             state.feed.bump();
             state
                 .metrics
                 .events
-                .session_end(&redemption.event.id, "timeout");
+                .session_end(redemption.event.id.as_str(), "timeout");
         }
         let (token, expires_in) = issue(
             &state,
             &redemption.code_id,
-            &redemption.event.id,
+            redemption.event.id.as_str(),
             &redemption.session_id,
             redemption.expires_at,
         )?;
@@ -212,7 +215,7 @@ impl ViewerApi {
         let event = &redemption.event;
         Ok(Json(ValidateResponse {
             event: EventSummary {
-                id: event.id.clone(),
+                id: event.id.to_string(),
                 title: event.title.clone(),
                 description: event.description.clone(),
                 starts_at: format_ms(event.starts_at),
@@ -222,7 +225,11 @@ impl ViewerApi {
             },
             playback_token: token,
             playback_base_url: config.hls.public_url.as_str().trim_end_matches('/').into(),
-            stream_path: format!("{}{}", Claims::stream_prefix(&event.id), event.playlist),
+            stream_path: format!(
+                "{}{}",
+                Claims::stream_prefix(event.id.as_str()),
+                event.playlist
+            ),
             expires_at: format_ms(redemption.expires_at),
             token_expires_in: expires_in,
             heartbeat_interval_seconds: i64::from(config.platform.heartbeat_interval_seconds),
@@ -251,10 +258,15 @@ impl ViewerApi {
         if let Err(e) = state.limiter.hit(limit, &claims.sub).await {
             return Err(ApiError::too_many(e.retry_after));
         }
-        match sessions::touch(&state.store, &claims.sub, &claims.sid, true).await? {
+        match touch(&state, &claims).await? {
             SessionCheck::Live { expires_at, event } => {
-                let (token, expires_in) =
-                    issue(&state, &claims.sub, &event.id, &claims.sid, expires_at)?;
+                let (token, expires_in) = issue(
+                    &state,
+                    &claims.sub,
+                    event.id.as_str(),
+                    &claims.sid,
+                    expires_at,
+                )?;
                 Ok(Json(RefreshResponse {
                     playback_token: token,
                     token_expires_in: expires_in,
@@ -278,7 +290,7 @@ impl ViewerApi {
         auth: PlaybackToken,
     ) -> Result<Json<HeartbeatResponse>, ApiError> {
         let claims = verified(&state, &auth.0.token)?;
-        match sessions::touch(&state.store, &claims.sub, &claims.sid, true).await? {
+        match touch(&state, &claims).await? {
             SessionCheck::Live { .. } => Ok(Json(HeartbeatResponse { ok: true })),
             other => Err(session_error(other)),
         }
@@ -311,7 +323,15 @@ impl ViewerApi {
         };
         let claims = verified(&state, &token)?;
         let ip = client_ip_text(req, &state.config().platform.trusted_proxies);
-        if sessions::end(&state.store, &claims.sid, EndReason::Released, &ip).await? == Some(true) {
+        if sessions::end(
+            &state.store,
+            &SessionId::from(claims.sid.as_str()),
+            EndReason::Released,
+            &ip,
+        )
+        .await?
+            == Some(true)
+        {
             state.feed.bump();
             state.metrics.events.session_end(&claims.eid, "released");
         }
@@ -375,7 +395,8 @@ async fn lookup_status(
     id: &str,
     code: Option<&str>,
 ) -> Result<Json<EventStatus>, ApiError> {
-    let Some(event) = streamgate_store::reads::event(&state.store, id).await? else {
+    let Some(event) = streamgate_store::reads::event(&state.store, &EventId::from(id)).await?
+    else {
         return Err(ApiError::not_found("Event not found"));
     };
     let code = code
@@ -386,7 +407,7 @@ async fn lookup_status(
     }
     let status = event_status(state, &event).await;
     Ok(Json(EventStatus {
-        event_id: event.id.clone(),
+        event_id: event.id.to_string(),
         status: status.into(),
         starts_at: format_ms(event.starts_at),
         ends_at: format_ms(event.ends_at),
@@ -399,6 +420,17 @@ pub(crate) fn verified(state: &AppState, token: &str) -> Result<Claims, ApiError
         Ok(claims) if !claims.probe => Ok(claims),
         _ => Err(ApiError::unauthorized(BAD_TOKEN)),
     }
+}
+
+/// Records a heartbeat for the code and session a verified token names, checking the
+/// code and event too (refresh and heartbeat).
+async fn touch(
+    state: &AppState,
+    claims: &Claims,
+) -> Result<SessionCheck, streamgate_store::StoreError> {
+    let code_id = CodeId::from(claims.sub.as_str());
+    let session_id = SessionId::from(claims.sid.as_str());
+    sessions::touch(&state.store, &code_id, &session_id, true).await
 }
 
 /// Signs a token for a session; it never outlives the code.
@@ -449,7 +481,7 @@ async fn event_status(state: &AppState, event: &EventRow) -> &'static str {
     }
     let (available, ingest) = state
         .prober
-        .stream_state(&state.keys, &event.id, &event.playlist)
+        .stream_state(&state.keys, event.id.as_str(), &event.playlist)
         .await;
     // Where StreamGate takes the stream itself, a closed recording is a recording even
     // before the scheduled end (the organiser stopped early).

@@ -203,9 +203,10 @@ async fn check_sealing(app: &App, db: &TestDb, bearer: &str, body: &Value) {
         timeout_ms: 60_000,
     };
     let store = &app.state.store;
+    let live = "live".into();
     let (one, two) = tokio::join!(
-        analytics::seal_event(store, "live", clock),
-        analytics::seal_event(store, "live", clock)
+        analytics::seal_event(store, &live, clock),
+        analytics::seal_event(store, &live, clock)
     );
     assert!(
         one.expect("seal") ^ two.expect("seal"),

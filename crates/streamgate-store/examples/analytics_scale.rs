@@ -17,8 +17,8 @@
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use sqlx::Row;
 use streamgate_store::analytics::{self, Clock};
+use streamgate_store::testing::pool;
 use streamgate_store::{Backend, Store, now_ms};
 use streamgate_testkit::TestDb;
 
@@ -38,6 +38,7 @@ async fn main() {
 
 async fn run(db: &TestDb, sessions: usize, hours: i64) {
     let store = Store::connect(&db.url).await.expect("connect");
+    let big = streamgate_core::EventId::from("big");
     let now = now_ms();
     let t0 = now - hours * 3_600_000;
     exec(
@@ -77,7 +78,7 @@ async fn run(db: &TestDb, sessions: usize, hours: i64) {
         now,
         timeout_ms: 60_000,
     };
-    let (unsealed, _) = best_of(1, || analytics::event_analytics(&store, "big", clock)).await;
+    let (unsealed, _) = best_of(1, || analytics::event_analytics(&store, &big, clock)).await;
     println!(
         "[{}] analytics before any sealing (every session derived): {:.0} ms",
         db.name,
@@ -101,7 +102,7 @@ async fn run(db: &TestDb, sessions: usize, hours: i64) {
         db.name,
         ms(started.elapsed())
     );
-    let (took, figures) = best_of(5, || analytics::event_analytics(&store, "big", clock)).await;
+    let (took, figures) = best_of(5, || analytics::event_analytics(&store, &big, clock)).await;
     println!(
         "[{}] analytics (sealed): best {:.0} ms, median {:.0} ms (peak {}, unique {}, {} points, {:.0} viewer-hours)",
         db.name,
@@ -112,7 +113,7 @@ async fn run(db: &TestDb, sessions: usize, hours: i64) {
         figures.timeline.len(),
         figures.watch_ms as f64 / 3_600_000.0
     );
-    let (took, rows) = best_of(3, || analytics::code_stats(&store, "big", clock)).await;
+    let (took, rows) = best_of(3, || analytics::code_stats(&store, &big, clock)).await;
     println!(
         "[{}] per-code export query: best {:.0} ms, median {:.0} ms ({} codes)",
         db.name,
@@ -204,17 +205,15 @@ async fn sessions_bytes(store: &Store) -> i64 {
         }
         Backend::Postgres => "SELECT CAST(pg_total_relation_size('sessions') AS BIGINT) AS n",
     };
-    sqlx::query(sql)
-        .fetch_one(store.pool())
+    sqlx::query_scalar(sql)
+        .fetch_one(pool(store))
         .await
         .expect("size")
-        .try_get("n")
-        .expect("n")
 }
 
 async fn exec(store: &Store, sql: String) {
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(store.pool())
+        .execute(pool(store))
         .await
         .expect("statement");
 }

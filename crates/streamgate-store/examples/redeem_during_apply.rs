@@ -18,6 +18,7 @@ use streamgate_core::env::Env;
 use streamgate_store::codes::{self, NewCodes};
 use streamgate_store::reconcile::{self, ApplyOptions};
 use streamgate_store::sessions::{self, Viewer};
+use streamgate_store::testing::pool;
 use streamgate_store::{Store, now_ms};
 
 const CLIENTS: usize = 4;
@@ -108,7 +109,7 @@ async fn main() {
         .expect("base");
     let door: Vec<String> =
         sqlx::query_scalar("SELECT code FROM access_codes WHERE event_id = 'live'")
-            .fetch_all(store.pool())
+            .fetch_all(pool(&store))
             .await
             .expect("codes");
     let (codes, next, stop) = (

@@ -5,7 +5,6 @@
 //! names it.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::logs::{self, Audit};
 use crate::{Store, StoreError, now_ms};
@@ -14,7 +13,7 @@ use crate::{Store, StoreError, now_ms};
 pub const TOKEN_PREFIX: &str = "sgadm_";
 
 /// One token as listed (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AdminToken {
     /// Row id.
     pub id: String,
@@ -85,11 +84,10 @@ pub async fn create(store: &Store, name: &str) -> Result<String, TokenError> {
             .replace('/', "_")
     );
     let mut tx = store.begin_write().await?;
-    let exists = sqlx::query("SELECT COUNT(*) AS n FROM admin_tokens WHERE name = $1")
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) AS n FROM admin_tokens WHERE name = $1")
         .bind(name)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get::<i64, _>("n")?;
+        .await?;
     if exists > 0 {
         return Err(TokenError::Exists(name.to_owned()));
     }
@@ -119,22 +117,11 @@ pub async fn create(store: &Store, name: &str) -> Result<String, TokenError> {
 
 /// Every token, oldest first.
 pub async fn list(store: &Store) -> Result<Vec<AdminToken>, TokenError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT id, name, created_at, last_used_at, revoked_at FROM admin_tokens ORDER BY created_at, name",
     )
     .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AdminToken {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                created_at: r.try_get("created_at")?,
-                last_used_at: r.try_get("last_used_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// Revokes the token named `name` (revoking a revoked token changes nothing).
@@ -172,15 +159,15 @@ pub async fn authenticate(store: &Store, presented: &str) -> Result<Option<Strin
     if !presented.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    let row =
-        sqlx::query("SELECT name FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(hash(presented))
-            .fetch_optional(store.pool())
-            .await?;
-    let Some(row) = row else {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash(presented))
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(name) = name else {
         return Ok(None);
     };
-    let name: String = row.try_get("name")?;
     sqlx::query("UPDATE admin_tokens SET last_used_at = $1 WHERE name = $2")
         .bind(now_ms())
         .bind(&name)
@@ -192,13 +179,11 @@ pub async fn authenticate(store: &Store, presented: &str) -> Result<Option<Strin
 /// The moment (Unix ms) before which console session cookies are no longer accepted:
 /// the last console logout, or 0.
 pub async fn console_sessions_valid_after(store: &Store) -> Result<i64, TokenError> {
-    let row = sqlx::query("SELECT valid_after FROM console_sessions WHERE id = 1")
-        .fetch_optional(store.pool())
-        .await?;
-    Ok(match row {
-        Some(row) => row.try_get("valid_after")?,
-        None => 0,
-    })
+    let valid_after: Option<i64> =
+        sqlx::query_scalar("SELECT valid_after FROM console_sessions WHERE id = 1")
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(valid_after.unwrap_or(0))
 }
 
 /// Ends every console session issued up to `at` (Unix ms), on every instance.

@@ -288,12 +288,12 @@ pub async fn copy(
 }
 
 async fn count(conn: &mut AnyConnection, table: &str) -> Result<u64, CopyError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) AS n FROM {table}"
     )))
     .fetch_one(&mut *conn)
     .await?;
-    Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 async fn read_rows(conn: &mut AnyConnection, t: &Table) -> Result<Vec<Vec<Cell>>, CopyError> {

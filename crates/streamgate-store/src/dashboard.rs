@@ -1,12 +1,10 @@
 //! The numbers on the admin dashboard, each one query so the page stays cheap however
 //! many codes there are.
 
-use sqlx::Row;
-
 use crate::{Store, StoreError};
 
 /// Events by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventTotals {
     /// Every event.
     pub total: i64,
@@ -22,7 +20,7 @@ pub struct EventTotals {
 
 /// Counts events by state at `now` (Unix ms).
 pub async fn event_totals(store: &Store, now: i64) -> Result<EventTotals, StoreError> {
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT COUNT(*) AS total, \
                 COUNT(CASE WHEN is_active = 1 AND is_archived = 0 THEN 1 END) AS active, \
                 COUNT(CASE WHEN is_archived = 0 AND starts_at > $1 THEN 1 END) AS upcoming, \
@@ -34,12 +32,5 @@ pub async fn event_totals(store: &Store, now: i64) -> Result<EventTotals, StoreE
     .bind(now)
     .bind(now)
     .fetch_one(store.pool())
-    .await?;
-    Ok(EventTotals {
-        total: row.try_get("total")?,
-        active: row.try_get("active")?,
-        upcoming: row.try_get("upcoming")?,
-        live: row.try_get("live")?,
-        archived: row.try_get("archived")?,
-    })
+    .await?)
 }

@@ -141,8 +141,10 @@ impl Store {
         })
     }
 
-    /// The pool, for queries.
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool, for the store's own queries: callers above the store get functions
+    /// taking `&Store`, never a connection (the store's own tests and examples reach
+    /// the pool through the `testing` feature, [`crate::testing`]).
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 

@@ -1,8 +1,8 @@
 //! Event rows. Config-managed and API-managed events share one table; `managed_by`
 //! says who may change a row (the reconciler, or the admin API).
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
+use streamgate_core::EventId;
 
 use crate::logs::{Audit, Revocation, RevocationKind, append_audit, append_revocations};
 use crate::{Store, StoreError};
@@ -16,6 +16,17 @@ pub enum ManagedBy {
     Api,
 }
 
+/// The stored spelling: anything but `config` is an API event.
+impl From<String> for ManagedBy {
+    fn from(stored: String) -> Self {
+        if stored == "config" {
+            ManagedBy::Config
+        } else {
+            ManagedBy::Api
+        }
+    }
+}
+
 impl ManagedBy {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
@@ -26,11 +37,11 @@ impl ManagedBy {
     }
 }
 
-/// An event as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An event as stored (read by its derived `FromRow`, also from `SELECT e.*` joins).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRow {
     /// Slug (config) or UUID (API).
-    pub id: String,
+    pub id: EventId,
     /// Shown to viewers.
     pub title: String,
     /// Shown on the pre-event screen.
@@ -49,10 +60,13 @@ pub struct EventRow {
     /// Hours after the end during which new codes stay valid.
     pub access_window_hours: i64,
     /// Viewers may watch.
+    #[sqlx(try_from = "crate::row::Flag")]
     pub is_active: bool,
     /// Hidden from default lists.
+    #[sqlx(try_from = "crate::row::Flag")]
     pub is_archived: bool,
     /// Owner of the definition.
+    #[sqlx(try_from = "String")]
     pub managed_by: ManagedBy,
     /// Made, Unix ms.
     pub created_at: i64,
@@ -61,30 +75,6 @@ pub struct EventRow {
 }
 
 impl EventRow {
-    pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        let managed: String = row.try_get("managed_by")?;
-        Ok(Self {
-            id: row.try_get("id")?,
-            title: row.try_get("title")?,
-            description: row.try_get("description")?,
-            stream_url: row.try_get("stream_url")?,
-            playlist: row.try_get("playlist")?,
-            poster_url: row.try_get("poster_url")?,
-            starts_at: row.try_get("starts_at")?,
-            ends_at: row.try_get("ends_at")?,
-            access_window_hours: row.try_get("access_window_hours")?,
-            is_active: row.try_get::<i64, _>("is_active")? != 0,
-            is_archived: row.try_get::<i64, _>("is_archived")? != 0,
-            managed_by: if managed == "config" {
-                ManagedBy::Config
-            } else {
-                ManagedBy::Api
-            },
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
-
     /// When codes made now for this event stop working.
     pub fn code_expiry(&self) -> i64 {
         self.ends_at
@@ -96,30 +86,25 @@ const COLUMNS: &str = "id, title, description, stream_url, playlist, poster_url,
 
 /// Every event, in id order.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<EventRow>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM events ORDER BY id"
     )))
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(EventRow::from_row)
-        .collect::<Result<_, _>>()?)
+    .await?)
 }
 
 /// One event.
-pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<EventRow>, StoreError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+pub async fn get(conn: &mut AnyConnection, id: &EventId) -> Result<Option<EventRow>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM events WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.as_ref().map(EventRow::from_row).transpose()?)
+    .await?)
 }
 
 /// One event, on a connection of its own (for callers outside a transaction).
-pub async fn find(store: &Store, id: &str) -> Result<Option<EventRow>, StoreError> {
+pub async fn find(store: &Store, id: &EventId) -> Result<Option<EventRow>, StoreError> {
     let mut conn = store.pool().acquire().await?;
     get(&mut conn, id).await
 }
@@ -173,7 +158,7 @@ pub async fn update(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreE
 }
 
 /// Deletes an event with its codes and sessions (foreign keys cascade).
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
+pub async fn delete(conn: &mut AnyConnection, id: &EventId) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM events WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -263,32 +248,26 @@ pub async fn list_page(
         EventSort::CreatedAtDesc => "created_at DESC, id ASC",
     };
     let count_sql = format!("SELECT COUNT(*) AS n FROM events WHERE {condition}");
-    let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql));
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
     for _ in 0..binds {
         count = count.bind(now);
     }
-    let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let total: i64 = count.fetch_one(store.pool()).await?;
     let mut params = crate::params::Params::after(binds);
     let (limit, offset) = (params.one(), params.one());
     let page_sql = format!(
         "SELECT {COLUMNS} FROM events WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(page_sql));
     for _ in 0..binds {
         query = query.bind(now);
     }
-    let rows = query
+    let events = query
         .bind(per_page)
         .bind(page.saturating_sub(1).saturating_mul(per_page))
         .fetch_all(store.pool())
         .await?;
-    Ok(EventPage {
-        events: rows
-            .iter()
-            .map(EventRow::from_row)
-            .collect::<Result<_, _>>()?,
-        total,
-    })
+    Ok(EventPage { events, total })
 }
 
 /// Why an admin change to an event was not made.
@@ -325,7 +304,7 @@ impl From<sqlx::Error> for ChangeError {
 }
 
 /// Loads an API-managed event for change inside `tx`.
-async fn editable(conn: &mut AnyConnection, id: &str) -> Result<EventRow, ChangeError> {
+async fn editable(conn: &mut AnyConnection, id: &EventId) -> Result<EventRow, ChangeError> {
     let event = get(conn, id).await?.ok_or(ChangeError::NotFound)?;
     if event.managed_by == ManagedBy::Config {
         return Err(ChangeError::ConfigManaged);
@@ -342,7 +321,7 @@ pub async fn create(store: &Store, event: &EventRow, actor: &str) -> Result<(), 
         Audit {
             actor,
             action: "event.create",
-            target: Some(&event.id),
+            target: Some(event.id.as_str()),
             outcome: "ok",
             detail: Some(&event.title),
         },
@@ -357,7 +336,7 @@ pub async fn create(store: &Store, event: &EventRow, actor: &str) -> Result<(), 
 /// refuses (its message becomes [`ChangeError::Invalid`]) nothing is written.
 pub async fn change(
     store: &Store,
-    id: &str,
+    id: &EventId,
     action: &str,
     actor: &str,
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
@@ -372,7 +351,7 @@ pub async fn change(
 async fn change_in(
     conn: &mut AnyConnection,
     backend: crate::Backend,
-    id: &str,
+    id: &EventId,
     action: &str,
     actor: &str,
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
@@ -394,7 +373,7 @@ async fn change_in(
                 backend,
                 &[Revocation {
                     kind,
-                    event_id: id,
+                    event_id: id.as_str(),
                     code_id: None,
                     session_id: None,
                 }],
@@ -407,7 +386,7 @@ async fn change_in(
         Audit {
             actor,
             action,
-            target: Some(id),
+            target: Some(id.as_str()),
             outcome: if after == before { "unchanged" } else { "ok" },
             detail: None,
         },
@@ -422,8 +401,8 @@ async fn change_in(
 /// transaction: a refused change renames nothing.
 pub async fn rename(
     store: &Store,
-    from: &str,
-    to: &str,
+    from: &EventId,
+    to: &EventId,
     actor: &str,
     change: impl FnOnce(&mut EventRow) -> Result<(), String>,
 ) -> Result<EventRow, ChangeError> {
@@ -441,24 +420,23 @@ pub async fn rename(
 async fn move_event(
     tx: &mut AnyConnection,
     before: EventRow,
-    to: &str,
+    to: &EventId,
     actor: &str,
 ) -> Result<(), ChangeError> {
     let from = before.id.clone();
     if get(tx, to).await?.is_some() {
-        return Err(ChangeError::IdTaken(to.to_owned()));
+        return Err(ChangeError::IdTaken(to.to_string()));
     }
     let redeemed: i64 =
-        sqlx::query("SELECT COUNT(redeemed_at) AS n FROM access_codes WHERE event_id = $1")
+        sqlx::query_scalar("SELECT COUNT(redeemed_at) AS n FROM access_codes WHERE event_id = $1")
             .bind(&from)
             .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+            .await?;
     if redeemed > 0 {
         return Err(ChangeError::IdFixed(redeemed));
     }
     let moved = EventRow {
-        id: to.to_owned(),
+        id: to.clone(),
         updated_at: crate::now_ms(),
         ..before
     };
@@ -484,7 +462,7 @@ async fn move_event(
         Audit {
             actor,
             action: "event.rename",
-            target: Some(to),
+            target: Some(to.as_str()),
             outcome: "ok",
             detail: Some(&detail),
         },
@@ -497,17 +475,20 @@ async fn move_event(
 /// redeemed unless `force`. The edges are told the event is gone (a deactivation
 /// entry), so tokens issued for it stop working at once rather than at expiry.
 /// Returns how many codes went with it.
-pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result<i64, ChangeError> {
+pub async fn remove(
+    store: &Store,
+    id: &EventId,
+    force: bool,
+    actor: &str,
+) -> Result<i64, ChangeError> {
     let mut tx = store.begin_write().await?;
     editable(&mut tx, id).await?;
-    let counts = sqlx::query(
+    let (total, redeemed): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*) AS total, COUNT(redeemed_at) AS redeemed FROM access_codes WHERE event_id = $1",
     )
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let total: i64 = counts.try_get("total")?;
-    let redeemed: i64 = counts.try_get("redeemed")?;
     if redeemed > 0 && !force {
         return Err(ChangeError::Redeemed(redeemed));
     }
@@ -516,7 +497,7 @@ pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result
         store.backend(),
         &[Revocation {
             kind: RevocationKind::EventDeactivated,
-            event_id: id,
+            event_id: id.as_str(),
             code_id: None,
             session_id: None,
         }],
@@ -529,7 +510,7 @@ pub async fn remove(store: &Store, id: &str, force: bool, actor: &str) -> Result
         Audit {
             actor,
             action: "event.delete",
-            target: Some(id),
+            target: Some(id.as_str()),
             outcome: "ok",
             detail: Some(&detail),
         },

@@ -2,7 +2,10 @@
 //! PostgreSQL (production), reached through sqlx's `Any` driver so that every query is
 //! written once and runs on both. That choice fixes the column types to TEXT and BIGINT
 //! (times in Unix milliseconds, flags as 0/1); the migration sets differ only where the
-//! engines do (identity columns).
+//! engines do (identity columns). Rows are read into `#[derive(sqlx::FromRow)]` structs
+//! (flags through `row::Flag`), ids travel as core's `EventId`, `CodeId` and
+//! `SessionId`, and callers above the store get functions taking `&Store`, never the
+//! pool (only this crate's own tests reach it, through the `testing` feature).
 //!
 //! The store holds two kinds of state, and the split is the contract of
 //! configuration-as-code: *desired* state that `streamgate.toml` declares (events, code
@@ -20,7 +23,10 @@ pub mod logs;
 mod params;
 pub mod reads;
 pub mod reconcile;
+mod row;
 pub mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod watch;
 
 pub use db::{Backend, Store, WriteTx};

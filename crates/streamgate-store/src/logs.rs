@@ -1,7 +1,8 @@
 //! The two append-only logs. The revocation log feeds the HLS edges, which resume from
 //! the last `seq` they saw; the audit log answers "who did what, when".
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
+use streamgate_core::{CodeId, EventId, SessionId};
 
 use crate::{Backend, Store, StoreError, now_ms};
 
@@ -103,18 +104,19 @@ impl Store {
 }
 
 /// One revocation-log entry as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LogEntry {
     /// Position in the log; the cursor an edge resumes from.
     pub seq: i64,
     /// What happened ([`RevocationKind::Unknown`] for a spelling this build predates).
+    #[sqlx(try_from = "String")]
     pub kind: RevocationKind,
     /// Event concerned.
-    pub event_id: String,
+    pub event_id: EventId,
     /// Code concerned, if any.
-    pub code_id: Option<String>,
+    pub code_id: Option<CodeId>,
     /// Session concerned, if any.
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// When, Unix ms.
     pub at: i64,
 }
@@ -146,32 +148,21 @@ pub async fn read_revocations(
         "SELECT seq, kind, event_id, code_id, session_id, at FROM revocation_log \
          WHERE {column} $1 AND (kind <> 'session_ended' OR at >= $2) ORDER BY seq LIMIT $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(value)
         .bind(session_horizon_ms)
         .bind(limit)
         .fetch_all(store.pool())
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(LogEntry {
-                seq: row.try_get("seq")?,
-                kind: RevocationKind::parse(&row.try_get::<String, _>("kind")?),
-                event_id: row.try_get("event_id")?,
-                code_id: row.try_get("code_id")?,
-                session_id: row.try_get("session_id")?,
-                at: row.try_get("at")?,
-            })
-        })
-        .collect()
+        .await?)
 }
 
 /// The newest sequence number in the log (0 when empty).
 pub async fn last_seq(store: &Store) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM revocation_log")
-        .fetch_one(store.pool())
-        .await?;
-    Ok(row.try_get("seq")?)
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) AS seq FROM revocation_log")
+            .fetch_one(store.pool())
+            .await?,
+    )
 }
 
 /// Remembers that `edge` synced up to `cursor` now, for the dashboard.
@@ -196,7 +187,7 @@ pub async fn record_edge_sync(
 }
 
 /// One edge's last sync.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EdgeSync {
     /// The edge's id.
     pub id: String,
@@ -210,19 +201,11 @@ pub struct EdgeSync {
 
 /// Every edge that ever synced, by id.
 pub async fn edge_syncs(store: &Store) -> Result<Vec<EdgeSync>, StoreError> {
-    let rows = sqlx::query("SELECT id, last_sync_at, last_cursor, address FROM edges ORDER BY id")
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(EdgeSync {
-                id: row.try_get("id")?,
-                last_sync_at: row.try_get("last_sync_at")?,
-                last_cursor: row.try_get("last_cursor")?,
-                address: row.try_get("address")?,
-            })
-        })
-        .collect()
+    Ok(
+        sqlx::query_as("SELECT id, last_sync_at, last_cursor, address FROM edges ORDER BY id")
+            .fetch_all(store.pool())
+            .await?,
+    )
 }
 
 /// One audit entry.
@@ -255,7 +238,7 @@ pub async fn append_audit(conn: &mut AnyConnection, entry: Audit<'_>) -> Result<
 }
 
 /// One audit entry as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     /// Position in the log.
     pub id: i64,
@@ -309,13 +292,13 @@ pub async fn audit_page(
          LEFT JOIN sessions s ON s.id = a.target \
          LEFT JOIN access_codes sc ON sc.id = s.code_id \
          WHERE a.action LIKE $1 ESCAPE '\\' AND ($2 = '' OR COALESCE(c.code, sc.code) = $2)";
-    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n {FROM}")))
-        .bind(&pattern)
-        .bind(code)
-        .fetch_one(store.pool())
-        .await?
-        .try_get("n")?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let total: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n {FROM}")))
+            .bind(&pattern)
+            .bind(code)
+            .fetch_one(store.pool())
+            .await?;
+    let entries = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT a.id, a.at, a.actor, a.action, a.target, a.outcome, a.detail, \
                 COALESCE(c.code, sc.code) AS code, COALESCE(c.label, sc.label) AS code_label \
          {FROM} ORDER BY a.id DESC LIMIT $3 OFFSET $4"
@@ -326,22 +309,6 @@ pub async fn audit_page(
     .bind(page.saturating_sub(1).saturating_mul(per_page))
     .fetch_all(store.pool())
     .await?;
-    let entries = rows
-        .iter()
-        .map(|row| {
-            Ok(AuditEntry {
-                id: row.try_get("id")?,
-                at: row.try_get("at")?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                outcome: row.try_get("outcome")?,
-                detail: row.try_get("detail")?,
-                code: row.try_get("code")?,
-                code_label: row.try_get("code_label")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
     Ok((entries, total))
 }
 

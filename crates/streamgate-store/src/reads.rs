@@ -5,11 +5,13 @@
 
 use std::io::Write;
 
+use streamgate_core::EventId;
+
 use crate::events::EventRow;
 use crate::{Store, StoreError, codes, events};
 
 /// The event `id`, if there is one.
-pub async fn event(store: &Store, id: &str) -> Result<Option<EventRow>, StoreError> {
+pub async fn event(store: &Store, id: &EventId) -> Result<Option<EventRow>, StoreError> {
     let mut conn = store.pool().acquire().await?;
     events::get(&mut conn, id).await
 }
@@ -18,7 +20,7 @@ pub async fn event(store: &Store, id: &str) -> Result<Option<EventRow>, StoreErr
 pub async fn code_belongs_to(
     store: &Store,
     code: &str,
-    event_id: &str,
+    event_id: &EventId,
 ) -> Result<bool, StoreError> {
     let mut conn = store.pool().acquire().await?;
     codes::belongs_to(&mut conn, code, event_id).await
@@ -28,7 +30,7 @@ pub async fn code_belongs_to(
 /// codes, or [`StoreError::EventNotFound`].
 pub async fn export_codes_csv(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     session_timeout_ms: i64,
     out: impl Write,
 ) -> Result<u64, StoreError> {

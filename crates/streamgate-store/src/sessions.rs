@@ -1,15 +1,18 @@
 //! Viewer sessions and the single-device rule.
 //!
 //! A redemption ([`redeem()`], in `redeem.rs`) checks the code, ends a stale session and
-//! starts a new one in one write transaction that holds the code's row: SQLite's `BEGIN IMMEDIATE` takes the database
-//! write lock, PostgreSQL's `SELECT ... FOR UPDATE` takes the code's row lock. So under
+//! starts a new one in one write transaction that holds the code's row: SQLite's
+//! `BEGIN IMMEDIATE` takes the database write lock, PostgreSQL's `SELECT ... FOR UPDATE`
+//! takes the code's row lock. So under
 //! any number of concurrent redemptions of one code, across processes too, exactly one
 //! starts a session; the partial unique index on live sessions is the backstop.
 //!
 //! Every session end (release, timeout, takeover) is appended to the revocation log so
 //! the HLS edges stop honouring that session's tokens.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
+
+use streamgate_core::{CodeId, EventId, SessionId};
 
 use crate::events::EventRow;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
@@ -41,9 +44,14 @@ impl EndReason {
 }
 
 /// A code and its event, as the checks need them.
+#[derive(sqlx::FromRow)]
 struct CodeState {
-    revoked: bool,
+    #[sqlx(try_from = "crate::row::Flag")]
+    is_revoked: bool,
+    #[sqlx(try_from = "crate::row::Flag")]
+    is_suspended: bool,
     expires_at: i64,
+    #[sqlx(flatten)]
     event: EventRow,
 }
 
@@ -51,24 +59,16 @@ struct CodeState {
 /// heartbeat only read the code).
 async fn code_state(
     conn: &mut AnyConnection,
-    code_id: &str,
+    code_id: &CodeId,
 ) -> Result<Option<CodeState>, StoreError> {
-    let row = sqlx::query(
+    let state = sqlx::query_as(
         "SELECT c.is_revoked, c.is_suspended, c.expires_at, e.* \
          FROM access_codes c JOIN events e ON e.id = c.event_id WHERE c.id = $1",
     )
     .bind(code_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(CodeState {
-        revoked: row.try_get::<i64, _>("is_revoked")? != 0
-            || row.try_get::<i64, _>("is_suspended")? != 0,
-        expires_at: row.try_get("expires_at")?,
-        event: EventRow::from_row(&row)?,
-    }))
+    Ok(state)
 }
 
 /// Ends a live session inside the caller's transaction and logs it for the edges.
@@ -77,7 +77,7 @@ async fn end_in(
     conn: &mut AnyConnection,
     backend: Backend,
     session_id: &str,
-    event_id: &str,
+    event_id: &EventId,
     code_id: &str,
     reason: EndReason,
 ) -> Result<bool, StoreError> {
@@ -96,7 +96,7 @@ async fn end_in(
             backend,
             &[Revocation {
                 kind: RevocationKind::SessionEnded,
-                event_id,
+                event_id: event_id.as_str(),
                 code_id: Some(code_id),
                 session_id: Some(session_id),
             }],
@@ -133,7 +133,7 @@ pub enum SessionCheck {
 /// Why a code and its event no longer allow playback at `now`, if they do not: the
 /// checks refresh, heartbeat and the session-events stream share.
 fn code_refusal(state: &CodeState, now: i64) -> Option<SessionCheck> {
-    if state.revoked {
+    if state.is_revoked || state.is_suspended {
         Some(SessionCheck::Revoked)
     } else if !state.event.is_active {
         Some(SessionCheck::EventInactive)
@@ -148,8 +148,8 @@ fn code_refusal(state: &CodeState, now: i64) -> Option<SessionCheck> {
 /// Used by refresh (which also checks the code and event) and heartbeat.
 pub async fn touch(
     store: &Store,
-    code_id: &str,
-    session_id: &str,
+    code_id: &CodeId,
+    session_id: &SessionId,
     check_code: bool,
 ) -> Result<SessionCheck, StoreError> {
     let mut conn = store.pool().acquire().await?;
@@ -175,14 +175,13 @@ pub async fn touch(
             event: state.event,
         });
     }
-    let other = sqlx::query(
+    let other: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM sessions WHERE code_id = $1 AND ended_at IS NULL AND id <> $2",
     )
     .bind(code_id)
     .bind(session_id)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get::<i64, _>("n")?;
+    .await?;
     Ok(if other > 0 {
         SessionCheck::TakenOver
     } else {
@@ -195,8 +194,8 @@ pub async fn touch(
 /// is recorded, so a stream left open never keeps a closed player's session alive.
 pub async fn check(
     store: &Store,
-    code_id: &str,
-    session_id: &str,
+    code_id: &CodeId,
+    session_id: &SessionId,
 ) -> Result<SessionCheck, StoreError> {
     let mut conn = store.pool().acquire().await?;
     let now = now_ms();
@@ -206,14 +205,11 @@ pub async fn check(
     if let Some(refused) = code_refusal(&state, now) {
         return Ok(refused);
     }
-    let open: Vec<String> =
-        sqlx::query("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
+    let open: Vec<SessionId> =
+        sqlx::query_scalar("SELECT id FROM sessions WHERE code_id = $1 AND ended_at IS NULL")
             .bind(code_id)
             .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?;
+            .await?;
     Ok(if open.iter().any(|id| id == session_id) {
         SessionCheck::Live {
             expires_at: state.expires_at,
@@ -231,24 +227,23 @@ pub async fn check(
 /// such session exists.
 pub async fn end(
     store: &Store,
-    session_id: &str,
+    session_id: &SessionId,
     reason: EndReason,
     actor: &str,
 ) -> Result<Option<bool>, StoreError> {
     let mut tx = store.begin_write().await?;
-    let row = sqlx::query("SELECT event_id, code_id FROM sessions WHERE id = $1")
-        .bind(session_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
+    let row: Option<(EventId, String)> =
+        sqlx::query_as("SELECT event_id, code_id FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((event_id, code_id)) = row else {
         return Ok(None);
     };
-    let event_id: String = row.try_get("event_id")?;
-    let code_id: String = row.try_get("code_id")?;
     let ended = end_in(
         &mut tx,
         store.backend(),
-        session_id,
+        session_id.as_str(),
         &event_id,
         &code_id,
         reason,
@@ -260,7 +255,7 @@ pub async fn end(
             Audit {
                 actor,
                 action: "session.end",
-                target: Some(session_id),
+                target: Some(session_id.as_str()),
                 outcome: "ok",
                 detail: Some(reason.as_str()),
             },
@@ -273,22 +268,21 @@ pub async fn end(
 
 /// Sessions whose last heartbeat is within the timeout: "active viewers".
 pub async fn count_live(store: &Store, timeout_ms: i64) -> Result<i64, StoreError> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM sessions WHERE ended_at IS NULL AND last_heartbeat >= $1",
     )
     .bind(now_ms() - timeout_ms)
     .fetch_one(store.pool())
-    .await?;
-    Ok(row.try_get("n")?)
+    .await?)
 }
 
 /// A session that has not ended, as the admin console lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenSession {
     /// Session id (the JWT's `sid`).
-    pub id: String,
+    pub id: SessionId,
     /// The code's row id.
-    pub code_id: String,
+    pub code_id: CodeId,
     /// The code (operators see codes; viewers' tokens never carry them).
     pub code: String,
     /// The code's label.
@@ -308,8 +302,11 @@ pub struct OpenSession {
 }
 
 /// The sessions of `event_id` that have not ended, newest heartbeat first.
-pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSession>, StoreError> {
-    let rows = sqlx::query(
+pub async fn open_for_event(
+    store: &Store,
+    event_id: &EventId,
+) -> Result<Vec<OpenSession>, StoreError> {
+    Ok(sqlx::query_as(
         "SELECT s.id, s.code_id, c.code, c.label, s.client_ip, s.user_agent, s.started_at, s.last_heartbeat, \
                 s.shared_at, s.shared_addresses \
          FROM sessions s JOIN access_codes c ON c.id = s.code_id \
@@ -317,32 +314,16 @@ pub async fn open_for_event(store: &Store, event_id: &str) -> Result<Vec<OpenSes
     )
     .bind(event_id)
     .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(OpenSession {
-                id: row.try_get("id")?,
-                code_id: row.try_get("code_id")?,
-                code: row.try_get("code")?,
-                label: row.try_get("label")?,
-                client_ip: row.try_get("client_ip")?,
-                user_agent: row.try_get("user_agent")?,
-                started_at: row.try_get("started_at")?,
-                last_heartbeat: row.try_get("last_heartbeat")?,
-                shared_at: row.try_get("shared_at")?,
-                shared_addresses: row.try_get("shared_addresses")?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// An HLS edge's report that one session's token is in use from several addresses.
 #[derive(Debug, Clone, Copy)]
 pub struct SharedReport<'a> {
     /// The session (the JWT's `sid`).
-    pub session_id: &'a str,
+    pub session_id: &'a SessionId,
     /// Its event (the JWT's `eid`); a report naming another event is ignored.
-    pub event_id: &'a str,
+    pub event_id: &'a EventId,
     /// The addresses seen, comma-separated.
     pub addresses: &'a str,
     /// Who reported it: `edge:<id>`.
@@ -375,7 +356,7 @@ pub async fn mark_shared(store: &Store, report: SharedReport<'_>) -> Result<bool
         crate::logs::Audit {
             actor: report.actor,
             action: "session.token_shared",
-            target: Some(report.session_id),
+            target: Some(report.session_id.as_str()),
             outcome: if report.refused {
                 "refused"
             } else {

@@ -9,6 +9,7 @@ mod common;
 use common::{TestDb, store};
 use streamgate_store::Store;
 use streamgate_store::analytics::{self, Clock, MINUTE_MS as MIN};
+use streamgate_store::testing::pool;
 
 const TIMEOUT: i64 = 60_000;
 
@@ -24,7 +25,7 @@ async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
     )
     .bind(t0)
     .bind(t0 + 600 * MIN)
-    .execute(store.pool())
+    .execute(pool(store))
     .await
     .expect("event");
     for (i, (start, heartbeat, end)) in sessions.iter().enumerate() {
@@ -35,7 +36,7 @@ async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
         .bind(format!("c{i}"))
         .bind(t0 + 10_000 * MIN)
         .bind(t0 + start * MIN)
-        .execute(store.pool())
+        .execute(pool(store))
         .await
         .expect("code");
         sqlx::query(
@@ -48,7 +49,7 @@ async fn fill(store: &Store, t0: i64, sessions: &[Span]) {
         .bind(t0 + heartbeat * MIN)
         .bind(end.map(|(at, _)| t0 + at * MIN))
         .bind(end.map(|(_, reason)| reason.to_owned()))
-        .execute(store.pool())
+        .execute(pool(store))
         .await
         .expect("session");
     }
@@ -87,7 +88,7 @@ async fn sealed_figures_equal_derived_ones_at_every_moment() {
         .await;
         // The live session's heartbeat is at minute 100: look from just after it.
         let last = at(t0, 100);
-        let derived = analytics::event_analytics(&store, "e", last)
+        let derived = analytics::event_analytics(&store, &"e".into(), last)
             .await
             .expect("derived");
         assert_eq!(derived.peak_viewers, 3, "{}: from 20 to 25", db.name);
@@ -123,10 +124,10 @@ async fn sealed_figures_equal_derived_ones_at_every_moment() {
         assert_eq!(viewers, expected, "{}", db.name);
         // Seal at several moments on the way (as instances would, each minute or late).
         for minute in [5, 22, 41, 58, 59, 75, 99, 100] {
-            analytics::seal_event(&store, "e", at(t0, minute))
+            analytics::seal_event(&store, &"e".into(), at(t0, minute))
                 .await
                 .expect("seal");
-            let sealed = analytics::event_analytics(&store, "e", last)
+            let sealed = analytics::event_analytics(&store, &"e".into(), last)
                 .await
                 .expect("sealed");
             assert_eq!(
@@ -169,18 +170,18 @@ async fn sealing_random_audiences_at_random_moments_changes_nothing() {
             .collect();
         fill(&store, t0, &sessions).await;
         let last = at(t0, last_minute);
-        let derived = analytics::event_analytics(&store, "e", last)
+        let derived = analytics::event_analytics(&store, &"e".into(), last)
             .await
             .expect("derived");
         assert!(derived.peak_viewers > 10, "{}: a real crowd", db.name);
         let mut minute = 0;
         while minute <= last_minute {
-            analytics::seal_event(&store, "e", at(t0, minute))
+            analytics::seal_event(&store, &"e".into(), at(t0, minute))
                 .await
                 .expect("seal");
             minute += rng.random_range(1..40);
         }
-        let sealed = analytics::event_analytics(&store, "e", last)
+        let sealed = analytics::event_analytics(&store, &"e".into(), last)
             .await
             .expect("sealed");
         assert_eq!(sealed, derived, "{}", db.name);

@@ -7,6 +7,7 @@ mod common;
 
 use common::{TWO_EVENTS, TestDb, config, count, redeem_one, snapshot};
 use streamgate_store::reconcile::{self, ApplyOptions, PlanOptions};
+use streamgate_store::testing::pool;
 use streamgate_store::{Store, StoreError};
 
 /// TWO_EVENTS cut short after the first event, as a truncated save leaves it.
@@ -138,11 +139,11 @@ async fn an_event_nobody_bought_into_or_whose_codes_expired_retires_freely() {
         apply(&store, TWO_EVENTS, false).await.expect("back");
         redeem_one(&store, "workshop").await;
         sqlx::query("UPDATE access_codes SET expires_at = 1 WHERE event_id = 'workshop'")
-            .execute(store.pool())
+            .execute(pool(&store))
             .await
             .expect("expire");
         sqlx::query("UPDATE sessions SET last_heartbeat = 1")
-            .execute(store.pool())
+            .execute(pool(&store))
             .await
             .expect("go stale");
         apply(&store, &keynote_only(), false)
@@ -162,7 +163,7 @@ async fn a_live_session_alone_holds_an_event() {
         redeem_one(&store, "workshop").await;
         // The code's redemption no longer counts (revoked), but someone is still watching.
         sqlx::query("UPDATE access_codes SET is_revoked = 1 WHERE event_id = 'workshop'")
-            .execute(store.pool())
+            .execute(pool(&store))
             .await
             .expect("revoke");
         let err = apply(&store, &keynote_only(), false)

@@ -9,6 +9,7 @@ use common::{TestDb, config, count, snapshot};
 use streamgate_store::Store;
 use streamgate_store::reconcile::{self, ApplyOptions};
 use streamgate_store::sessions::{self, Redeem, Viewer};
+use streamgate_store::testing::pool;
 
 const BASE: &str = "[hls]\nstream_root = \"streams\"\n\n[[events]]\nid = \"live\"\ntitle = \"Live\"\nstarts_at = 2030-01-01T00:00:00Z\nends_at = 2030-01-02T00:00:00Z\n\n[[events.codes]]\nlabel = \"door\"\ncount = 5\n";
 
@@ -50,7 +51,7 @@ async fn a_redemption_gets_in_while_a_large_apply_makes_its_codes() {
         .await
         .expect("base");
     let code: String = sqlx::query_scalar("SELECT code FROM access_codes LIMIT 1")
-        .fetch_one(store.pool())
+        .fetch_one(pool(&store))
         .await
         .expect("code");
     let mut checked = None;
@@ -103,7 +104,7 @@ async fn a_large_apply_that_fails_late_leaves_nothing_behind() {
         .await
         .expect("base");
     sqlx::query("CREATE TRIGGER boom BEFORE INSERT ON access_codes WHEN NEW.label = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-        .execute(store.pool())
+        .execute(pool(&store))
         .await
         .expect("trigger");
     let before = snapshot(&store).await;
@@ -118,7 +119,7 @@ async fn a_large_apply_that_fails_late_leaves_nothing_behind() {
         "the staged codes never became visible"
     );
     sqlx::query("DROP TRIGGER boom")
-        .execute(store.pool())
+        .execute(pool(&store))
         .await
         .expect("drop");
     let report = reconcile::apply(&store, &config(&failing), ApplyOptions::default())

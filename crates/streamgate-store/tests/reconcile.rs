@@ -8,6 +8,7 @@ mod common;
 use common::{TestDb, config, count, snapshot};
 use sqlx::Row;
 use streamgate_store::reconcile::{self, ApplyOptions, Change, PlanOptions};
+use streamgate_store::testing::pool;
 use streamgate_store::{Store, StoreError};
 
 const TWO_EVENTS: &str = r#"
@@ -60,7 +61,7 @@ async fn batch_size(store: &Store, event: &str, batch: &str) -> i64 {
     sqlx::query("SELECT COUNT(*) FROM access_codes WHERE event_id = $1 AND batch = $2")
         .bind(event)
         .bind(batch)
-        .fetch_one(store.pool())
+        .fetch_one(pool(store))
         .await
         .expect("count")
         .get::<i64, _>(0)
@@ -68,7 +69,7 @@ async fn batch_size(store: &Store, event: &str, batch: &str) -> i64 {
 
 async fn log_kinds(store: &Store) -> Vec<String> {
     sqlx::query("SELECT kind, event_id FROM revocation_log ORDER BY seq")
-        .fetch_all(store.pool())
+        .fetch_all(pool(store))
         .await
         .expect("log")
         .iter()
@@ -86,7 +87,7 @@ async fn apply_creates_what_the_file_declares_and_a_second_apply_does_nothing() 
         assert_eq!(batch_size(&store, "keynote", "public").await, 25);
         assert_eq!(batch_size(&store, "workshop", "all").await, 5);
         let row = sqlx::query("SELECT title, managed_by, is_active, is_archived, access_window_hours FROM events WHERE id = 'keynote'")
-            .fetch_one(store.pool())
+            .fetch_one(pool(&store))
             .await
             .expect("event row");
         assert_eq!(row.get::<String, _>(0), "Keynote");
@@ -190,13 +191,13 @@ async fn an_edit_updates_fields_and_new_codes_but_never_moves_existing_expiry() 
         assert_eq!(report.codes_made, 2);
         assert_eq!(batch_size(&store, "keynote", "press").await, 12);
         let title: String = sqlx::query("SELECT title FROM events WHERE id = 'keynote'")
-            .fetch_one(store.pool())
+            .fetch_one(pool(&store))
             .await
             .expect("row")
             .get(0);
         assert_eq!(title, "Opening keynote");
         let playlist: String = sqlx::query("SELECT playlist FROM events WHERE id = 'keynote'")
-            .fetch_one(store.pool())
+            .fetch_one(pool(&store))
             .await
             .expect("row")
             .get(0);
@@ -207,7 +208,7 @@ async fn an_edit_updates_fields_and_new_codes_but_never_moves_existing_expiry() 
                 "SELECT COUNT(*) FROM access_codes WHERE event_id = 'keynote' AND expires_at = $1"
             )
             .bind(old_expiry)
-            .fetch_one(store.pool())
+            .fetch_one(pool(&store))
             .await
             .expect("count")
             .get::<i64, _>(0),
@@ -241,7 +242,7 @@ async fn an_event_removed_from_the_file_is_deactivated_and_archived_with_its_cod
             matches!(report.plan.changes.as_slice(), [Change::RetireEvent { event_id, was_active: true, .. }] if event_id == "workshop")
         );
         let row = sqlx::query("SELECT is_active, is_archived FROM events WHERE id = 'workshop'")
-            .fetch_one(store.pool())
+            .fetch_one(pool(&store))
             .await
             .expect("row");
         assert_eq!((row.get::<i64, _>(0), row.get::<i64, _>(1)), (0, 1));
@@ -263,7 +264,7 @@ async fn an_event_removed_from_the_file_is_deactivated_and_archived_with_its_cod
         let back = apply(&store, TWO_EVENTS, false).await.expect("re-add");
         assert_eq!(back.codes_made, 0);
         let row = sqlx::query("SELECT is_active, is_archived FROM events WHERE id = 'workshop'")
-            .fetch_one(store.pool())
+            .fetch_one(pool(&store))
             .await
             .expect("row");
         assert_eq!((row.get::<i64, _>(0), row.get::<i64, _>(1)), (1, 0));
@@ -303,7 +304,7 @@ async fn lowering_a_count_needs_prune_which_revokes_only_unredeemed_codes() {
             "UPDATE access_codes SET redeemed_at = 1, redeemed_ip = '192.0.2.1' WHERE id IN \
              (SELECT id FROM access_codes WHERE batch = 'press' ORDER BY id LIMIT 8)",
         )
-        .execute(store.pool())
+        .execute(pool(&store))
         .await
         .expect("redeem");
         let lowered = TWO_EVENTS.replace("count = 10", "count = 4");
@@ -372,7 +373,7 @@ async fn runtime_state_survives_any_number_of_applies() {
     for db in TestDb::all().await {
         let store = common::store(&db).await;
         apply(&store, TWO_EVENTS, false).await.expect("apply");
-        let pool = store.pool();
+        let pool = pool(&store);
         let code_id: String =
             sqlx::query("SELECT id FROM access_codes WHERE batch = 'public' ORDER BY id LIMIT 1")
                 .fetch_one(pool)
@@ -445,17 +446,17 @@ async fn an_apply_that_fails_half_way_leaves_the_database_as_it_was() {
         match db.name {
             "sqlite" => {
                 sqlx::query("CREATE TRIGGER boom BEFORE INSERT ON access_codes WHEN NEW.label = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-                    .execute(store.pool())
+                    .execute(pool(&store))
                     .await
                     .expect("trigger");
             }
             _ => {
                 sqlx::query("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.label = 'boom' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
-                    .execute(store.pool())
+                    .execute(pool(&store))
                     .await
                     .expect("function");
                 sqlx::query("CREATE TRIGGER boom BEFORE INSERT ON access_codes FOR EACH ROW EXECUTE FUNCTION boom()")
-                    .execute(store.pool())
+                    .execute(pool(&store))
                     .await
                     .expect("trigger");
             }
@@ -564,7 +565,7 @@ async fn a_config_event_cannot_take_over_an_api_event() {
     for db in TestDb::all().await {
         let store = common::store(&db).await;
         sqlx::query("INSERT INTO events (id, title, starts_at, ends_at, access_window_hours, managed_by, created_at, updated_at) VALUES ('keynote', 'API', 0, 1, 48, 'api', 0, 0)")
-            .execute(store.pool())
+            .execute(pool(&store))
             .await
             .expect("api event");
         let before = snapshot(&store).await;
@@ -587,14 +588,14 @@ async fn codes_export_as_csv_with_status() {
         let store = common::store(&db).await;
         apply(&store, TWO_EVENTS, false).await.expect("apply");
         sqlx::query("UPDATE access_codes SET is_revoked = 1 WHERE id = (SELECT id FROM access_codes WHERE event_id = 'workshop' ORDER BY id LIMIT 1)")
-            .execute(store.pool())
+            .execute(pool(&store))
             .await
             .expect("revoke");
         let mut out = Vec::new();
-        let mut conn = store.pool().acquire().await.expect("conn");
-        let n = streamgate_store::codes::export_csv(&mut conn, "workshop", 60_000, &mut out)
-            .await
-            .expect("export");
+        let n =
+            streamgate_store::reads::export_codes_csv(&store, &"workshop".into(), 60_000, &mut out)
+                .await
+                .expect("export");
         assert_eq!(n, 5);
         let text = String::from_utf8(out).expect("utf8");
         let lines: Vec<&str> = text.lines().collect();
@@ -612,9 +613,9 @@ async fn codes_export_as_csv_with_status() {
         );
         assert!(lines[1].ends_with(",2030-02-03T12:00:00Z"), "{}", lines[1]);
         let missing =
-            streamgate_store::codes::export_csv(&mut conn, "nope", 60_000, Vec::new()).await;
+            streamgate_store::reads::export_codes_csv(&store, &"nope".into(), 60_000, Vec::new())
+                .await;
         assert!(matches!(missing, Err(StoreError::EventNotFound(_))));
-        drop(conn);
         store.close().await;
         db.cleanup().await;
     }

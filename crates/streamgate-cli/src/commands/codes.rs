@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use streamgate_core::EventId;
 
 use super::{load_for_tools, open_store, runtime};
 
@@ -35,9 +36,13 @@ pub fn run(config: Option<PathBuf>, command: CodesCommand) -> anyhow::Result<Exi
     runtime()?.block_on(async {
         let store = open_store(&loaded).await?;
         let mut buffer = Vec::new();
-        let n =
-            streamgate_store::reads::export_codes_csv(&store, &args.event, timeout_ms, &mut buffer)
-                .await?;
+        let n = streamgate_store::reads::export_codes_csv(
+            &store,
+            &EventId::from(args.event.as_str()),
+            timeout_ms,
+            &mut buffer,
+        )
+        .await?;
         store.close().await;
         match &args.output {
             Some(path) => {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use streamgate_core::EventId;
 use streamgate_core::env::Env;
 use streamgate_core::secrets::SecretKind;
 use streamgate_core::{LoadOptions, Loaded, Role};
@@ -452,9 +453,10 @@ async fn banner(
     }
     let mut first_code = None;
     for event in &loaded.config.events {
-        let codes = streamgate_store::codes::unused_codes(store, event.id.as_str(), 5)
-            .await
-            .unwrap_or_default();
+        let codes =
+            streamgate_store::codes::unused_codes(store, &EventId::from(event.id.as_str()), 5)
+                .await
+                .unwrap_or_default();
         if codes.is_empty() {
             continue;
         }

@@ -211,8 +211,8 @@ pub async fn redeem(platform: &Running<AppState>, code: &str) -> Value {
     resp.json().await.expect("json")
 }
 
-/// The codes of an event, oldest first.
-pub async fn codes(db: &TestDb, event: &str) -> Vec<(String, String)> {
+/// The codes of an event (row id, code), oldest first.
+pub async fn codes(db: &TestDb, event: &str) -> Vec<(streamgate_core::CodeId, String)> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
     let rows = sqlx::query(
@@ -224,7 +224,10 @@ pub async fn codes(db: &TestDb, event: &str) -> Vec<(String, String)> {
     .expect("codes");
     pool.close().await;
     rows.iter()
-        .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
+        .map(|r| {
+            let id: String = sqlx::Row::get(r, "id");
+            (id.into(), sqlx::Row::get(r, "code"))
+        })
         .collect()
 }
 

@@ -4,6 +4,7 @@
 //! instance answers the same.
 
 use std::sync::Arc;
+use streamgate_core::EventId;
 use streamgate_core::csv::safe_cell;
 
 use poem::web::Data;
@@ -159,7 +160,8 @@ impl AnalyticsApi {
         id: Path<String>,
     ) -> Result<AnalyticsResponse, ApiError> {
         let clock = require_event(&state, &id.0).await?;
-        let figures = analytics::event_analytics(&state.store, &id.0, clock).await?;
+        let figures =
+            analytics::event_analytics(&state.store, &EventId::from(id.0.as_str()), clock).await?;
         Ok(AnalyticsResponse::Ok(Json(EventAnalyticsBody::of(
             &id.0, figures, clock.now,
         ))))
@@ -185,9 +187,9 @@ impl AnalyticsApi {
         for (event_id, viewers) in all.iter().take(TOP_EVENTS) {
             let title = events::find(&state.store, event_id)
                 .await?
-                .map_or_else(|| event_id.clone(), |e| e.title);
+                .map_or_else(|| event_id.to_string(), |e| e.title);
             events.push(EventViewers {
-                event_id: event_id.clone(),
+                event_id: event_id.to_string(),
                 title,
                 viewers: *viewers,
             });
@@ -213,7 +215,8 @@ impl AnalyticsApi {
         id: Path<String>,
     ) -> Result<AnalyticsCsv, ApiError> {
         let clock = require_event(&state, &id.0).await?;
-        let rows = analytics::code_stats(&state.store, &id.0, clock).await?;
+        let rows =
+            analytics::code_stats(&state.store, &EventId::from(id.0.as_str()), clock).await?;
         let csv = write_csv(&rows)?;
         let detail = format!("{} codes", rows.len());
         super::auth::record(
@@ -237,7 +240,7 @@ impl AnalyticsApi {
 
 /// 404 unless the event exists; else the clock to compute its figures with.
 async fn require_event(state: &AppState, id: &str) -> Result<Clock, ApiError> {
-    match events::find(&state.store, id).await? {
+    match events::find(&state.store, &EventId::from(id)).await? {
         Some(_) => Ok(Clock {
             now: now_ms(),
             timeout_ms: timeout_ms(state),

@@ -221,7 +221,7 @@ impl OverviewApi {
         .events
         .into_iter()
         .map(|e| UpcomingEvent {
-            id: e.id,
+            id: e.id.into_string(),
             title: e.title,
             starts_at: format_ms(e.starts_at),
         })

@@ -28,11 +28,11 @@
 mod seal;
 mod timeline;
 
-use sqlx::Row;
-
 pub use seal::{seal, seal_event};
 pub use timeline::MAX_POINTS;
 use timeline::Minute;
+
+use streamgate_core::{EventId, SessionId};
 
 use crate::{Store, StoreError};
 
@@ -97,9 +97,10 @@ fn spans(extra: &str) -> String {
 }
 
 /// Figures of the sessions [`spans`] selects.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
 struct Totals {
     /// How many.
+    #[sqlx(rename = "n")]
     sessions: i64,
     /// Their watch time, ms.
     watch_ms: i64,
@@ -112,12 +113,12 @@ struct Totals {
 /// [`Totals`] of the sessions [`spans`] selects.
 async fn span_totals(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
     since: i64,
     extra: &str,
 ) -> Result<Totals, StoreError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) AS n, \
          CAST(COALESCE(SUM(CASE WHEN e > b THEN e - b ELSE 0 END), 0) AS BIGINT) AS watch_ms, \
          CAST(COALESCE(SUM(live), 0) AS BIGINT) AS live, \
@@ -130,13 +131,16 @@ async fn span_totals(
     .bind(clock.timeout_ms)
     .bind(since)
     .fetch_one(store.pool())
-    .await?;
-    Ok(Totals {
-        sessions: row.try_get("n")?,
-        watch_ms: row.try_get("watch_ms")?,
-        live: row.try_get("live")?,
-        carried: row.try_get("carried")?,
-    })
+    .await?)
+}
+
+/// A row of [`minutes`]' query, before the first change's time becomes a flag.
+#[derive(sqlx::FromRow)]
+struct MinuteRow {
+    m: i64,
+    peak: i64,
+    net: i64,
+    first_t: i64,
 }
 
 /// The running-sum rows of the changes at or after `since` (starts since, and ends
@@ -146,11 +150,11 @@ async fn span_totals(
 /// only say that the timeline stops.
 async fn minutes(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
     since: i64,
 ) -> Result<Vec<Minute>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<MinuteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH spans AS ({}), \
          pts AS (SELECT b AS t, 1 AS d FROM spans WHERE b >= $4 \
                  UNION ALL SELECT CASE WHEN e < b THEN b ELSE e END AS t, -1 AS d FROM spans \
@@ -166,24 +170,22 @@ async fn minutes(
     .bind(since)
     .fetch_all(store.pool())
     .await?;
-    rows.iter()
-        .map(|row| {
-            let minute: i64 = row.try_get("m")?;
-            Ok(Minute {
-                minute,
-                peak: row.try_get("peak")?,
-                net: row.try_get("net")?,
-                starts_changed: row.try_get::<i64, _>("first_t")? == minute * MINUTE_MS,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|row| Minute {
+            minute: row.m,
+            peak: row.peak,
+            net: row.net,
+            starts_changed: row.first_t == row.m * MINUTE_MS,
         })
-        .collect()
+        .collect())
 }
 
 /// The sessions that may count at or after `since` (Unix ms, minute-aligned): their
 /// totals, and viewers per minute (Unix minute, viewers) from `since` to now.
 async fn tail(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
     since: i64,
 ) -> Result<(Totals, Vec<(i64, i64)>), StoreError> {
@@ -226,56 +228,46 @@ async fn tail(
 
 /// What sealing left for an event: minutes before `sealed_until` are in
 /// `analytics_minutes`, sessions ended before it are summed.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
 struct Sealed {
+    #[sqlx(rename = "sealed_until")]
     until: i64,
     sessions: i64,
     watch_ms: i64,
 }
 
-async fn sealed(store: &Store, event_id: &str) -> Result<Sealed, StoreError> {
-    let row = sqlx::query(
+async fn sealed(store: &Store, event_id: &EventId) -> Result<Sealed, StoreError> {
+    let sealed: Option<Sealed> = sqlx::query_as(
         "SELECT sealed_until, sessions, watch_ms FROM analytics_events WHERE event_id = $1",
     )
     .bind(event_id)
     .fetch_optional(store.pool())
     .await?;
-    row.map_or(Ok(Sealed::default()), |r| {
-        Ok(Sealed {
-            until: r.try_get("sealed_until")?,
-            sessions: r.try_get("sessions")?,
-            watch_ms: r.try_get("watch_ms")?,
-        })
-    })
+    Ok(sealed.unwrap_or_default())
 }
 
 /// The audience figures of `event_id` as of `clock.now`: sealed minutes and totals
 /// from the analytics tables, the rest from the sessions open or ended since.
 pub async fn event_analytics(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
 ) -> Result<EventAnalytics, StoreError> {
     let sealed = sealed(store, event_id).await?;
     let (totals, recent) = tail(store, event_id, clock, sealed.until).await?;
-    let unique = sqlx::query(
+    let unique: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM access_codes WHERE event_id = $1 AND redeemed_at IS NOT NULL",
     )
     .bind(event_id)
     .fetch_one(store.pool())
-    .await?
-    .try_get("n")?;
-    let rows = sqlx::query(
+    .await?;
+    let mut values: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT minute, viewers FROM analytics_minutes WHERE event_id = $1 AND minute < $2 ORDER BY minute",
     )
     .bind(event_id)
     .bind(sealed.until / MINUTE_MS)
     .fetch_all(store.pool())
     .await?;
-    let mut values = rows
-        .iter()
-        .map(|r| Ok((r.try_get("minute")?, r.try_get("viewers")?)))
-        .collect::<Result<Vec<(i64, i64)>, sqlx::Error>>()?;
     values.extend(recent);
     let (timeline, interval_ms) = timeline::buckets(&values, MAX_POINTS);
     let peak = timeline::peak(&values);
@@ -292,13 +284,14 @@ pub async fn event_analytics(
 }
 
 /// One code's audience figures, for the export.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeStats {
     /// The code.
     pub code: String,
     /// Its label.
     pub label: Option<String>,
     /// First redemption, Unix ms.
+    #[sqlx(rename = "redeemed_at")]
     pub first_seen: Option<i64>,
     /// End of its latest session (now, while live), Unix ms.
     pub last_seen: Option<i64>,
@@ -316,11 +309,13 @@ pub struct CodeStats {
 /// with zeros).
 pub async fn code_stats(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     clock: Clock,
 ) -> Result<Vec<CodeStats>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT c.code, c.label, c.redeemed_at, x.sessions, x.watch_ms, x.devices, x.addresses, x.last_seen \
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT c.code, c.label, c.redeemed_at, COALESCE(x.sessions, 0) AS sessions, \
+         COALESCE(x.watch_ms, 0) AS watch_ms, COALESCE(x.devices, 0) AS devices, \
+         COALESCE(x.addresses, 0) AS addresses, x.last_seen \
          FROM access_codes c LEFT JOIN ( \
            SELECT code_id, COUNT(*) AS sessions, \
              CAST(SUM(CASE WHEN e > b THEN e - b ELSE 0 END) AS BIGINT) AS watch_ms, \
@@ -335,21 +330,7 @@ pub async fn code_stats(
     .bind(clock.timeout_ms)
     .bind(0_i64)
     .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(CodeStats {
-                code: row.try_get("code")?,
-                label: row.try_get("label")?,
-                first_seen: row.try_get("redeemed_at")?,
-                last_seen: row.try_get("last_seen")?,
-                sessions: row.try_get::<Option<i64>, _>("sessions")?.unwrap_or(0),
-                watch_ms: row.try_get::<Option<i64>, _>("watch_ms")?.unwrap_or(0),
-                devices: row.try_get::<Option<i64>, _>("devices")?.unwrap_or(0),
-                addresses: row.try_get::<Option<i64>, _>("addresses")?.unwrap_or(0),
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// Live sessions per event, most watched first: the `/metrics` gauge and the
@@ -358,8 +339,8 @@ pub async fn code_stats(
 pub async fn viewers_by_event(
     store: &Store,
     clock: Clock,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query(
+) -> Result<Vec<(EventId, i64)>, StoreError> {
+    Ok(sqlx::query_as(
         "SELECT e.id AS event_id, COUNT(s.id) AS n FROM events e \
          LEFT JOIN sessions s ON s.event_id = e.id AND s.ended_at IS NULL AND s.last_heartbeat >= $1 \
          WHERE s.id IS NOT NULL \
@@ -369,19 +350,20 @@ pub async fn viewers_by_event(
     .bind(clock.now - clock.timeout_ms)
     .bind(clock.now)
     .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("event_id")?, row.try_get("n")?)))
-        .collect()
+    .await?)
 }
 
 /// The event a session belongs to (`None`: no such session).
-pub async fn session_event(store: &Store, session_id: &str) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query("SELECT event_id FROM sessions WHERE id = $1")
-        .bind(session_id)
-        .fetch_optional(store.pool())
-        .await?;
-    Ok(row.map(|r| r.try_get("event_id")).transpose()?)
+pub async fn session_event(
+    store: &Store,
+    session_id: &SessionId,
+) -> Result<Option<EventId>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT event_id FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
 }
 
 /// Deletes sessions that showed no life since `before` (Unix ms): ended ones, and open

@@ -12,9 +12,9 @@
 //! transaction, guarded by that value, so of two instances racing one writes and the
 //! other's transaction changes nothing.
 
-use sqlx::Row;
-
 use super::{Clock, MINUTE_MS, span_totals, tail};
+use streamgate_core::EventId;
+
 use crate::{Store, StoreError};
 
 /// Minutes per insert statement.
@@ -28,7 +28,7 @@ pub fn seal_target(clock: Clock) -> i64 {
 /// Seals every event with sessions that may still count past its sealed point.
 /// Returns how many events advanced.
 pub async fn seal(store: &Store, clock: Clock) -> Result<usize, StoreError> {
-    let rows = sqlx::query(
+    let ids: Vec<EventId> = sqlx::query_scalar(
         "SELECT e.id FROM events e LEFT JOIN analytics_events a ON a.event_id = e.id \
          WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.event_id = e.id \
            AND (s.ended_at IS NULL OR s.ended_at >= COALESCE(a.sealed_until, 0)))",
@@ -36,8 +36,7 @@ pub async fn seal(store: &Store, clock: Clock) -> Result<usize, StoreError> {
     .fetch_all(store.pool())
     .await?;
     let mut advanced = 0;
-    for row in rows {
-        let id: String = row.try_get("id")?;
+    for id in ids {
         if seal_event(store, &id, clock).await? {
             advanced += 1;
         }
@@ -47,24 +46,25 @@ pub async fn seal(store: &Store, clock: Clock) -> Result<usize, StoreError> {
 
 /// Seals the final minutes of `event_id`. Returns whether it advanced (false: nothing
 /// to seal yet, or another instance sealed the same minutes first).
-pub async fn seal_event(store: &Store, event_id: &str, clock: Clock) -> Result<bool, StoreError> {
+pub async fn seal_event(
+    store: &Store,
+    event_id: &EventId,
+    clock: Clock,
+) -> Result<bool, StoreError> {
     let target = seal_target(clock);
     let current: Option<i64> =
-        sqlx::query("SELECT sealed_until FROM analytics_events WHERE event_id = $1")
+        sqlx::query_scalar("SELECT sealed_until FROM analytics_events WHERE event_id = $1")
             .bind(event_id)
             .fetch_optional(store.pool())
-            .await?
-            .map(|r| r.try_get("sealed_until"))
-            .transpose()?;
+            .await?;
     let from = match current {
         Some(until) => until,
         None => {
             let first: Option<i64> =
-                sqlx::query("SELECT MIN(started_at) AS b FROM sessions WHERE event_id = $1")
+                sqlx::query_scalar("SELECT MIN(started_at) AS b FROM sessions WHERE event_id = $1")
                     .bind(event_id)
                     .fetch_one(store.pool())
-                    .await?
-                    .try_get("b")?;
+                    .await?;
             match first {
                 Some(b) => b.div_euclid(MINUTE_MS) * MINUTE_MS,
                 None => return Ok(false),
@@ -97,7 +97,7 @@ pub async fn seal_event(store: &Store, event_id: &str, clock: Clock) -> Result<b
 /// and writes the minutes, unless another instance moved it first.
 async fn write(
     store: &Store,
-    event_id: &str,
+    event_id: &EventId,
     current: Option<i64>,
     target: i64,
     ended: super::Totals,

@@ -1,7 +1,8 @@
 //! Making codes: the bulk insert the reconciler uses and the admin API's generate.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use streamgate_core::AccessCode;
+use streamgate_core::{CodeId, EventId};
 
 use crate::{StoreError, now_ms};
 
@@ -65,7 +66,7 @@ pub(crate) async fn insert_into(
         );
         sql.push_str(&crate::params::Params::new().rows(n, 8));
         sql.push_str(" ON CONFLICT (code) DO NOTHING RETURNING id");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for (id, code) in &batch {
             query = query
                 .bind(id.as_str())
@@ -77,13 +78,8 @@ pub(crate) async fn insert_into(
                 .bind(new.expires_at)
                 .bind(created_at);
         }
-        let inserted: Vec<String> = query
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
-        let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let inserted: std::collections::HashSet<String> =
+            query.fetch_all(&mut *conn).await?.into_iter().collect();
         let before = made.len();
         made.extend(batch.into_iter().filter(|(id, _)| inserted.contains(id)));
         remaining -= (made.len() - before) as u64;
@@ -111,11 +107,11 @@ pub enum GenerateError {
 /// Returns the new codes' row ids.
 pub async fn generate(
     store: &crate::Store,
-    event_id: &str,
+    event_id: &EventId,
     count: u64,
     label: Option<&str>,
     actor: &str,
-) -> Result<Vec<String>, GenerateError> {
+) -> Result<Vec<CodeId>, GenerateError> {
     use crate::events::ManagedBy;
     use crate::logs::{self, Audit};
     let mut tx = store.begin_write().await?;
@@ -128,7 +124,7 @@ pub async fn generate(
     let made = insert(
         &mut tx,
         &NewCodes {
-            event_id,
+            event_id: event_id.as_str(),
             label,
             batch: None,
             suspended: false,
@@ -147,12 +143,12 @@ pub async fn generate(
         Audit {
             actor,
             action: "code.generate",
-            target: Some(event_id),
+            target: Some(event_id.as_str()),
             outcome: "ok",
             detail: Some(&detail),
         },
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(made.into_iter().map(|(id, _)| id).collect())
+    Ok(made.into_iter().map(|(id, _)| CodeId::from(id)).collect())
 }

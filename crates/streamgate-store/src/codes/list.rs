@@ -1,25 +1,27 @@
 //! Reading codes: the admin console's filtered page, the status endpoint's credential
 //! check and the demo's unused codes.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
+use streamgate_core::{CodeId, EventId};
 
 use super::status::{CodeStatus, status_sql};
 use crate::{StoreError, now_ms};
 
 /// A code as the admin console lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeRow {
     /// Row id (the JWT's `sub`).
-    pub id: String,
+    pub id: CodeId,
     /// The code itself.
     pub code: String,
     /// Its event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The event's title.
     pub event_title: String,
     /// Operator label.
     pub label: Option<String>,
-    /// Derived status.
+    /// Derived status (by `status_sql`, so always one of its spellings).
+    #[sqlx(try_from = "String")]
     pub status: CodeStatus,
     /// First redemption, Unix ms.
     pub redeemed_at: Option<i64>,
@@ -37,9 +39,9 @@ pub struct CodeRow {
 #[derive(Debug, Clone, Default)]
 pub struct CodeQuery<'a> {
     /// One event's codes, or every event's.
-    pub event_id: Option<&'a str>,
+    pub event_id: Option<&'a EventId>,
     /// One code by row id.
-    pub code_id: Option<&'a str>,
+    pub code_id: Option<&'a CodeId>,
     /// Only codes with this status.
     pub status: Option<CodeStatus>,
     /// Substring of the code or the label, case-insensitive.
@@ -78,47 +80,28 @@ pub async fn list_page(
     let (filter, binds) = filter(q, &mut params);
     let live_after = now - session_timeout_ms;
     let count_sql = format!("SELECT COUNT(*) AS n FROM ({inner}) x{filter}");
-    let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
         .bind(now)
         .bind(live_after);
     for b in &binds {
         count = count.bind(b.as_str());
     }
-    let total: i64 = count.fetch_one(store.pool()).await?.try_get("n")?;
+    let total: i64 = count.fetch_one(store.pool()).await?;
     let (limit, offset) = (params.one(), params.one());
     let page_sql = format!(
         "SELECT * FROM ({inner}) x{filter} ORDER BY created_at DESC, code ASC LIMIT {limit} OFFSET {offset}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(page_sql))
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(page_sql))
         .bind(now)
         .bind(live_after);
     for b in &binds {
         query = query.bind(b.as_str());
     }
-    let rows = query
+    let codes = query
         .bind(q.per_page)
         .bind(q.page.saturating_sub(1).saturating_mul(q.per_page))
         .fetch_all(store.pool())
         .await?;
-    let codes = rows
-        .iter()
-        .map(|row| {
-            let status: String = row.try_get("status")?;
-            Ok(CodeRow {
-                id: row.try_get("id")?,
-                code: row.try_get("code")?,
-                event_id: row.try_get("event_id")?,
-                event_title: row.try_get("event_title")?,
-                label: row.try_get("label")?,
-                status: status.parse().unwrap_or(CodeStatus::Unused),
-                redeemed_at: row.try_get("redeemed_at")?,
-                redeemed_ip: row.try_get("redeemed_ip")?,
-                revoked_at: row.try_get("revoked_at")?,
-                expires_at: row.try_get("expires_at")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
     Ok(CodePage { codes, total })
 }
 
@@ -131,10 +114,10 @@ fn filter(q: &CodeQuery<'_>, params: &mut crate::params::Params) -> (String, Vec
         binds.push(value);
     };
     if let Some(event_id) = q.event_id {
-        add("event_id =", event_id.to_owned(), &mut conditions);
+        add("event_id =", event_id.to_string(), &mut conditions);
     }
     if let Some(code_id) = q.code_id {
-        add("id =", code_id.to_owned(), &mut conditions);
+        add("id =", code_id.to_string(), &mut conditions);
     }
     if let Some(status) = q.status {
         add("status =", status.as_str().to_owned(), &mut conditions);
@@ -172,31 +155,31 @@ fn like_escape(s: &str) -> String {
 pub async fn belongs_to(
     conn: &mut AnyConnection,
     code: &str,
-    event_id: &str,
+    event_id: &EventId,
 ) -> Result<bool, StoreError> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM access_codes WHERE code = $1 AND event_id = $2")
-            .bind(code)
-            .bind(event_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(row.try_get::<i64, _>("n")? > 0)
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) AS n FROM access_codes WHERE code = $1 AND event_id = $2",
+    )
+    .bind(code)
+    .bind(event_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n > 0)
 }
 
 /// Up to `limit` codes of `event_id` that were never redeemed and are not revoked or
 /// suspended, oldest first: what `streamgate up` prints so the demo can be tried at once.
 pub async fn unused_codes(
     store: &crate::Store,
-    event_id: &str,
+    event_id: &EventId,
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT code FROM access_codes WHERE event_id = $1 AND redeemed_at IS NULL \
          AND is_revoked = 0 AND is_suspended = 0 ORDER BY created_at, code LIMIT $2",
     )
     .bind(event_id)
     .bind(limit)
     .fetch_all(store.pool())
-    .await?;
-    rows.iter().map(|row| Ok(row.try_get("code")?)).collect()
+    .await?)
 }

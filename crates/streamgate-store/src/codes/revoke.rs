@@ -1,7 +1,8 @@
 //! Revoking codes, one at a time or in bulk, with their revocation-log and audit entries.
 
-use sqlx::Row;
+use streamgate_core::CodeId;
 
+use crate::row::Flag;
 use crate::{StoreError, now_ms};
 
 /// Revokes (`revoked = true`) or unrevokes a code by id, logging the change to the
@@ -9,21 +10,21 @@ use crate::{StoreError, now_ms};
 /// Returns whether the code exists; setting the state it already has logs nothing.
 pub async fn set_revoked(
     store: &crate::Store,
-    code_id: &str,
+    code_id: &CodeId,
     revoked: bool,
     actor: &str,
 ) -> Result<bool, StoreError> {
     use crate::logs::{self, Audit, Revocation, RevocationKind};
     let mut tx = store.begin_write().await?;
-    let row = sqlx::query("SELECT event_id, is_revoked FROM access_codes WHERE id = $1")
-        .bind(code_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
+    let row: Option<(String, Flag)> =
+        sqlx::query_as("SELECT event_id, is_revoked FROM access_codes WHERE id = $1")
+            .bind(code_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((event_id, was_revoked)) = row else {
         return Ok(false);
     };
-    let event_id: String = row.try_get("event_id")?;
-    if (row.try_get::<i64, _>("is_revoked")? != 0) == revoked {
+    if bool::from(was_revoked) == revoked {
         return Ok(true);
     }
     sqlx::query("UPDATE access_codes SET is_revoked = $1, revoked_at = $2 WHERE id = $3")
@@ -43,7 +44,7 @@ pub async fn set_revoked(
         &[Revocation {
             kind,
             event_id: &event_id,
-            code_id: Some(code_id),
+            code_id: Some(code_id.as_str()),
             session_id: None,
         }],
     )
@@ -57,7 +58,7 @@ pub async fn set_revoked(
             } else {
                 "code.unrevoke"
             },
-            target: Some(code_id),
+            target: Some(code_id.as_str()),
             outcome: "ok",
             detail: None,
         },
@@ -72,7 +73,7 @@ pub async fn set_revoked(
 /// how many codes were newly revoked.
 pub async fn bulk_revoke(
     store: &crate::Store,
-    ids: &[String],
+    ids: &[CodeId],
     actor: &str,
 ) -> Result<u64, StoreError> {
     use crate::logs::{self, Audit, Revocation, RevocationKind};
@@ -83,13 +84,11 @@ pub async fn bulk_revoke(
         let sql = format!(
             "SELECT id, event_id FROM access_codes WHERE is_revoked = 0 AND id IN ({placeholders})"
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(id.as_str());
         }
-        for row in query.fetch_all(&mut *tx).await? {
-            targets.push((row.try_get("id")?, row.try_get("event_id")?));
-        }
+        targets.extend(query.fetch_all(&mut *tx).await?);
     }
     targets.sort();
     targets.dedup();

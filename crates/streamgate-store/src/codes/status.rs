@@ -4,7 +4,7 @@
 //! `status_sql` for filters and counts done by the database; the table-driven test in
 //! `tests/common/code_status.rs` pins the two together on both engines.
 
-use sqlx::Row;
+use streamgate_core::EventId;
 
 use crate::{StoreError, now_ms};
 
@@ -62,6 +62,14 @@ pub(super) fn status_sql(now: usize, live_after: usize) -> String {
               WHEN c.redeemed_at IS NOT NULL THEN 'redeemed' \
               ELSE 'unused' END"
     )
+}
+
+/// The stored or SQL-derived spelling, for the derived `FromRow` of [`super::CodeRow`].
+impl TryFrom<String> for CodeStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }
 
 impl std::str::FromStr for CodeStatus {
@@ -127,9 +135,9 @@ impl StatusCounts {
 /// a listing shows), or of every event when `None` (the dashboard).
 pub async fn status_counts(
     store: &crate::Store,
-    events: Option<&[&str]>,
+    events: Option<&[&EventId]>,
     session_timeout_ms: i64,
-) -> Result<std::collections::HashMap<String, StatusCounts>, StoreError> {
+) -> Result<std::collections::HashMap<EventId, StatusCounts>, StoreError> {
     let now = now_ms();
     let filter = match events {
         Some([]) => return Ok(std::collections::HashMap::new()),
@@ -144,23 +152,19 @@ pub async fn status_counts(
          (SELECT c.event_id, {} AS status FROM access_codes c{filter}) x GROUP BY event_id, status",
         status_sql(1, 2)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, (EventId, String, i64)>(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(now - session_timeout_ms);
     for id in events.unwrap_or_default() {
         query = query.bind(*id);
     }
     let rows = query.fetch_all(store.pool()).await?;
-    let mut counts = std::collections::HashMap::<String, StatusCounts>::new();
-    for row in &rows {
-        let status: String = row.try_get("status")?;
+    let mut counts = std::collections::HashMap::<EventId, StatusCounts>::new();
+    for (event_id, status, n) in rows {
         let Ok(status) = status.parse::<CodeStatus>() else {
             continue;
         };
-        counts
-            .entry(row.try_get("event_id")?)
-            .or_default()
-            .add(status, row.try_get("n")?);
+        counts.entry(event_id).or_default().add(status, n);
     }
     Ok(counts)
 }

@@ -1,13 +1,14 @@
 //! Carrying a plan out, in one transaction.
 
-use sqlx::{AnyConnection, Row};
-use streamgate_core::Config;
+use sqlx::AnyConnection;
+use streamgate_core::{Config, EventId};
 
 use super::plan::{Change, Plan, PlanOptions, plan_in};
 use super::staging;
 use crate::codes::{self, NewCodes};
 use crate::events;
 use crate::logs::{self, Audit, Revocation, RevocationKind};
+use crate::row::Flag;
 use crate::{Backend, Store, StoreError, now_ms};
 
 /// Advisory lock key of the applier on PostgreSQL: one apply at a time across every
@@ -106,7 +107,7 @@ pub async fn apply(
                 if let Some(kind) = kind {
                     let entry = Revocation {
                         kind,
-                        event_id: &row.id,
+                        event_id: row.id.as_str(),
                         code_id: None,
                         session_id: None,
                     };
@@ -179,7 +180,7 @@ pub async fn apply(
                 }
             }
             Change::DeleteEvent { event_id, .. } => {
-                events::delete(&mut tx, event_id).await?;
+                events::delete(&mut tx, &EventId::from(event_id.as_str())).await?;
                 let entry = Revocation {
                     kind: RevocationKind::EventDeactivated,
                     event_id,
@@ -224,7 +225,7 @@ async fn prune_codes(
     n: u64,
 ) -> Result<u64, StoreError> {
     // Already-revoked codes go first, then the newest: the codes most likely still unsold.
-    let rows = sqlx::query(
+    let rows: Vec<(String, Flag)> = sqlx::query_as(
         "SELECT id, is_revoked FROM access_codes WHERE event_id = $1 AND batch = $2 AND redeemed_at IS NULL \
          ORDER BY is_revoked DESC, created_at DESC, id LIMIT $3",
     )
@@ -235,9 +236,8 @@ async fn prune_codes(
     .await?;
     let mut ids = Vec::with_capacity(rows.len());
     let mut newly_revoked = Vec::new();
-    for row in &rows {
-        let id: String = row.try_get("id")?;
-        if row.try_get::<i64, _>("is_revoked")? == 0 {
+    for (id, revoked) in rows {
+        if !bool::from(revoked) {
             newly_revoked.push(id.clone());
         }
         ids.push(id);
@@ -274,15 +274,12 @@ async fn set_suspended(
     batch: &str,
     suspended: bool,
 ) -> Result<(), StoreError> {
-    let flip: Vec<String> = sqlx::query("SELECT id FROM access_codes WHERE event_id = $1 AND batch = $2 AND is_suspended = $3 AND is_revoked = 0")
+    let flip: Vec<String> = sqlx::query_scalar("SELECT id FROM access_codes WHERE event_id = $1 AND batch = $2 AND is_suspended = $3 AND is_revoked = 0")
         .bind(event_id)
         .bind(batch)
         .bind(i64::from(!suspended))
         .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("id"))
-        .collect::<Result<_, _>>()?;
+        .await?;
     sqlx::query("UPDATE access_codes SET is_suspended = $3 WHERE event_id = $1 AND batch = $2")
         .bind(event_id)
         .bind(batch)

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::StoreError;
 
@@ -62,24 +62,22 @@ pub(super) async fn holdings(
     now: i64,
     session_timeout_ms: i64,
 ) -> Result<Holdings, StoreError> {
-    let redeemed: i64 = sqlx::query(
+    let redeemed: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM access_codes \
          WHERE event_id = $1 AND redeemed_at IS NOT NULL AND is_revoked = 0 AND expires_at > $2",
     )
     .bind(event_id)
     .bind(now)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get("n")?;
-    let live: i64 = sqlx::query(
+    .await?;
+    let live: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM sessions \
          WHERE event_id = $1 AND ended_at IS NULL AND last_heartbeat >= $2",
     )
     .bind(event_id)
     .bind(now - session_timeout_ms)
     .fetch_one(&mut *conn)
-    .await?
-    .try_get("n")?;
+    .await?;
     Ok(Holdings {
         redeemed_valid: u64::try_from(redeemed).unwrap_or(0),
         live_sessions: u64::try_from(live).unwrap_or(0),

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, Row};
-use streamgate_core::Config;
+use sqlx::AnyConnection;
 use streamgate_core::config::EventConfig;
+use streamgate_core::{Config, EventId};
 
 use super::guard::{self, Holdings};
 use crate::events::{self, EventRow, ManagedBy};
@@ -175,7 +175,7 @@ pub async fn plan_in(
     let current: HashMap<String, EventRow> = events::list(conn)
         .await?
         .into_iter()
-        .map(|e| (e.id.clone(), e))
+        .map(|e| (e.id.to_string(), e))
         .collect();
     let batches = batch_states(conn).await?;
     let mut plan = Plan::default();
@@ -291,19 +291,19 @@ pub async fn plan_in(
     let mut guarded = Vec::new();
     for event in removed {
         if prune {
-            let (codes, redeemed) = code_counts(conn, &event.id).await?;
+            let (codes, redeemed) = code_counts(conn, event.id.as_str()).await?;
             plan.changes.push(Change::DeleteEvent {
-                event_id: event.id.clone(),
+                event_id: event.id.to_string(),
                 codes,
                 redeemed,
             });
         } else if event.is_active || !event.is_archived {
-            let holdings = guard::holdings(conn, &event.id, now, timeout_ms).await?;
+            let holdings = guard::holdings(conn, event.id.as_str(), now, timeout_ms).await?;
             if !holdings.is_empty() && !options.allow_retire {
-                guarded.push((event.id.clone(), holdings));
+                guarded.push((event.id.to_string(), holdings));
             }
             plan.changes.push(Change::RetireEvent {
-                event_id: event.id.clone(),
+                event_id: event.id.to_string(),
                 was_active: event.is_active,
                 holdings,
             });
@@ -363,7 +363,7 @@ async fn expiry_warning(
     target: &EventRow,
     plan: &mut Plan,
 ) -> Result<(), StoreError> {
-    let row = sqlx::query(
+    let (n, first): (i64, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*) AS n, MIN(expires_at) AS first FROM access_codes \
          WHERE event_id = $1 AND is_revoked = 0 AND expires_at < $2",
     )
@@ -371,9 +371,7 @@ async fn expiry_warning(
     .bind(target.ends_at)
     .fetch_one(&mut *conn)
     .await?;
-    let n: i64 = row.try_get("n")?;
     if n > 0 {
-        let first: Option<i64> = row.try_get("first")?;
         plan.warnings.push(format!(
             "event `{}` now ends at {}, but {n} of its existing codes expire before that (the first at {}): a code's expiry is fixed when it is made; issue new codes for the new schedule",
             target.id,
@@ -386,7 +384,7 @@ async fn expiry_warning(
 
 fn desired_row(e: &EventConfig, now: i64) -> EventRow {
     EventRow {
-        id: e.id.as_str().to_owned(),
+        id: EventId::from(e.id.as_str()),
         title: e.title.clone(),
         description: e.description.clone(),
         stream_url: e.stream_url.as_ref().map(ToString::to_string),
@@ -451,7 +449,7 @@ fn diff(old: &EventRow, new: &EventRow) -> Vec<FieldChange> {
 async fn batch_states(
     conn: &mut AnyConnection,
 ) -> Result<HashMap<(String, String), BatchState>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT c.event_id, c.batch, COUNT(*) AS total, \
                 CAST(SUM(CASE WHEN c.redeemed_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unredeemed, \
                 CAST(SUM(c.is_suspended) AS BIGINT) AS suspended \
@@ -461,35 +459,28 @@ async fn batch_states(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let count = |name: &str| {
-            row.try_get::<i64, _>(name)
-                .map(|v| u64::try_from(v).unwrap_or(0))
-        };
-        out.insert(
-            (row.try_get("event_id")?, row.try_get("batch")?),
-            BatchState {
-                total: count("total")?,
-                unredeemed: count("unredeemed")?,
-                suspended: count("suspended")?,
-            },
-        );
-    }
-    Ok(out)
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .map(|(event_id, batch, total, unredeemed, suspended)| {
+            let state = BatchState {
+                total: count(total),
+                unredeemed: count(unredeemed),
+                suspended: count(suspended),
+            };
+            ((event_id, batch), state)
+        })
+        .collect())
 }
 
 async fn code_counts(conn: &mut AnyConnection, event_id: &str) -> Result<(u64, u64), StoreError> {
-    let row = sqlx::query(
+    let (total, redeemed): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN redeemed_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) AS redeemed \
          FROM access_codes WHERE event_id = $1",
     )
     .bind(event_id)
     .fetch_one(&mut *conn)
     .await?;
-    let n = |name: &str| {
-        row.try_get::<i64, _>(name)
-            .map(|v| u64::try_from(v).unwrap_or(0))
-    };
-    Ok((n("total")?, n("redeemed")?))
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok((n(total), n(redeemed)))
 }

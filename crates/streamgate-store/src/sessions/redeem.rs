@@ -14,7 +14,7 @@
 //! and the redemption is run once more from the start, when it sees the live session
 //! and answers `InUse` (with its audit entry) as if it had not raced.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{EndReason, end_in};
 use crate::events::EventRow;
@@ -77,13 +77,25 @@ impl Redeem {
 }
 
 /// The code, its event and its live session, in one locking read.
+#[derive(sqlx::FromRow)]
 struct RedeemState {
     code_id: String,
-    refused: bool,
+    #[sqlx(try_from = "crate::row::Flag")]
+    is_revoked: bool,
+    #[sqlx(try_from = "crate::row::Flag")]
+    is_suspended: bool,
     expires_at: i64,
-    event: EventRow,
     /// The live session's id and last heartbeat, if one holds the code.
-    live: Option<(String, i64)>,
+    live_id: Option<String>,
+    live_heartbeat: Option<i64>,
+    #[sqlx(flatten)]
+    event: EventRow,
+}
+
+impl RedeemState {
+    fn live(&self) -> Option<(&str, i64)> {
+        self.live_id.as_deref().zip(self.live_heartbeat)
+    }
 }
 
 /// The live session is read with two scalar subqueries on the live-session index rather
@@ -107,23 +119,11 @@ async fn redeem_state(
         Backend::Postgres => format!("{REDEEM_STATE} FOR UPDATE OF c"),
         Backend::Sqlite => REDEEM_STATE.to_owned(),
     };
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let state = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(code)
         .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let live_id: Option<String> = row.try_get("live_id")?;
-    let live_heartbeat: Option<i64> = row.try_get("live_heartbeat")?;
-    Ok(Some(RedeemState {
-        code_id: row.try_get("code_id")?,
-        refused: row.try_get::<i64, _>("is_revoked")? != 0
-            || row.try_get::<i64, _>("is_suspended")? != 0,
-        expires_at: row.try_get("expires_at")?,
-        event: EventRow::from_row(&row)?,
-        live: live_id.zip(live_heartbeat),
-    }))
+        .await?;
+    Ok(state)
 }
 
 /// Redeems `code` for `viewer`. `timeout_ms` is the session timeout: a live session
@@ -156,7 +156,7 @@ async fn redeem_once(
     let outcome = match redeem_state(&mut tx, backend, code).await? {
         None => Redeem::Unknown,
         Some(s) if s.expires_at <= now => Redeem::Expired,
-        Some(s) if s.refused => Redeem::Revoked,
+        Some(s) if s.is_revoked || s.is_suspended => Redeem::Revoked,
         Some(s) if !s.event.is_active => Redeem::EventInactive,
         Some(s) => {
             let Some(outcome) = start_session(&mut tx, backend, s, viewer, now, timeout_ms).await?
@@ -197,9 +197,9 @@ async fn start_session(
     now: i64,
     timeout_ms: i64,
 ) -> Result<Option<Redeem>, StoreError> {
-    let ended_stale = state.live.is_some();
-    if let Some((live_id, last_heartbeat)) = &state.live {
-        if *last_heartbeat >= now - timeout_ms {
+    let ended_stale = state.live().is_some();
+    if let Some((live_id, last_heartbeat)) = state.live() {
+        if last_heartbeat >= now - timeout_ms {
             return Ok(Some(Redeem::InUse));
         }
         let (event_id, code_id) = (&state.event.id, &state.code_id);

@@ -8,7 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use streamgate_core::EventId;
 use streamgate_store::codes::{self, CodeQuery, CodeStatus, StatusCounts};
+use streamgate_store::testing::pool;
 use streamgate_store::{Store, now_ms, reads};
 
 use super::common::{TestDb, store};
@@ -66,7 +68,7 @@ fn table() -> Vec<Case> {
 /// Writes the event and one code (and its session) per case; returns the Rust rule's
 /// status for each code, by code.
 async fn seed(store: &Store, cases: &[Case], now: i64) -> BTreeMap<String, CodeStatus> {
-    let pool = store.pool();
+    let pool = pool(store);
     sqlx::query(
         "INSERT INTO events (id, title, starts_at, ends_at, access_window_hours, managed_by, created_at, updated_at) \
          VALUES ('ev', 'Event', $1, $2, 24, 'api', $3, $4)",
@@ -139,7 +141,7 @@ async fn sql_statuses(
     status: Option<CodeStatus>,
 ) -> (BTreeMap<String, CodeStatus>, i64) {
     let q = CodeQuery {
-        event_id: Some("ev"),
+        event_id: Some(&EventId::from("ev")),
         status,
         page: 1,
         per_page: 1000,
@@ -153,7 +155,7 @@ async fn sql_statuses(
 /// Every code's status as the CSV export (the Rust rule over the stored row) gives it.
 async fn csv_statuses(store: &Store) -> BTreeMap<String, CodeStatus> {
     let mut out = Vec::new();
-    reads::export_codes_csv(store, "ev", TIMEOUT_MS, &mut out)
+    reads::export_codes_csv(store, &EventId::from("ev"), TIMEOUT_MS, &mut out)
         .await
         .expect("export");
     let text = String::from_utf8(out).expect("utf-8 CSV");
@@ -241,7 +243,7 @@ async fn the_rust_and_the_sql_status_rules_agree_on_every_row() {
         }
 
         let want = tally(&expected);
-        let counts = codes::status_counts(&store, Some(&["ev"]), TIMEOUT_MS)
+        let counts = codes::status_counts(&store, Some(&[&EventId::from("ev")]), TIMEOUT_MS)
             .await
             .expect("counts");
         assert_eq!(

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use streamgate_core::Config;
 use streamgate_core::env::Env;
 use streamgate_store::Store;
+use streamgate_store::testing::pool;
 use streamgate_store::watch::{self, ReloadStatus, WatchOptions};
 pub use streamgate_testkit::TestDb;
 
@@ -28,7 +29,7 @@ pub fn config(text: &str) -> Config {
 
 /// Every row of every table (see `streamgate_testkit::snapshot`).
 pub async fn snapshot(store: &Store) -> Vec<String> {
-    streamgate_testkit::snapshot(store.pool()).await
+    streamgate_testkit::snapshot(pool(store)).await
 }
 
 /// A snapshot without the audit log, which records every refusal and apply.
@@ -40,7 +41,7 @@ pub fn without_audit(rows: Vec<String>) -> Vec<String> {
 
 /// One number from a query.
 pub async fn count(store: &Store, sql: &'static str) -> i64 {
-    streamgate_testkit::count(store.pool(), sql).await
+    streamgate_testkit::count(pool(store), sql).await
 }
 
 /// Writes like an editor (new file renamed over the old) or in place.
@@ -166,7 +167,7 @@ pub async fn redeem_one(store: &Store, event: &str) {
     let code: String =
         sqlx::query_scalar("SELECT code FROM access_codes WHERE event_id = $1 LIMIT 1")
             .bind(event)
-            .fetch_one(store.pool())
+            .fetch_one(pool(store))
             .await
             .expect("a code");
     let viewer = streamgate_store::sessions::Viewer {

@@ -13,6 +13,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Json, PlainText};
+use streamgate_core::{CodeId, EventId, SessionId};
 use streamgate_store::codes::{self, CodeQuery, GenerateError};
 use streamgate_store::sessions::{self, EndReason};
 use streamgate_store::{events, format_ms, now_ms};
@@ -89,7 +90,7 @@ impl CodesApi {
         }
         let ids = codes::generate(
             &state.store,
-            &id.0,
+            &EventId::from(id.0.as_str()),
             count.unsigned_abs(),
             label.as_deref(),
             &admin.actor(),
@@ -102,7 +103,7 @@ impl CodesApi {
         })?;
         let mut tokens = Vec::with_capacity(ids.len());
         for code_id in &ids {
-            tokens.push(one(&state, code_id).await?);
+            tokens.push(one(&state, code_id.as_str()).await?);
         }
         Ok(Generated::Created(Json(GenerateResponse {
             generated: i64::try_from(ids.len()).unwrap_or(i64::MAX),
@@ -127,7 +128,7 @@ impl CodesApi {
         let mut out = Vec::new();
         let exported = streamgate_store::reads::export_codes_csv(
             &state.store,
-            &id.0,
+            &EventId::from(id.0.as_str()),
             timeout_ms(&state),
             &mut out,
         )
@@ -235,7 +236,7 @@ impl CodesApi {
         body: Json<BulkRevokeRequest>,
     ) -> Result<Json<BulkRevokeResponse>, ApiError> {
         let admin = auth.admin();
-        let ids = body.0.token_ids;
+        let ids: Vec<CodeId> = body.0.token_ids.into_iter().map(CodeId::from).collect();
         if ids.is_empty() || ids.len() > MAX_BULK {
             return Err(ApiError::bad_request(format!(
                 "tokenIds must name between 1 and {MAX_BULK} codes"
@@ -263,13 +264,13 @@ impl CodesApi {
     ) -> Result<Json<SessionList>, ApiError> {
         require_event(&state, &id.0).await?;
         let live_after = now_ms() - timeout_ms(&state);
-        let items = sessions::open_for_event(&state.store, &id.0)
+        let items = sessions::open_for_event(&state.store, &EventId::from(id.0.as_str()))
             .await?
             .into_iter()
             .map(|s| AdminViewerSession {
                 stale: s.last_heartbeat <= live_after,
-                id: s.id,
-                code_id: s.code_id,
+                id: s.id.into_string(),
+                code_id: s.code_id.into_string(),
                 code: s.code,
                 label: s.label,
                 client_ip: s.client_ip,
@@ -298,15 +299,23 @@ impl CodesApi {
         id: Path<String>,
     ) -> Result<Json<ForceReleaseResponse>, ApiError> {
         let admin = auth.admin();
-        let released = sessions::end(&state.store, &id.0, EndReason::Forced, &admin.actor())
-            .await?
-            .ok_or_else(|| ApiError::not_found("Session not found"))?;
+        let released = sessions::end(
+            &state.store,
+            &SessionId::from(id.0.as_str()),
+            EndReason::Forced,
+            &admin.actor(),
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("Session not found"))?;
         state.feed.bump();
         if released
-            && let Some(event) =
-                streamgate_store::analytics::session_event(&state.store, &id.0).await?
+            && let Some(event) = streamgate_store::analytics::session_event(
+                &state.store,
+                &SessionId::from(id.0.as_str()),
+            )
+            .await?
         {
-            state.metrics.events.session_end(&event, "forced");
+            state.metrics.events.session_end(event.as_str(), "forced");
         }
         Ok(Json(ForceReleaseResponse { released }))
     }
@@ -314,7 +323,7 @@ impl CodesApi {
 
 /// 404 unless the event exists.
 async fn require_event(state: &AppState, id: &str) -> Result<(), ApiError> {
-    match events::find(&state.store, id).await? {
+    match events::find(&state.store, &EventId::from(id)).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::not_found("Event not found")),
     }
@@ -333,10 +342,11 @@ async fn list(
             "search must be at most 100 characters",
         ));
     }
+    let event_id = event_id.map(EventId::from);
     let found = codes::list_page(
         &state.store,
         &CodeQuery {
-            event_id,
+            event_id: event_id.as_ref(),
             code_id: None,
             status: status.map(Into::into),
             search,
@@ -359,7 +369,7 @@ async fn one(state: &AppState, code_id: &str) -> Result<AdminCode, ApiError> {
     let found = codes::list_page(
         &state.store,
         &CodeQuery {
-            code_id: Some(code_id),
+            code_id: Some(&CodeId::from(code_id)),
             page: 1,
             per_page: 1,
             ..CodeQuery::default()
@@ -382,7 +392,14 @@ async fn set_revoked(
     revoked: bool,
 ) -> Result<Json<AdminCode>, ApiError> {
     let admin = auth.admin();
-    if !codes::set_revoked(&state.store, code_id, revoked, &admin.actor()).await? {
+    if !codes::set_revoked(
+        &state.store,
+        &CodeId::from(code_id),
+        revoked,
+        &admin.actor(),
+    )
+    .await?
+    {
         return Err(ApiError::not_found("Access code not found"));
     }
     state.feed.bump();

@@ -85,9 +85,9 @@ pub struct AdminCode {
 impl From<CodeRow> for AdminCode {
     fn from(c: CodeRow) -> Self {
         Self {
-            id: c.id,
+            id: c.id.into_string(),
             code: c.code,
-            event_id: c.event_id,
+            event_id: c.event_id.into_string(),
             event_title: c.event_title,
             label: c.label,
             status: c.status.into(),

@@ -16,6 +16,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use streamgate_core::EventId;
 use streamgate_core::config::DEFAULT_ACCESS_WINDOW_HOURS;
 use streamgate_store::codes::{self, StatusCounts};
 use streamgate_store::events::{self, EventFilter, EventRow, EventSort, ManagedBy};
@@ -32,7 +33,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Loads one event with its code counts.
-async fn load(state: &AppState, id: &str) -> Result<AdminEvent, ApiError> {
+async fn load(state: &AppState, id: &EventId) -> Result<AdminEvent, ApiError> {
     let event = events::find(&state.store, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Event not found"))?;
@@ -97,8 +98,8 @@ impl EventsApi {
             (EventSortKey::CreatedAt, true) => EventSort::CreatedAtDesc,
         };
         let found = events::list_page(&state.store, filter, sort, page, per_page, now_ms()).await?;
-        let ids: Vec<&str> = found.events.iter().map(|e| e.id.as_str()).collect();
-        let counts: HashMap<String, StatusCounts> =
+        let ids: Vec<&EventId> = found.events.iter().map(|e| &e.id).collect();
+        let counts: HashMap<EventId, StatusCounts> =
             codes::status_counts(&state.store, Some(&ids), timeout_ms(&state)).await?;
         let total = found.total;
         Ok(Json(EventList {
@@ -137,11 +138,12 @@ impl EventsApi {
             .map(str::trim)
             .filter(|id| !id.is_empty())
         {
-            Some(raw) => streamgate_core::Slug::parse(raw)
-                .map_err(|e| ApiError::bad_request(format!("id: {e}")))?
-                .as_str()
-                .to_owned(),
-            None => uuid::Uuid::new_v4().to_string(),
+            Some(raw) => EventId::from(
+                streamgate_core::Slug::parse(raw)
+                    .map_err(|e| ApiError::bad_request(format!("id: {e}")))?
+                    .as_str(),
+            ),
+            None => EventId::from(uuid::Uuid::new_v4().to_string()),
         };
         if events::find(&state.store, &id).await?.is_some() {
             return Err(ApiError::conflict(format!(
@@ -200,7 +202,7 @@ impl EventsApi {
         /// The event id.
         id: Path<String>,
     ) -> Result<Json<AdminEvent>, ApiError> {
-        Ok(Json(load(&state, &id.0).await?))
+        Ok(Json(load(&state, &EventId::from(id.0)).await?))
     }
 
     /// Where the event's video is expected (local path, origin URL, the path players
@@ -218,7 +220,7 @@ impl EventsApi {
         /// The event id.
         id: Path<String>,
     ) -> Result<Json<StreamLocation>, ApiError> {
-        let event = events::find(&state.store, &id.0)
+        let event = events::find(&state.store, &EventId::from(id.0))
             .await?
             .ok_or_else(|| ApiError::not_found("Event not found"))?;
         Ok(Json(stream::locate(&state, &event).await))
@@ -238,7 +240,7 @@ impl EventsApi {
         /// The event id.
         id: Path<String>,
     ) -> Result<Json<EventIngest>, ApiError> {
-        events::find(&state.store, &id.0)
+        events::find(&state.store, &EventId::from(id.0.as_str()))
             .await?
             .ok_or_else(|| ApiError::not_found("Event not found"))?;
         Ok(Json(ingest::describe(&state, &id.0).await))
@@ -258,7 +260,7 @@ impl EventsApi {
         /// The event id.
         id: Path<String>,
     ) -> Result<Json<PublishUrl>, ApiError> {
-        events::find(&state.store, &id.0)
+        events::find(&state.store, &EventId::from(id.0.as_str()))
             .await?
             .ok_or_else(|| ApiError::not_found("Event not found"))?;
         Ok(Json(ingest::reveal(&state, &auth, &id.0).await?))
@@ -280,8 +282,8 @@ impl EventsApi {
     ) -> Result<Json<AdminEvent>, ApiError> {
         let admin = auth.admin();
         let mut update = body.0;
-        let mut id = id.0;
-        let rename = match update.id.take().filter(|new| *new != id) {
+        let mut id = EventId::from(id.0);
+        let rename = match update.id.take().filter(|new| id != new.as_str()) {
             Some(new_id) => Some(
                 streamgate_core::Slug::parse(new_id.trim())
                     .map_err(|e| ApiError::bad_request(format!("id: {e}")))?,
@@ -292,16 +294,17 @@ impl EventsApi {
         match &rename {
             // One transaction: a refused change renames nothing.
             Some(new_id) => {
-                events::rename(&state.store, &id, new_id.as_str(), &admin.actor(), apply)
+                let to = EventId::from(new_id.as_str());
+                events::rename(&state.store, &id, &to, &admin.actor(), apply)
                     .await
-                    .map_err(|e| change_error(&state, &id, e))?
+                    .map_err(|e| change_error(&state, id.as_str(), e))?
             }
             None => events::change(&state.store, &id, "event.update", &admin.actor(), apply)
                 .await
-                .map_err(|e| change_error(&state, &id, e))?,
+                .map_err(|e| change_error(&state, id.as_str(), e))?,
         };
         if let Some(new_id) = rename {
-            id = new_id.as_str().to_owned();
+            id = EventId::from(new_id.as_str());
         }
         state.feed.bump();
         Ok(Json(load(&state, &id).await?))
@@ -326,7 +329,7 @@ impl EventsApi {
         let admin = auth.admin();
         let codes = events::remove(
             &state.store,
-            &id.0,
+            &EventId::from(id.0.as_str()),
             force.0.unwrap_or(false),
             &admin.actor(),
         )
@@ -426,12 +429,13 @@ async fn set(
     change: impl FnOnce(&mut EventRow),
 ) -> Result<Json<AdminEvent>, ApiError> {
     let admin = auth.admin();
+    let id = &EventId::from(id);
     events::change(&state.store, id, action, &admin.actor(), |e| {
         change(e);
         Ok(())
     })
     .await
-    .map_err(|e| change_error(state, id, e))?;
+    .map_err(|e| change_error(state, id.as_str(), e))?;
     state.feed.bump();
     Ok(Json(load(state, id).await?))
 }

@@ -79,7 +79,7 @@ pub struct AdminEvent {
 impl AdminEvent {
     pub(super) fn of(e: &EventRow, counts: StatusCounts) -> Self {
         Self {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             title: e.title.clone(),
             description: e.description.clone(),
             stream_url: e.stream_url.clone(),

@@ -50,7 +50,7 @@ pub async fn locate(state: &AppState, event: &EventRow) -> StreamLocation {
     let config = state.config();
     let probe = state
         .prober
-        .check(&state.keys, &event.id, &event.playlist)
+        .check(&state.keys, event.id.as_str(), &event.playlist)
         .await;
     let default = event.playlist == DEFAULT_PLAYLIST;
     let local_path = local_path(&config, event);
@@ -84,8 +84,14 @@ pub async fn locate(state: &AppState, event: &EventRow) -> StreamLocation {
     };
     StreamLocation {
         playlist: event.playlist.clone(),
-        stream_path: format!("{}{}", Claims::stream_prefix(&event.id), event.playlist),
-        playlist_url: state.prober.playlist_url(&event.id, &event.playlist),
+        stream_path: format!(
+            "{}{}",
+            Claims::stream_prefix(event.id.as_str()),
+            event.playlist
+        ),
+        playlist_url: state
+            .prober
+            .playlist_url(event.id.as_str(), &event.playlist),
         local_path,
         upstream_url,
         fallbacks: if default {
@@ -101,7 +107,7 @@ pub async fn locate(state: &AppState, event: &EventRow) -> StreamLocation {
 
 fn local_path(config: &Config, event: &EventRow) -> Option<String> {
     let root = config.hls.stream_root.as_ref()?;
-    let mut path = root.join(&event.id);
+    let mut path = root.join(event.id.as_str());
     for part in event.playlist.split('/') {
         path.push(part);
     }
@@ -114,7 +120,9 @@ fn local_path(config: &Config, event: &EventRow) -> Option<String> {
 /// The HLS server has no database, so it only knows the `stream_url` of events in
 /// `streamgate.toml`.
 fn upstream_url(config: &Config, event: &EventRow) -> Option<String> {
-    let own = config.event(&event.id).and_then(|e| e.stream_url.clone());
+    let own = config
+        .event(event.id.as_str())
+        .and_then(|e| e.stream_url.clone());
     if let Some(url) = own {
         let (base, master) = stream_url_parts(url);
         if let Some(master) = master
