@@ -102,6 +102,11 @@ impl Platform {
             .map_err(|source| PlatformError::Listen { addr, source })?;
         let store = Store::connect(&config.platform.database_url).await?;
         let reload: StatusHandle = Arc::new(Mutex::new(ReloadStatus::default()));
+        // A long start-up apply (many codes) shows its progress at debug level, which
+        // also tells a test that the apply is under way.
+        let mut progress = |made: u64, total: u64| {
+            tracing::debug!("configuration apply: {made} of {total} codes made");
+        };
         let applied = reconcile::apply(
             &store,
             &config,
@@ -109,7 +114,7 @@ impl Platform {
                 prune: options.prune,
                 allow_retire: false,
                 actor: "config",
-                progress: None,
+                progress: Some(&mut progress),
             },
         )
         .await;
