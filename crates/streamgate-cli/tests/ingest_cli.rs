@@ -89,7 +89,11 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     // A viewer watches across the encoder's drop.
     let recorded = setup.dir.path().join("viewer.ts");
     let mut viewer = view(&media("240p"), &recorded);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_until("the viewer is receiving the stream", || {
+        let recorded = recorded.clone();
+        async move { std::fs::metadata(&recorded).is_ok_and(|m| m.len() > 0) }
+    })
+    .await;
     first.kill().expect("kill the encoder");
     let _ = first.wait();
     wait_until("the ingest notices the encoder is gone", || {
