@@ -32,3 +32,28 @@ pub fn load(text: &str, env: &Env, role: Role) -> Loaded {
     load_text(Path::new("streamgate.toml"), Some(text), env, Some(role))
         .unwrap_or_else(|r| panic!("{r}"))
 }
+
+/// The platform with this config `text` and `env`, built as `streamgate platform
+/// --no-watch` builds it and serving (on the port the text names; tests use port 0).
+/// `config_file`: the file name the admin API's messages point to (`None`: none read).
+#[cfg(feature = "platform")]
+pub async fn start_platform(
+    text: &str,
+    env: Env,
+    config_file: Option<std::path::PathBuf>,
+) -> streamgate_platform::RunningPlatform {
+    let loaded = load(text, &env, Role::Platform);
+    streamgate_platform::Platform::build(
+        loaded.config,
+        &loaded.secrets,
+        streamgate_platform::PlatformOptions {
+            watch: None,
+            env,
+            prune: false,
+            config_file,
+        },
+    )
+    .await
+    .expect("platform starts")
+    .spawn()
+}

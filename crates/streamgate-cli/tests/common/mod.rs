@@ -6,8 +6,7 @@ pub mod binary;
 pub mod browser;
 pub mod ingest;
 
-use streamgate_core::Role;
-use streamgate_platform::{Platform, PlatformOptions, RunningPlatform};
+use streamgate_platform::RunningPlatform;
 
 /// The internal API key the in-process platform expects.
 pub const INTERNAL_KEY: &str = streamgate_testkit::harness::INTERNAL_KEY;
@@ -16,20 +15,7 @@ pub const INTERNAL_KEY: &str = streamgate_testkit::harness::INTERNAL_KEY;
 pub async fn platform(database_url: &str, config: &str) -> RunningPlatform {
     let mut env = streamgate_testkit::harness::env();
     env.set("DATABASE_URL", database_url);
-    let loaded = streamgate_testkit::harness::load(config, &env, Role::Platform);
-    Platform::build(
-        loaded.config,
-        &loaded.secrets,
-        PlatformOptions {
-            watch: None,
-            env,
-            prune: false,
-            config_file: None,
-        },
-    )
-    .await
-    .expect("platform starts")
-    .spawn()
+    streamgate_testkit::harness::start_platform(config, env, None).await
 }
 
 /// `POST /api/tokens/validate` with `code`, as the portal sends it; the answer's body.

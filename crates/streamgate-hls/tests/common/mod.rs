@@ -16,8 +16,8 @@ use streamgate_core::jwt::{Claims, PlaybackKeys};
 use streamgate_core::{Role, Secret};
 use streamgate_hls::state::HlsState;
 use streamgate_hls::{HlsOptions, HlsServer, RunningHls};
+use streamgate_platform::RunningPlatform;
 use streamgate_platform::state::AppState;
-use streamgate_platform::{Platform, PlatformOptions, RunningPlatform};
 use streamgate_testkit::harness;
 pub use streamgate_testkit::harness::{ADMIN_HASH, INTERNAL_KEY, SIGNING_SECRET, env};
 pub use streamgate_testkit::{TestDb, eventually};
@@ -111,20 +111,7 @@ pub async fn platform_on(db: &TestDb, events: &str, listen: &str) -> Running<App
     );
     let mut env = env();
     env.set("DATABASE_URL", db.url.as_str());
-    let loaded = harness::load(&text, &env, Role::Platform);
-    let platform = Platform::build(
-        loaded.config,
-        &loaded.secrets,
-        PlatformOptions {
-            watch: None,
-            env,
-            prune: false,
-            config_file: None,
-        },
-    )
-    .await
-    .expect("platform starts")
-    .spawn();
+    let platform = harness::start_platform(&text, env, None).await;
     let addr = platform.local_addr();
     Running {
         base: format!("http://{addr}"),

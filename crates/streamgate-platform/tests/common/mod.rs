@@ -8,9 +8,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{Value, json};
 use sqlx::AnyPool;
-use streamgate_core::Role;
 use streamgate_platform::state::AppState;
-use streamgate_platform::{Platform, PlatformOptions};
 use streamgate_testkit::harness;
 pub use streamgate_testkit::harness::{ADMIN_HASH, INTERNAL_KEY, SIGNING_SECRET};
 pub use streamgate_testkit::{TestDb, count, eventually};
@@ -86,20 +84,7 @@ impl App {
         let mut env = harness::env();
         env.set("DATABASE_URL", db.url.as_str());
         env.set("ADMIN_PASSWORD_HASH", admin_hash);
-        let loaded = harness::load(text, &env, Role::Platform);
-        let platform = Platform::build(
-            loaded.config,
-            &loaded.secrets,
-            PlatformOptions {
-                watch: None,
-                env,
-                prune: false,
-                config_file: Some("streamgate.toml".into()),
-            },
-        )
-        .await
-        .expect("platform starts");
-        let running = platform.spawn();
+        let running = harness::start_platform(text, env, Some("streamgate.toml".into())).await;
         let base = format!("http://{}", running.local_addr());
         let state = running.state();
         sqlx::any::install_default_drivers();
