@@ -5,24 +5,12 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use streamgate_testkit::TestDb;
+use streamgate_testkit::harness::SECRETS;
 
 mod common;
 use common::binary::spawn;
-
-const SECRETS: [(&str, &str); 3] = [
-    (
-        "PLAYBACK_SIGNING_SECRET",
-        "faults-test-signing-secret-0123456789abcdef",
-    ),
-    ("INTERNAL_API_KEY", "faults-test-internal-key-0123456789"),
-    (
-        "ADMIN_PASSWORD_HASH",
-        "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y",
-    ),
-];
 
 fn config(events: usize, codes: u32) -> String {
     let mut text = String::from(
@@ -72,8 +60,15 @@ async fn sigkill_in_the_middle_of_an_apply_leaves_the_database_as_it_was() {
         // An edit that takes a while to apply (200 000 codes in one transaction),
         // killed with no chance to clean up while the apply runs.
         std::fs::write(&path, config(20, 10_000)).expect("write");
-        let mut second = spawn(dir.path(), &["platform", "--no-watch"], &env);
-        std::thread::sleep(Duration::from_millis(1500));
+        // The kill waits for the apply to be under way: the first batch of codes made
+        // (the platform logs its progress at debug level), with most still to come.
+        let logged: Vec<(&str, &str)> = env
+            .iter()
+            .copied()
+            .chain([("RUST_LOG", "info,streamgate_platform=debug")])
+            .collect();
+        let mut second = spawn(dir.path(), &["platform", "--no-watch"], &logged);
+        second.wait_for("codes made");
         assert!(
             second.child.try_wait().expect("try_wait").is_none(),
             "{}: the apply finished before the kill; the test proves nothing",

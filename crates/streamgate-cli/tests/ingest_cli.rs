@@ -89,6 +89,13 @@ async fn srt_ingest_plays_survives_a_reconnect_and_becomes_the_recording() {
     // A viewer watches across the encoder's drop.
     let recorded = setup.dir.path().join("viewer.ts");
     let mut viewer = view(&media("240p"), &recorded);
+    wait_until("the viewer is receiving the stream", || {
+        let recorded = recorded.clone();
+        async move { std::fs::metadata(&recorded).is_ok_and(|m| m.len() > 0) }
+    })
+    .await;
+    // Part of the scenario, not an ordering wait: the first session's length counts
+    // toward the recording's duration asserted below.
     tokio::time::sleep(Duration::from_secs(3)).await;
     first.kill().expect("kill the encoder");
     let _ = first.wait();

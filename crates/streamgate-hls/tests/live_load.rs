@@ -80,6 +80,7 @@ async fn probe(
                 }
             }
         }
+        // The probe's sampling interval: part of the measurement, not a wait.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     fetch_times
@@ -112,6 +113,7 @@ async fn viewer(url: String, token: String, until: Instant) -> u64 {
                 }
             }
         }
+        // A player's reload interval: part of the load being measured, not a wait.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     requests

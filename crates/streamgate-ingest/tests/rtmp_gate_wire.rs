@@ -216,6 +216,7 @@ async fn the_backend_is_retried_while_it_restarts() {
     let sent = handshake();
     client.write_all(&sent).await.expect("write");
     // ffmpeg "restarting": its listener comes up a moment after the encoder connected.
+    // Part of what is tested (a backend that is not there yet), not an ordering wait.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got = record(TcpListener::bind(addr).await.expect("bind backend late"));
     client.shutdown().await.expect("shutdown");

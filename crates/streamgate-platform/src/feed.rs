@@ -38,6 +38,13 @@ impl FeedSignal {
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.tx.subscribe()
     }
+
+    /// How many receivers are waiting for a bump now (waiting feed requests and open
+    /// session-event streams): tests wait for a request to be parked instead of
+    /// sleeping a guessed while before they log something.
+    pub fn waiters(&self) -> usize {
+        self.tx.receiver_count()
+    }
 }
 
 /// Listens for other processes' appends on PostgreSQL until `shutdown`, subscribing

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A limit: at most `max` hits per `window` for one key.
@@ -29,6 +30,10 @@ pub struct Exceeded {
 pub struct RateLimiter {
     memory: Mutex<HashMap<(String, u64), u32>>,
     redis: Option<redis::aio::ConnectionManager>,
+    /// Unix seconds every hit is counted at, when a test pinned them; 0: the system
+    /// clock. Windows are aligned to the clock, so a test that needs several hits in
+    /// one window pins "now" instead of waiting for the next minute to begin.
+    pinned_now: AtomicU64,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -53,6 +58,7 @@ impl RateLimiter {
         Self {
             memory: Mutex::new(HashMap::new()),
             redis: None,
+            pinned_now: AtomicU64::new(0),
         }
     }
 
@@ -69,7 +75,26 @@ impl RateLimiter {
         Ok(Self {
             memory: Mutex::new(HashMap::new()),
             redis: Some(manager),
+            pinned_now: AtomicU64::new(0),
         })
+    }
+
+    /// Counts every later hit and check as made at `unix_seconds` (0: the system clock
+    /// again). For tests: instances pinned to one second share one window whatever the
+    /// time, instead of a test waiting for a window to begin. Production never pins.
+    pub fn pin_now(&self, unix_seconds: u64) {
+        self.pinned_now.store(unix_seconds, Ordering::Relaxed);
+    }
+
+    /// Unix seconds now: the pinned second, or the system clock's.
+    fn now(&self) -> u64 {
+        match self.pinned_now.load(Ordering::Relaxed) {
+            0 => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
+            pinned => pinned,
+        }
     }
 
     /// Counts one hit of `key` against `limit`.
@@ -77,7 +102,7 @@ impl RateLimiter {
         if limit.max == 0 {
             return Ok(());
         }
-        let (index, window, retry_after) = window_of(limit);
+        let (index, window, retry_after) = window_of(limit, self.now());
         let count = match &self.redis {
             Some(redis) => match redis_hit(redis.clone(), limit.name, key, index, window).await {
                 Ok(count) => count,
@@ -104,7 +129,7 @@ impl RateLimiter {
         if limit.max == 0 {
             return Ok(());
         }
-        let (index, _, retry_after) = window_of(limit);
+        let (index, _, retry_after) = window_of(limit, self.now());
         let count = match &self.redis {
             Some(redis) => match redis_count(redis.clone(), limit.name, key, index).await {
                 Ok(count) => count,
@@ -147,12 +172,8 @@ impl RateLimiter {
     }
 }
 
-/// The current window's index, its length and the seconds until it ends.
-fn window_of(limit: Limit) -> (u64, u64, u64) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
+/// The window's index at `now` (unix seconds), its length and the seconds until it ends.
+fn window_of(limit: Limit, now: u64) -> (u64, u64, u64) {
     let window = limit.window.as_secs().max(1);
     let index = now / window;
     (index, window, (index + 1) * window - now)

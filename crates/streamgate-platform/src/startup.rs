@@ -102,40 +102,7 @@ impl Platform {
             .map_err(|source| PlatformError::Listen { addr, source })?;
         let store = Store::connect(&config.platform.database_url).await?;
         let reload: StatusHandle = Arc::new(Mutex::new(ReloadStatus::default()));
-        let applied = reconcile::apply(
-            &store,
-            &config,
-            ApplyOptions {
-                prune: options.prune,
-                allow_retire: false,
-                actor: "config",
-                progress: None,
-            },
-        )
-        .await;
-        match applied {
-            Ok(report) => {
-                tracing::info!(
-                    "configuration applied: {}",
-                    report.plan.to_string().lines().last().unwrap_or_default()
-                );
-                watch::record_apply(&reload);
-            }
-            // A restart must not be how viewers lose access either: a file that would
-            // retire events people are using is refused, and the platform serves on
-            // with the database as it is, reporting the refusal like a refused edit.
-            Err(e @ StoreError::Guarded(_)) => {
-                tracing::warn!(
-                    "configuration refused at start, serving the events as they are in the database: {e}"
-                );
-                let file = options
-                    .config_file
-                    .as_ref()
-                    .map_or_else(|| "streamgate.toml".to_owned(), |p| p.display().to_string());
-                watch::record_refusal(&store, &reload, &file, e.to_string(), Vec::new()).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        apply_at_start(&store, &config, &options, &reload).await?;
         let limiter = match &config.platform.redis_url {
             Some(url) => RateLimiter::redis(url).await?,
             None => RateLimiter::in_memory(),
@@ -262,6 +229,56 @@ impl Platform {
         })?;
         Ok(finished?)
     }
+}
+
+/// The start-up apply of the configuration: applied, or refused by the destroy guard
+/// (then the platform serves the database as it is and reports the refusal).
+async fn apply_at_start(
+    store: &Store,
+    config: &Config,
+    options: &PlatformOptions,
+    reload: &StatusHandle,
+) -> Result<(), PlatformError> {
+    // A long start-up apply (many codes) shows its progress at debug level, which
+    // also tells a test that the apply is under way.
+    let mut progress = |made: u64, total: u64| {
+        tracing::debug!("configuration apply: {made} of {total} codes made");
+    };
+    let applied = reconcile::apply(
+        store,
+        config,
+        ApplyOptions {
+            prune: options.prune,
+            allow_retire: false,
+            actor: "config",
+            progress: Some(&mut progress),
+        },
+    )
+    .await;
+    match applied {
+        Ok(report) => {
+            tracing::info!(
+                "configuration applied: {}",
+                report.plan.to_string().lines().last().unwrap_or_default()
+            );
+            watch::record_apply(reload);
+        }
+        // A restart must not be how viewers lose access either: a file that would
+        // retire events people are using is refused, and the platform serves on
+        // with the database as it is, reporting the refusal like a refused edit.
+        Err(e @ StoreError::Guarded(_)) => {
+            tracing::warn!(
+                "configuration refused at start, serving the events as they are in the database: {e}"
+            );
+            let file = options
+                .config_file
+                .as_ref()
+                .map_or_else(|| "streamgate.toml".to_owned(), |p| p.display().to_string());
+            watch::record_refusal(store, reload, &file, e.to_string(), Vec::new()).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// A platform serving in a background task ([`Platform::spawn`]): what `streamgate up`

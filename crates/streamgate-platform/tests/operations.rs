@@ -108,15 +108,14 @@ async fn two_instances_share_one_rate_limit_through_redis() {
     );
     let a = App::start_with(&db, &text).await;
     let b = App::start_with(&db, &text).await;
-    // Keep the six requests inside one one-minute window.
-    let into_minute = std::time::SystemTime::now()
+    // Both instances count the six requests at the same second: one one-minute
+    // window, whatever the time (no waiting for a minute to begin).
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs()
-        % 60;
-    if into_minute > 50 {
-        tokio::time::sleep(std::time::Duration::from_secs(61 - into_minute)).await;
-    }
+        .as_secs();
+    a.state.limiter.pin_now(now);
+    b.state.limiter.pin_now(now);
     let mut statuses = Vec::new();
     for i in 0..6 {
         let app = if i % 2 == 0 { &a } else { &b };

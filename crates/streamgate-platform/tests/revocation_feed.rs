@@ -10,6 +10,10 @@ use common::{App, INTERNAL_KEY, TestDb, token};
 use serde_json::json;
 use streamgate_store::logs::{self, Revocation, RevocationKind};
 
+/// How long a test waits for what must happen before calling it a hang: generous, it
+/// catches "never", not "slow".
+const HANG_GUARD: Duration = Duration::from_secs(20);
+
 #[tokio::test]
 async fn the_feed_needs_the_key_and_a_starting_point() {
     for db in TestDb::all().await {
@@ -179,8 +183,11 @@ async fn a_waiting_request_answers_as_soon_as_something_is_logged() {
         let mut latencies = Vec::new();
         let mut cursor = cursor;
         for round in 0..5 {
-            let url = app.url(&format!("/api/revocations?cursor={cursor}&wait=10000"));
+            // The longest wait there is: an answer before it runs out was woken by the
+            // change (or found it on a re-check), not sent because the wait ended.
+            let url = app.url(&format!("/api/revocations?cursor={cursor}&wait=30000"));
             let client = app.client.clone();
+            let parked = app.state.feed.waiters();
             let waiting = tokio::spawn(async move {
                 let resp = client
                     .get(url)
@@ -193,7 +200,12 @@ async fn a_waiting_request_answers_as_soon_as_something_is_logged() {
                     resp.json::<serde_json::Value>().await.unwrap(),
                 )
             });
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // The change comes while the request waits: once it listens for wake-ups.
+            assert!(
+                common::eventually(HANG_GUARD, || async { app.state.feed.waiters() > parked })
+                    .await,
+                "{n}: the request never started waiting"
+            );
             let changed = Instant::now();
             // A session end through the API (round 0) or a revocation from elsewhere.
             if round == 0 {
@@ -220,15 +232,18 @@ async fn a_waiting_request_answers_as_soon_as_something_is_logged() {
                 .unwrap();
                 tx.commit().await.unwrap();
             }
-            let (answered, body) = waiting.await.unwrap();
+            // A hang guard well inside the request's 30 s wait, not a latency bound.
+            let (answered, body) = tokio::time::timeout(HANG_GUARD, waiting)
+                .await
+                .unwrap_or_else(|_| panic!("{n}: the change did not end the wait"))
+                .unwrap();
             assert_eq!(body["entries"].as_array().unwrap().len(), 1, "{n} {body}");
             cursor = body["cursor"].as_i64().unwrap();
             latencies.push(answered.duration_since(changed));
         }
-        let worst = latencies.iter().max().unwrap();
+        // Printed for whoever tunes the re-check interval; not asserted (no timing
+        // assertions in tests).
         println!("{n}: feed wake-up latency after a change: {latencies:?}");
-        // A generous bound (the re-check interval is 250 ms); the figures are printed.
-        assert!(*worst < Duration::from_secs(2), "{n}: {latencies:?}");
         app.stop().await;
         db.cleanup().await;
     }
@@ -240,6 +255,7 @@ async fn a_waiting_feed_request_is_answered_when_the_platform_stops() {
     let app = App::start(&db).await;
     let cursor = app.feed(0).await["cursor"].as_i64().unwrap();
     let url = app.url(&format!("/api/revocations?cursor={cursor}&wait=30000"));
+    let parked = app.state.feed.waiters();
     let waiting = tokio::spawn(async move {
         reqwest::Client::new()
             .get(url)
@@ -247,8 +263,11 @@ async fn a_waiting_feed_request_is_answered_when_the_platform_stops() {
             .send()
             .await
     });
-    // Let the request reach the handler and start waiting.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The request has reached the handler and waits for news.
+    assert!(
+        common::eventually(HANG_GUARD, || async { app.state.feed.waiters() > parked }).await,
+        "the request never started waiting"
+    );
     assert!(!waiting.is_finished(), "the request waits for news");
     app.stop().await;
     let resp = waiting

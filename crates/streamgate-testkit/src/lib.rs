@@ -1,95 +1,19 @@
-//! Test support: fresh databases per test and row snapshots.
+//! Test support: fresh databases per test, row snapshots, waiting on a condition, and
+//! the secrets and constants the platform, HLS and CLI test harnesses share.
 //!
 //! Test databases: a temporary SQLite file, and a fresh, uniquely named database on
 //! the real PostgreSQL server (127.0.0.1:5432, user postgres, trust auth; override with
 //! STREAMGATE_TEST_POSTGRES_URL). Under `CI=true` an unreachable PostgreSQL fails the
 //! run; elsewhere its half of each test is skipped with a printed reason.
 
-use sqlx::{AnyPool, Connection, Executor, Row};
+mod db;
+pub mod harness;
+mod wait;
 
-/// Server-wide URL used to create and drop test databases.
-pub fn postgres_admin_url() -> String {
-    std::env::var("STREAMGATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
+pub use db::{TestDb, postgres_admin_url};
+pub use wait::eventually;
 
-/// One database a test runs against.
-pub struct TestDb {
-    /// For messages: `sqlite` or `postgres`.
-    pub name: &'static str,
-    /// The URL the store opens.
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_database: Option<String>,
-}
-
-impl TestDb {
-    /// A fresh SQLite file in a temporary directory.
-    pub fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("streamgate.db").display());
-        Self {
-            name: "sqlite",
-            url,
-            _dir: Some(dir),
-            pg_database: None,
-        }
-    }
-
-    /// A fresh database on the PostgreSQL server, or `None` (with a printed reason)
-    /// when the server cannot be reached outside CI.
-    pub async fn postgres() -> Option<Self> {
-        sqlx::any::install_default_drivers();
-        let admin = postgres_admin_url();
-        let mut conn = match sqlx::AnyConnection::connect(&admin).await {
-            Ok(conn) => conn,
-            Err(e) if std::env::var("CI").is_err() => {
-                eprintln!("skipping PostgreSQL: cannot reach {admin}: {e}");
-                return None;
-            }
-            Err(e) => panic!("PostgreSQL is required under CI and {admin} is unreachable: {e}"),
-        };
-        let name = format!(
-            "sg_test_{}_{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create test database");
-        let _ = conn.close().await;
-        let url = match admin.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("bad admin URL {admin}"),
-        };
-        Some(Self {
-            name: "postgres",
-            url,
-            _dir: None,
-            pg_database: Some(name),
-        })
-    }
-
-    /// Every backend available: SQLite always, PostgreSQL when reachable.
-    pub async fn all() -> Vec<Self> {
-        let mut dbs = vec![Self::sqlite()];
-        dbs.extend(Self::postgres().await);
-        dbs
-    }
-
-    /// Drops the PostgreSQL database (the SQLite file goes with its directory).
-    pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_database
-            && let Ok(mut conn) = sqlx::AnyConnection::connect(&postgres_admin_url()).await
-        {
-            let _ = conn
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
-        }
-    }
-}
+use sqlx::{AnyPool, Row};
 
 /// Every row of every table, as text, in a stable order: two equal snapshots mean the
 /// database did not change.

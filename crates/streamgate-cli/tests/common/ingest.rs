@@ -299,6 +299,8 @@ pub fn assert_refused(setup: &Setup, url: &str, protocol: &str) {
     let mut publisher = publish(&wrong, protocol, 3, 440);
     let status = publisher.wait().expect("wait");
     assert!(!status.success(), "a wrong key is refused");
+    // Part of what is tested: nothing appears, and an absence has no event to wait
+    // for, so the check gives a wrongly admitted stream a grace period to show up.
     std::thread::sleep(Duration::from_secs(2));
     let written: Vec<PathBuf> = setup
         .written()

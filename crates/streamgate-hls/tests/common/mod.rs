@@ -2,7 +2,7 @@
 //! the real HLS server, both on 127.0.0.1 port 0, plus a tiny upstream origin whose
 //! requests are counted, and a raw HTTP client for paths no URL library would send.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,33 +12,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use streamgate_core::env::Env;
 use streamgate_core::jwt::{Claims, PlaybackKeys};
-use streamgate_core::load::load_text;
 use streamgate_core::{Role, Secret};
 use streamgate_hls::state::HlsState;
 use streamgate_hls::{HlsOptions, HlsServer, RunningHls};
+use streamgate_platform::RunningPlatform;
 use streamgate_platform::state::AppState;
-use streamgate_platform::{Platform, PlatformOptions, RunningPlatform};
-pub use streamgate_testkit::TestDb;
+use streamgate_testkit::harness;
+pub use streamgate_testkit::harness::{ADMIN_HASH, INTERNAL_KEY, SIGNING_SECRET, env};
+pub use streamgate_testkit::{TestDb, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
-
-pub const SIGNING_SECRET: &str = "test-signing-secret-0123456789abcdef";
-pub const INTERNAL_KEY: &str = "test-internal-key-0123456789";
-pub const ADMIN_HASH: &str = "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y";
 
 /// The repository's sample stream (`streams/demo`).
 pub fn sample_streams() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../streams")
-}
-
-pub fn env() -> Env {
-    Env::from_pairs([
-        ("PLAYBACK_SIGNING_SECRET", SIGNING_SECRET),
-        ("INTERNAL_API_KEY", INTERNAL_KEY),
-        ("ADMIN_PASSWORD_HASH", ADMIN_HASH),
-    ])
 }
 
 pub fn keys() -> PlaybackKeys {
@@ -123,26 +111,7 @@ pub async fn platform_on(db: &TestDb, events: &str, listen: &str) -> Running<App
     );
     let mut env = env();
     env.set("DATABASE_URL", db.url.as_str());
-    let loaded = load_text(
-        Path::new("streamgate.toml"),
-        Some(&text),
-        &env,
-        Some(Role::Platform),
-    )
-    .unwrap_or_else(|r| panic!("{r}"));
-    let platform = Platform::build(
-        loaded.config,
-        &loaded.secrets,
-        PlatformOptions {
-            watch: None,
-            env,
-            prune: false,
-            config_file: None,
-        },
-    )
-    .await
-    .expect("platform starts")
-    .spawn();
+    let platform = harness::start_platform(&text, env, None).await;
     let addr = platform.local_addr();
     Running {
         base: format!("http://{addr}"),
@@ -160,13 +129,7 @@ pub async fn hls(hls_section: &str, events: &str, platform_url: Option<&str>) ->
         "[platform]\npublic_url = \"http://127.0.0.1:3000\"\n\
          [hls]\nlisten = \"127.0.0.1:0\"\n{hls_section}\n{events}"
     );
-    let loaded = load_text(
-        Path::new("streamgate.toml"),
-        Some(&text),
-        &env(),
-        Some(Role::Hls),
-    )
-    .unwrap_or_else(|r| panic!("{r}"));
+    let loaded = harness::load(&text, &env(), Role::Hls);
     let server = HlsServer::build(
         &loaded.config,
         &loaded.secrets,
@@ -286,25 +249,6 @@ pub async fn raw_get(addr: SocketAddr, raw_path: &str, token: &str) -> (u16, Str
         .unwrap_or(0);
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
     (status, body)
-}
-
-/// Polls `check` every 20 ms until it is true or `bound` passes; returns whether it
-/// became true. Bounds are generous: they catch "never", not "slow".
-pub async fn eventually<F, Fut>(bound: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = std::time::Instant::now();
-    loop {
-        if check().await {
-            return true;
-        }
-        if start.elapsed() > bound {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A real HTTP origin on 127.0.0.1 port 0 serving files from a directory, counting

@@ -3,21 +3,15 @@
 
 #![allow(dead_code, unused_imports)]
 
-use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::{Value, json};
 use sqlx::AnyPool;
-use streamgate_core::env::Env;
-use streamgate_core::{Role, load::load_text};
 use streamgate_platform::state::AppState;
-use streamgate_platform::{Platform, PlatformOptions};
-pub use streamgate_testkit::{TestDb, count};
-
-pub const SIGNING_SECRET: &str = "test-signing-secret-0123456789abcdef";
-pub const INTERNAL_KEY: &str = "test-internal-key-0123456789";
-pub const ADMIN_HASH: &str = "$2b$12$C6UzMDM.H6dfI/f/IKxGhuS8y6ZkzqDvWqqbDNrXxZ6YQ1Y6F6H5y";
+use streamgate_testkit::harness;
+pub use streamgate_testkit::harness::{ADMIN_HASH, INTERNAL_KEY, SIGNING_SECRET};
+pub use streamgate_testkit::{TestDb, count, eventually};
 
 /// A running platform.
 pub struct App {
@@ -87,32 +81,10 @@ impl App {
 
     /// The platform on `db` with this config text and this admin password hash.
     pub async fn start_with_admin(db: &TestDb, text: &str, admin_hash: &str) -> Self {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", db.url.as_str()),
-            ("PLAYBACK_SIGNING_SECRET", SIGNING_SECRET),
-            ("INTERNAL_API_KEY", INTERNAL_KEY),
-            ("ADMIN_PASSWORD_HASH", admin_hash),
-        ]);
-        let loaded = load_text(
-            Path::new("streamgate.toml"),
-            Some(text),
-            &env,
-            Some(Role::Platform),
-        )
-        .unwrap_or_else(|r| panic!("{r}"));
-        let platform = Platform::build(
-            loaded.config,
-            &loaded.secrets,
-            PlatformOptions {
-                watch: None,
-                env,
-                prune: false,
-                config_file: Some("streamgate.toml".into()),
-            },
-        )
-        .await
-        .expect("platform starts");
-        let running = platform.spawn();
+        let mut env = harness::env();
+        env.set("DATABASE_URL", db.url.as_str());
+        env.set("ADMIN_PASSWORD_HASH", admin_hash);
+        let running = harness::start_platform(text, env, Some("streamgate.toml".into())).await;
         let base = format!("http://{}", running.local_addr());
         let state = running.state();
         sqlx::any::install_default_drivers();
