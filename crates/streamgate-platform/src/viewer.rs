@@ -206,9 +206,9 @@ impl ViewerApi {
         }
         let (token, expires_in) = issue(
             &state,
-            &redemption.code_id,
+            redemption.code_id.as_str(),
             redemption.event.id.as_str(),
-            &redemption.session_id,
+            redemption.session_id.as_str(),
             redemption.expires_at,
         )?;
         let status = event_status(&state, &redemption.event).await;

@@ -15,6 +15,7 @@
 //! and answers `InUse` (with its audit entry) as if it had not raced.
 
 use sqlx::AnyConnection;
+use streamgate_core::{CodeId, SessionId};
 
 use super::{EndReason, end_in};
 use crate::events::EventRow;
@@ -34,9 +35,9 @@ pub struct Viewer<'a> {
 #[derive(Debug, Clone)]
 pub struct Redemption {
     /// The code's row id (the JWT's `sub`).
-    pub code_id: String,
+    pub code_id: CodeId,
     /// The new session's id (the JWT's `sid`).
-    pub session_id: String,
+    pub session_id: SessionId,
     /// When the code stops working, Unix ms.
     pub expires_at: i64,
     /// The event.
@@ -79,7 +80,7 @@ impl Redeem {
 /// The code, its event and its live session, in one locking read.
 #[derive(sqlx::FromRow)]
 struct RedeemState {
-    code_id: String,
+    code_id: CodeId,
     #[sqlx(try_from = "crate::row::Flag")]
     is_revoked: bool,
     #[sqlx(try_from = "crate::row::Flag")]
@@ -202,21 +203,13 @@ async fn start_session(
         if last_heartbeat >= now - timeout_ms {
             return Ok(Some(Redeem::InUse));
         }
-        let (event_id, code_id) = (&state.event.id, &state.code_id);
-        end_in(
-            conn,
-            backend,
-            live_id,
-            event_id,
-            code_id,
-            EndReason::Timeout,
-        )
-        .await?;
+        let (event_id, code_id) = (&state.event.id, state.code_id.as_str());
+        end_in(conn, backend, live_id, event_id, code_id, EndReason::Timeout).await?;
     }
-    let session_id = uuid::Uuid::new_v4().to_string();
+    let session_id = SessionId::from(uuid::Uuid::new_v4().to_string());
     let written = match backend {
-        Backend::Postgres => start_postgres(conn, &state, &session_id, viewer, now).await,
-        Backend::Sqlite => start_sqlite(conn, &state, &session_id, viewer, now).await,
+        Backend::Postgres => start_postgres(conn, &state, session_id.as_str(), viewer, now).await,
+        Backend::Sqlite => start_sqlite(conn, &state, session_id.as_str(), viewer, now).await,
     };
     match written {
         Ok(()) => {}
