@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use streamgate_core::env::Env;
-use streamgate_core::{LoadOptions, Role};
+use streamgate_core::{LoadOptions, Loaded, Role};
 use streamgate_platform::{Platform, PlatformOptions};
 
 use super::{init_logging, load_or_report, runtime, shutdown_signal};
@@ -16,10 +16,10 @@ use super::{init_logging, load_or_report, runtime, shutdown_signal};
 pub struct PlatformArgs {
     /// Apply with --prune at start and on reload (delete events removed from the file).
     #[arg(long)]
-    prune: bool,
+    pub(super) prune: bool,
     /// Do not watch streamgate.toml for changes.
     #[arg(long)]
-    no_watch: bool,
+    pub(super) no_watch: bool,
 }
 
 /// Runs the platform until Ctrl-C or SIGTERM.
@@ -33,23 +33,33 @@ pub fn platform(config: Option<PathBuf>, args: PlatformArgs) -> anyhow::Result<E
         require_secrets: true,
     };
     let loaded = load_or_report(&options, "the platform did not start")?;
-    let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
-        let platform = Platform::build(
-            loaded.config,
-            &loaded.secrets,
-            PlatformOptions {
-                watch,
-                env,
-                prune: args.prune,
-                config_file: loaded.source.found.then(|| loaded.source.path.clone()),
-            },
-        )
-        .await
-        .context("the platform did not start")?;
+        let platform = build_platform(&loaded, env, &args).await?;
         platform.run(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The platform of `loaded`, watching its file unless told not to: what `platform` and
+/// `up` start alike.
+pub(super) async fn build_platform(
+    loaded: &Loaded,
+    env: Env,
+    args: &PlatformArgs,
+) -> anyhow::Result<Platform> {
+    let file = loaded.source.found.then(|| loaded.source.path.clone());
+    Platform::build(
+        loaded.config.clone(),
+        &loaded.secrets,
+        PlatformOptions {
+            watch: file.clone().filter(|_| !args.no_watch),
+            env,
+            prune: args.prune,
+            config_file: file,
+        },
+    )
+    .await
+    .context("the platform did not start")
 }
 
 /// Options of `streamgate openapi`.

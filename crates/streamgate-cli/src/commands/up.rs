@@ -17,19 +17,15 @@ use streamgate_core::env::Env;
 use streamgate_core::secrets::SecretKind;
 use streamgate_core::{LoadOptions, Loaded, Role};
 use streamgate_hls::{HlsOptions, HlsServer};
-use streamgate_platform::{Platform, PlatformOptions};
 
 use super::{init_logging, load_or_report, runtime, shutdown_signal};
 
 /// Options of `streamgate up`.
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
-    /// Apply with --prune at start and on reload (delete events removed from the file).
-    #[arg(long)]
-    prune: bool,
-    /// Do not watch streamgate.toml for changes.
-    #[arg(long)]
-    no_watch: bool,
+    /// --prune and --no-watch, as for `streamgate platform`.
+    #[command(flatten)]
+    platform: super::serve::PlatformArgs,
     /// Listen on this address (both services) instead of the configured one. With
     /// development secrets `up` listens on 127.0.0.1 unless this, the file or the
     /// environment names an address (`--host 0.0.0.0` opens it to the network).
@@ -92,21 +88,9 @@ pub fn up(config: Option<PathBuf>, args: UpArgs) -> anyhow::Result<ExitCode> {
         env.set(var, addr);
     }
     let loaded = load_or_report(&options(&env, true), NOT_STARTED)?;
-    let watch = (loaded.source.found && !args.no_watch).then(|| loaded.source.path.clone());
     runtime()?.block_on(async move {
         let signal = shutdown_signal();
-        let platform = Platform::build(
-            loaded.config.clone(),
-            &loaded.secrets,
-            PlatformOptions {
-                watch,
-                env,
-                prune: args.prune,
-                config_file: loaded.source.found.then(|| loaded.source.path.clone()),
-            },
-        )
-        .await
-        .context("the platform did not start")?;
+        let platform = super::serve::build_platform(&loaded, env, &args.platform).await?;
         let platform_addr = platform.local_addr();
         let mut reach = platform_addr;
         if reach.ip().is_unspecified() {

@@ -204,13 +204,18 @@ async fn start_session(
             return Ok(Some(Redeem::InUse));
         }
         let (event_id, code_id) = (&state.event.id, state.code_id.as_str());
-        end_in(conn, backend, live_id, event_id, code_id, EndReason::Timeout).await?;
+        end_in(
+            conn,
+            backend,
+            live_id,
+            event_id,
+            code_id,
+            EndReason::Timeout,
+        )
+        .await?;
     }
     let session_id = SessionId::from(uuid::Uuid::new_v4().to_string());
-    let written = match backend {
-        Backend::Postgres => start_postgres(conn, &state, session_id.as_str(), viewer, now).await,
-        Backend::Sqlite => start_sqlite(conn, &state, session_id.as_str(), viewer, now).await,
-    };
+    let written = write_start(conn, backend, &state, session_id.as_str(), viewer, now).await;
     match written {
         Ok(()) => {}
         Err(e) if is_unique_violation(&e) => return Ok(None),
@@ -232,38 +237,29 @@ const MARK_REDEEMED: &str = "UPDATE access_codes SET redeemed_at = COALESCE(rede
 const AUDIT_REDEEMED: &str = "INSERT INTO audit_log (at, actor, action, target, outcome, detail) \
      VALUES ($6, $4, 'code.redeem', $2, 'ok', NULL)";
 
-/// The three writes as one statement (data-modifying CTEs): one round trip.
-async fn start_postgres(
+/// The three writes. PostgreSQL takes them as one statement (data-modifying CTEs): one
+/// round trip. SQLite has no data-modifying CTEs, and a statement there is no round trip
+/// in the process, so it runs them one by one. Every statement takes the same six
+/// arguments.
+async fn write_start(
     conn: &mut AnyConnection,
+    backend: Backend,
     state: &RedeemState,
     session_id: &str,
     viewer: Viewer<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let sql = format!("WITH s AS ({INSERT_SESSION}), c AS ({MARK_REDEEMED}) {AUDIT_REDEEMED}");
-    bind_start(
-        sqlx::query(sqlx::AssertSqlSafe(sql)),
-        state,
-        session_id,
-        viewer,
-        now,
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// The three writes one by one (SQLite has no data-modifying CTEs, and a statement is no
-/// round trip in the process). Every statement takes the same six arguments.
-async fn start_sqlite(
-    conn: &mut AnyConnection,
-    state: &RedeemState,
-    session_id: &str,
-    viewer: Viewer<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    for sql in [INSERT_SESSION, MARK_REDEEMED, AUDIT_REDEEMED] {
-        bind_start(sqlx::query(sql), state, session_id, viewer, now)
+    let statements = match backend {
+        Backend::Postgres => vec![format!(
+            "WITH s AS ({INSERT_SESSION}), c AS ({MARK_REDEEMED}) {AUDIT_REDEEMED}"
+        )],
+        Backend::Sqlite => [INSERT_SESSION, MARK_REDEEMED, AUDIT_REDEEMED]
+            .map(str::to_owned)
+            .to_vec(),
+    };
+    for sql in statements {
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        bind_start(query, state, session_id, viewer, now)
             .execute(&mut *conn)
             .await?;
     }
