@@ -62,13 +62,17 @@ async fn a_token_is_shown_once_accepted_and_then_revoked() {
         assert!(!bad.status.success());
 
         // Only the hash is stored.
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-        let stored: String = sqlx::Row::get(
-            &sqlx::query("SELECT token_hash FROM admin_tokens WHERE name = 'ci-client'")
-                .fetch_one(&pool)
-                .await
-                .expect("row"),
+        streamgate_testkit::sqlx::any::install_default_drivers();
+        let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+            .await
+            .expect("pool");
+        let stored: String = streamgate_testkit::sqlx::Row::get(
+            &streamgate_testkit::sqlx::query(
+                "SELECT token_hash FROM admin_tokens WHERE name = 'ci-client'",
+            )
+            .fetch_one(&pool)
+            .await
+            .expect("row"),
             0,
         );
         assert_ne!(stored, token);

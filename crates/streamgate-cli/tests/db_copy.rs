@@ -85,19 +85,28 @@ async fn use_installation(url: &str) {
 
 async fn codes(url: &str) -> Vec<(String, String)> {
     let pool = pool(url).await;
-    let rows = sqlx::query("SELECT id, code FROM access_codes ORDER BY created_at, code")
-        .fetch_all(&pool)
-        .await
-        .expect("codes");
+    let rows = streamgate_testkit::sqlx::query(
+        "SELECT id, code FROM access_codes ORDER BY created_at, code",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("codes");
     pool.close().await;
     rows.iter()
-        .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
+        .map(|r| {
+            (
+                streamgate_testkit::sqlx::Row::get(r, "id"),
+                streamgate_testkit::sqlx::Row::get(r, "code"),
+            )
+        })
         .collect()
 }
 
-async fn pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::AnyPool::connect(url).await.expect("pool")
+async fn pool(url: &str) -> streamgate_testkit::sqlx::AnyPool {
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    streamgate_testkit::sqlx::AnyPool::connect(url)
+        .await
+        .expect("pool")
 }
 
 fn db_copy(from: &str, to: &str, force: bool) -> std::process::Output {
@@ -112,31 +121,34 @@ fn db_copy(from: &str, to: &str, force: bool) -> std::process::Output {
 async fn everything(url: &str) -> Vec<String> {
     let pool = pool(url).await;
     let mut rows = snapshot(&pool).await;
-    let edges = sqlx::query("SELECT id, last_sync_at, last_cursor, address FROM edges ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .expect("edges");
-    let tokens =
-        sqlx::query("SELECT id, name, token_hash, created_at FROM admin_tokens ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .expect("admin tokens");
+    let edges = streamgate_testkit::sqlx::query(
+        "SELECT id, last_sync_at, last_cursor, address FROM edges ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("edges");
+    let tokens = streamgate_testkit::sqlx::query(
+        "SELECT id, name, token_hash, created_at FROM admin_tokens ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("admin tokens");
     for t in tokens {
         rows.push(format!(
             "admin_tokens|{}|{}|{}|{}",
-            sqlx::Row::get::<String, _>(&t, 0),
-            sqlx::Row::get::<String, _>(&t, 1),
-            sqlx::Row::get::<String, _>(&t, 2),
-            sqlx::Row::get::<i64, _>(&t, 3)
+            streamgate_testkit::sqlx::Row::get::<String, _>(&t, 0),
+            streamgate_testkit::sqlx::Row::get::<String, _>(&t, 1),
+            streamgate_testkit::sqlx::Row::get::<String, _>(&t, 2),
+            streamgate_testkit::sqlx::Row::get::<i64, _>(&t, 3)
         ));
     }
     for e in edges {
         rows.push(format!(
             "edges|{}|{}|{}|{:?}",
-            sqlx::Row::get::<String, _>(&e, 0),
-            sqlx::Row::get::<i64, _>(&e, 1),
-            sqlx::Row::get::<i64, _>(&e, 2),
-            sqlx::Row::get::<Option<String>, _>(&e, 3)
+            streamgate_testkit::sqlx::Row::get::<String, _>(&e, 0),
+            streamgate_testkit::sqlx::Row::get::<i64, _>(&e, 1),
+            streamgate_testkit::sqlx::Row::get::<i64, _>(&e, 2),
+            streamgate_testkit::sqlx::Row::get::<Option<String>, _>(&e, 3)
         ));
     }
     pool.close().await;
@@ -229,15 +241,15 @@ async fn the_copy_knows_every_column_of_every_table() {
     use_installation(&source.url).await;
     let pool = pool(&source.url).await;
     for (table, columns) in streamgate_store::copy::copied_columns() {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT * FROM {table} LIMIT 1"
-        )))
+        let row = streamgate_testkit::sqlx::query(streamgate_testkit::sqlx::AssertSqlSafe(
+            format!("SELECT * FROM {table} LIMIT 1"),
+        ))
         .fetch_one(&pool)
         .await
         .unwrap_or_else(|e| panic!("{table}: {e}"));
-        let actual: Vec<&str> = sqlx::Row::columns(&row)
+        let actual: Vec<&str> = streamgate_testkit::sqlx::Row::columns(&row)
             .iter()
-            .map(sqlx::Column::name)
+            .map(streamgate_testkit::sqlx::Column::name)
             .collect();
         assert_eq!(
             actual, columns,

@@ -53,8 +53,10 @@ async fn sigkill_in_the_middle_of_an_apply_leaves_the_database_as_it_was() {
         let mut first = spawn(dir.path(), &["platform", "--no-watch"], &env);
         first.wait_for("platform listening on");
         first.stop();
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+        streamgate_testkit::sqlx::any::install_default_drivers();
+        let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+            .await
+            .expect("pool");
         let before = streamgate_testkit::snapshot(&pool).await;
 
         // An edit that takes a while to apply (200 000 codes in one transaction),

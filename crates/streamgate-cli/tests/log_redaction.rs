@@ -50,12 +50,15 @@ fn encode_all(text: &str) -> String {
 }
 
 async fn first_code(url: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url).await.expect("connect");
-    let code: String = sqlx::query_scalar("SELECT code FROM access_codes LIMIT 1")
-        .fetch_one(&pool)
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    let pool = streamgate_testkit::sqlx::AnyPool::connect(url)
         .await
-        .expect("a code");
+        .expect("connect");
+    let code: String =
+        streamgate_testkit::sqlx::query_scalar("SELECT code FROM access_codes LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .expect("a code");
     pool.close().await;
     code
 }

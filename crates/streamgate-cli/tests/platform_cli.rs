@@ -102,9 +102,11 @@ async fn codes_of(url: &str, event: &'static str) -> Vec<String> {
 }
 
 async fn codes_where(url: &str, event: &str) -> Vec<String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url).await.expect("pool");
-    let rows = sqlx::query(
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    let pool = streamgate_testkit::sqlx::AnyPool::connect(url)
+        .await
+        .expect("pool");
+    let rows = streamgate_testkit::sqlx::query(
         "SELECT code FROM access_codes WHERE $1 = '' OR event_id = $1 ORDER BY created_at, code",
     )
     .bind(event)
@@ -112,7 +114,9 @@ async fn codes_where(url: &str, event: &str) -> Vec<String> {
     .await
     .expect("codes");
     pool.close().await;
-    rows.iter().map(|r| sqlx::Row::get(r, "code")).collect()
+    rows.iter()
+        .map(|r| streamgate_testkit::sqlx::Row::get(r, "code"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

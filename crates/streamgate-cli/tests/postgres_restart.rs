@@ -79,14 +79,18 @@ async fn postgres_stopped_under_the_platform_gives_503s_then_recovers_without_a_
     let platform = common::platform(&db.url, &config(40)).await;
     let base = format!("http://{}", platform.local_addr());
     let codes: Vec<String> = {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-        let rows = sqlx::query("SELECT code FROM access_codes ORDER BY code")
+        streamgate_testkit::sqlx::any::install_default_drivers();
+        let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+            .await
+            .expect("pool");
+        let rows = streamgate_testkit::sqlx::query("SELECT code FROM access_codes ORDER BY code")
             .fetch_all(&pool)
             .await
             .expect("codes");
         pool.close().await;
-        rows.iter().map(|r| sqlx::Row::get(r, "code")).collect()
+        rows.iter()
+            .map(|r| streamgate_testkit::sqlx::Row::get(r, "code"))
+            .collect()
     };
     let client = reqwest::Client::new();
     assert_eq!(validate(&client, &base, &codes[0]).await.0, 200);

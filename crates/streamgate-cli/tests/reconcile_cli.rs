@@ -29,9 +29,11 @@ fn config_with(events: usize, codes: u32) -> String {
     text
 }
 
-async fn pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::AnyPool::connect(url).await.expect("connect")
+async fn pool(url: &str) -> streamgate_testkit::sqlx::AnyPool {
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    streamgate_testkit::sqlx::AnyPool::connect(url)
+        .await
+        .expect("connect")
 }
 
 #[tokio::test]
@@ -258,10 +260,12 @@ async fn retiring_a_sold_event_needs_allow_retire() {
     };
     assert!(run(&["apply"]).status.success());
     let pool = pool(&db.url).await;
-    sqlx::query("UPDATE access_codes SET redeemed_at = 1 WHERE event_id = 'event-1'")
-        .execute(&pool)
-        .await
-        .expect("redeem");
+    streamgate_testkit::sqlx::query(
+        "UPDATE access_codes SET redeemed_at = 1 WHERE event_id = 'event-1'",
+    )
+    .execute(&pool)
+    .await
+    .expect("redeem");
     std::fs::write(&file, config_with(1, 3)).expect("write");
 
     let plan = run(&["plan"]);
@@ -280,17 +284,19 @@ async fn retiring_a_sold_event_needs_allow_retire() {
         stderr.contains("`event-1`") && stderr.contains("--allow-retire"),
         "{stderr}"
     );
-    let active: i64 = sqlx::query_scalar("SELECT is_active FROM events WHERE id = 'event-1'")
-        .fetch_one(&pool)
-        .await
-        .expect("row");
+    let active: i64 =
+        streamgate_testkit::sqlx::query_scalar("SELECT is_active FROM events WHERE id = 'event-1'")
+            .fetch_one(&pool)
+            .await
+            .expect("row");
     assert_eq!(active, 1, "a refused apply changes nothing");
 
     assert!(run(&["apply", "--allow-retire"]).status.success());
-    let active: i64 = sqlx::query_scalar("SELECT is_active FROM events WHERE id = 'event-1'")
-        .fetch_one(&pool)
-        .await
-        .expect("row");
+    let active: i64 =
+        streamgate_testkit::sqlx::query_scalar("SELECT is_active FROM events WHERE id = 'event-1'")
+            .fetch_one(&pool)
+            .await
+            .expect("row");
     assert_eq!(active, 0);
     pool.close().await;
 }

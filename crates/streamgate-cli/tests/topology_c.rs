@@ -148,16 +148,24 @@ async fn two_edges_follow_one_platform_and_a_restarted_edge_catches_up() {
     );
     assert_ne!(eu.base, us.base);
 
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-    let codes: Vec<(String, String)> =
-        sqlx::query("SELECT id, code FROM access_codes ORDER BY created_at, code")
-            .fetch_all(&pool)
-            .await
-            .expect("codes")
-            .iter()
-            .map(|r| (sqlx::Row::get(r, "id"), sqlx::Row::get(r, "code")))
-            .collect();
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+        .await
+        .expect("pool");
+    let codes: Vec<(String, String)> = streamgate_testkit::sqlx::query(
+        "SELECT id, code FROM access_codes ORDER BY created_at, code",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("codes")
+    .iter()
+    .map(|r| {
+        (
+            streamgate_testkit::sqlx::Row::get(r, "id"),
+            streamgate_testkit::sqlx::Row::get(r, "code"),
+        )
+    })
+    .collect();
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
     for (_, code) in codes.iter().take(3) {
@@ -219,12 +227,12 @@ async fn two_edges_follow_one_platform_and_a_restarted_edge_catches_up() {
     assert_eq!(status(&playlist(&eu), &tokens[2]).await, 200);
 
     // The platform knows both edges by id.
-    let edges: Vec<String> = sqlx::query("SELECT id FROM edges ORDER BY id")
+    let edges: Vec<String> = streamgate_testkit::sqlx::query("SELECT id FROM edges ORDER BY id")
         .fetch_all(&pool)
         .await
         .expect("edges")
         .iter()
-        .map(|r| sqlx::Row::get(r, "id"))
+        .map(|r| streamgate_testkit::sqlx::Row::get(r, "id"))
         .collect();
     assert_eq!(edges, ["eu-1", "us-1"]);
     pool.close().await;

@@ -103,9 +103,11 @@ async fn an_entry_of_an_unknown_kind_is_counted_and_the_feed_goes_on() {
 
     // A newer platform process on the same database logs a kind this build predates,
     // then a revocation this build knows follows it.
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-    sqlx::query(
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+        .await
+        .expect("pool");
+    streamgate_testkit::sqlx::query(
         "INSERT INTO revocation_log (kind, event_id, code_id, session_id, at) \
          VALUES ('code_suspended', 'demo', $1, NULL, $2)",
     )

@@ -76,14 +76,16 @@ async fn run(db: &TestDb, codes: usize, concurrency: usize) {
         let _ = stopped.await;
     }));
 
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-    let all: Vec<String> = sqlx::query("SELECT code FROM access_codes")
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+        .await
+        .expect("pool");
+    let all: Vec<String> = streamgate_testkit::sqlx::query("SELECT code FROM access_codes")
         .fetch_all(&pool)
         .await
         .expect("codes")
         .iter()
-        .map(|r| sqlx::Row::get(r, "code"))
+        .map(|r| streamgate_testkit::sqlx::Row::get(r, "code"))
         .collect();
     pool.close().await;
 

@@ -1304,11 +1304,12 @@ async fn the_console_is_served_with_a_strict_content_security_policy() {
 }
 
 async fn first_code_id(app: &App, event: &str) -> String {
-    let rows =
-        sqlx::query("SELECT id FROM access_codes WHERE event_id = $1 ORDER BY created_at, code")
-            .bind(event)
-            .fetch_all(&app.pool)
-            .await
-            .expect("codes");
-    sqlx::Row::get(&rows[0], "id")
+    let rows = streamgate_testkit::sqlx::query(
+        "SELECT id FROM access_codes WHERE event_id = $1 ORDER BY created_at, code",
+    )
+    .bind(event)
+    .fetch_all(&app.pool)
+    .await
+    .expect("codes");
+    streamgate_testkit::sqlx::Row::get(&rows[0], "id")
 }

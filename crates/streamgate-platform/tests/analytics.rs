@@ -50,7 +50,7 @@ async fn release(app: &App, token: &str) {
 /// (if it has), and from where; the code's first redemption moves with its first
 /// session.
 async fn place(app: &App, sid: &str, start: i64, heartbeat: i64, ended: Option<i64>, ip: &str) {
-    sqlx::query(
+    streamgate_testkit::sqlx::query(
         "UPDATE sessions SET started_at = $1, last_heartbeat = $2, \
          ended_at = CASE WHEN ended_at IS NULL THEN NULL ELSE $3 END, client_ip = $4 WHERE id = $5",
     )
@@ -62,7 +62,7 @@ async fn place(app: &App, sid: &str, start: i64, heartbeat: i64, ended: Option<i
     .execute(&app.pool)
     .await
     .expect("place session");
-    sqlx::query(
+    streamgate_testkit::sqlx::query(
         "UPDATE access_codes SET redeemed_at = $1 WHERE id = (SELECT code_id FROM sessions WHERE id = $2) \
          AND redeemed_at > $1",
     )
@@ -145,11 +145,12 @@ async fn closed_story(app: &App, t0: i64) {
     place(app, &sid, t0 + 20 * MIN, t0 + 25 * MIN, None, "127.0.0.1").await;
     // Stale now: the next redemption ends it as a timeout and starts another.
     let (token, sid2) = redeem(app, &c, "UA-C2").await;
-    let end_reason: String = sqlx::query_scalar("SELECT end_reason FROM sessions WHERE id = $1")
-        .bind(&sid)
-        .fetch_one(&app.pool)
-        .await
-        .expect("first session of C");
+    let end_reason: String =
+        streamgate_testkit::sqlx::query_scalar("SELECT end_reason FROM sessions WHERE id = $1")
+            .bind(&sid)
+            .fetch_one(&app.pool)
+            .await
+            .expect("first session of C");
     assert_eq!(end_reason, "timeout");
     release(app, &token).await;
     place(
@@ -213,11 +214,12 @@ async fn check_sealing(app: &App, db: &TestDb, bearer: &str, body: &Value) {
         "{}: exactly one sealed",
         db.name
     );
-    let sealed: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM analytics_minutes WHERE event_id = 'live'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("sealed minutes");
+    let sealed: i64 = streamgate_testkit::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM analytics_minutes WHERE event_id = 'live'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("sealed minutes");
     assert_eq!(sealed, 50, "{}: one row per minute with viewers", db.name);
     let mut again = analytics(app, bearer).await;
     again["generatedAt"] = body["generatedAt"].clone();
@@ -390,7 +392,7 @@ async fn the_csv_has_every_code_with_its_figures_and_no_formula_cells() {
         let code5 = app.code("live", 5).await;
         let code6 = app.code("live", 6).await;
         for (label, code) in [(FORMULA, &code5), ("-1+2", &code6)] {
-            sqlx::query("UPDATE access_codes SET label = $1 WHERE code = $2")
+            streamgate_testkit::sqlx::query("UPDATE access_codes SET label = $1 WHERE code = $2")
                 .bind(label)
                 .bind(code)
                 .execute(&app.pool)
@@ -434,7 +436,7 @@ async fn the_csv_has_every_code_with_its_figures_and_no_formula_cells() {
             let code = app.code("live", i).await;
             assert_eq!(row, &expected_row(i, code, t0), "{}: row {i}", db.name);
         }
-        let exports: i64 = sqlx::query_scalar(
+        let exports: i64 = streamgate_testkit::sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'analytics.export' AND target = 'live'",
         )
         .fetch_one(&app.pool)
@@ -500,10 +502,12 @@ async fn sessions_past_the_retention_are_pruned_when_the_platform_starts() {
         let app = App::start_with(&db, &config).await;
         let mut left = Vec::new();
         for _ in 0..200 {
-            left = sqlx::query_scalar::<_, String>("SELECT id FROM sessions ORDER BY id")
-                .fetch_all(&app.pool)
-                .await
-                .expect("sessions");
+            left = streamgate_testkit::sqlx::query_scalar::<_, String>(
+                "SELECT id FROM sessions ORDER BY id",
+            )
+            .fetch_all(&app.pool)
+            .await
+            .expect("sessions");
             if left.len() == 1 {
                 break;
             }
@@ -511,7 +515,7 @@ async fn sessions_past_the_retention_are_pruned_when_the_platform_starts() {
         }
         assert_eq!(left, [sid_recent], "{}", db.name);
         // The codes keep their first redemption: their status does not go back to unused.
-        let redeemed: i64 = sqlx::query_scalar(
+        let redeemed: i64 = streamgate_testkit::sqlx::query_scalar(
             "SELECT COUNT(*) FROM access_codes WHERE event_id = 'live' AND redeemed_at IS NOT NULL",
         )
         .fetch_one(&app.pool)

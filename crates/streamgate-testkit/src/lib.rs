@@ -11,6 +11,9 @@ pub mod harness;
 mod wait;
 
 pub use db::{TestDb, postgres_admin_url};
+/// sqlx for the tests that read the database directly (rows a scenario should have
+/// left), so that only the store and this crate depend on it.
+pub use sqlx;
 pub use wait::eventually;
 
 use sqlx::{AnyPool, Row};

@@ -176,9 +176,11 @@ pub async fn redeem(platform: &Running<AppState>, code: &str) -> Value {
 
 /// The codes of an event (row id, code), oldest first.
 pub async fn codes(db: &TestDb, event: &str) -> Vec<(streamgate_core::CodeId, String)> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
-    let rows = sqlx::query(
+    streamgate_testkit::sqlx::any::install_default_drivers();
+    let pool = streamgate_testkit::sqlx::AnyPool::connect(&db.url)
+        .await
+        .expect("pool");
+    let rows = streamgate_testkit::sqlx::query(
         "SELECT id, code FROM access_codes WHERE event_id = $1 ORDER BY created_at, code",
     )
     .bind(event)
@@ -188,8 +190,8 @@ pub async fn codes(db: &TestDb, event: &str) -> Vec<(streamgate_core::CodeId, St
     pool.close().await;
     rows.iter()
         .map(|r| {
-            let id: String = sqlx::Row::get(r, "id");
-            (id.into(), sqlx::Row::get(r, "code"))
+            let id: String = streamgate_testkit::sqlx::Row::get(r, "id");
+            (id.into(), streamgate_testkit::sqlx::Row::get(r, "code"))
         })
         .collect()
 }

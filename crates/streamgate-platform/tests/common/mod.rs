@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::{Value, json};
-use sqlx::AnyPool;
 use streamgate_platform::state::AppState;
 use streamgate_testkit::harness;
 pub use streamgate_testkit::harness::{ADMIN_HASH, INTERNAL_KEY, SIGNING_SECRET};
+use streamgate_testkit::sqlx::AnyPool;
 pub use streamgate_testkit::{TestDb, count, eventually};
 
 /// A running platform.
@@ -87,7 +87,7 @@ impl App {
         let running = harness::start_platform(text, env, Some("streamgate.toml".into())).await;
         let base = format!("http://{}", running.local_addr());
         let state = running.state();
-        sqlx::any::install_default_drivers();
+        streamgate_testkit::sqlx::any::install_default_drivers();
         let pool = AnyPool::connect(&db.url).await.expect("test pool");
         Self {
             base,
@@ -144,18 +144,18 @@ impl App {
 
     /// A code of `event` (by batch label), in creation order.
     pub async fn code(&self, event: &str, n: usize) -> String {
-        let rows = sqlx::query(
+        let rows = streamgate_testkit::sqlx::query(
             "SELECT code FROM access_codes WHERE event_id = $1 ORDER BY created_at, code",
         )
         .bind(event)
         .fetch_all(&self.pool)
         .await
         .expect("codes");
-        sqlx::Row::get(&rows[n], "code")
+        streamgate_testkit::sqlx::Row::get(&rows[n], "code")
     }
 
     pub async fn exec(&self, sql: &'static str, arg: &str) {
-        sqlx::query(sql)
+        streamgate_testkit::sqlx::query(sql)
             .bind(arg)
             .execute(&self.pool)
             .await
