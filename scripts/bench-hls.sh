@@ -93,6 +93,17 @@ for c in "${seg_conns[@]}"; do
   [[ "$c" =~ ^[0-9]+$ ]] && ((c >= threads)) || die "SEGMENT_CONNECTIONS: '$c' is not a whole number >= THREADS"
   ((c > max_conns)) && max_conns="$c"
 done
+# Rows: "<target> <path> <connections>" (checked before anything is built or started).
+rows=()
+for t in $targets; do
+  case "$t" in
+    playlist) rows+=("playlist $playlist_path $connections") ;;
+    segment) for c in "${seg_conns[@]}"; do rows+=("segment $segment_path $c"); done ;;
+    segment-2mb) for c in "${seg_conns[@]}"; do rows+=("segment-2mb $big_segment_path $c"); done ;;
+    *) die "TARGETS: unknown target '$t' (playlist, segment, segment-2mb)" ;;
+  esac
+done
+((${#rows[@]} > 0)) || die "TARGETS is empty"
 # wrk, nginx and StreamGate each need a descriptor per connection and some to spare.
 if (($(ulimit -n) < max_conns + 256)); then
   ulimit -n $((max_conns + 256)) 2>/dev/null ||
@@ -396,16 +407,6 @@ run_wrk() {
   [[ -z "$errors" ]] || note "$name: wrk reported$errors"
 }
 
-# Rows: "<target> <path> <connections>".
-rows=()
-for t in $targets; do
-  case "$t" in
-    playlist) rows+=("playlist $playlist_path $connections") ;;
-    segment) for c in "${seg_conns[@]}"; do rows+=("segment $segment_path $c"); done ;;
-    segment-2mb) for c in "${seg_conns[@]}"; do rows+=("segment-2mb $big_segment_path $c"); done ;;
-    *) die "TARGETS: unknown target '$t' (playlist, segment, segment-2mb)" ;;
-  esac
-done
 declare -A RPS P99 CPU
 for row in "${rows[@]}"; do
   read -r target path conns <<<"$row"

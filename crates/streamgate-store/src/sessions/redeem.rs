@@ -105,11 +105,15 @@ impl RedeemState {
 /// scan of every live session filtered by code: 1,400 rows read a redemption after 8,000
 /// redemptions (`tup_fetched` in `pg_stat_database`), slower with every viewer. The
 /// subqueries look up the code in the index whatever the table's statistics say.
-const REDEEM_STATE: &str = "SELECT c.id AS code_id, c.is_revoked, c.is_suspended, c.expires_at, \
+macro_rules! redeem_state {
+    () => {
+        "SELECT c.id AS code_id, c.is_revoked, c.is_suspended, c.expires_at, \
      (SELECT s.id FROM sessions s WHERE s.code_id = c.id AND s.ended_at IS NULL) AS live_id, \
      (SELECT s.last_heartbeat FROM sessions s WHERE s.code_id = c.id AND s.ended_at IS NULL) \
      AS live_heartbeat, e.* \
-     FROM access_codes c JOIN events e ON e.id = c.event_id WHERE c.code = $1";
+     FROM access_codes c JOIN events e ON e.id = c.event_id WHERE c.code = $1"
+    };
+}
 
 async fn redeem_state(
     conn: &mut AnyConnection,
@@ -117,10 +121,11 @@ async fn redeem_state(
     code: &str,
 ) -> Result<Option<RedeemState>, StoreError> {
     let sql = match backend {
-        Backend::Postgres => format!("{REDEEM_STATE} FOR UPDATE OF c"),
-        Backend::Sqlite => REDEEM_STATE.to_owned(),
+        // PostgreSQL locks the code's row; SQLite's write transaction holds the database.
+        Backend::Postgres => concat!(redeem_state!(), " FOR UPDATE OF c"),
+        Backend::Sqlite => redeem_state!(),
     };
-    let state = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let state = sqlx::query_as(sql)
         .bind(code)
         .fetch_optional(&mut *conn)
         .await?;
@@ -230,17 +235,40 @@ async fn start_session(
     }))))
 }
 
-const INSERT_SESSION: &str = "INSERT INTO sessions (id, code_id, event_id, client_ip, user_agent, started_at, last_heartbeat) \
-     VALUES ($1, $2, $3, $4, $5, $6, $6)";
-const MARK_REDEEMED: &str = "UPDATE access_codes SET redeemed_at = COALESCE(redeemed_at, $6), \
-     redeemed_ip = COALESCE(redeemed_ip, $4) WHERE id = $2";
-const AUDIT_REDEEMED: &str = "INSERT INTO audit_log (at, actor, action, target, outcome, detail) \
-     VALUES ($6, $4, 'code.redeem', $2, 'ok', NULL)";
+macro_rules! insert_session {
+    () => {
+        "INSERT INTO sessions (id, code_id, event_id, client_ip, user_agent, started_at, \
+         last_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+    };
+}
+macro_rules! mark_redeemed {
+    () => {
+        "UPDATE access_codes SET redeemed_at = COALESCE(redeemed_at, $6), \
+         redeemed_ip = COALESCE(redeemed_ip, $4) WHERE id = $2"
+    };
+}
+macro_rules! audit_redeemed {
+    () => {
+        "INSERT INTO audit_log (at, actor, action, target, outcome, detail) \
+         VALUES ($6, $4, 'code.redeem', $2, 'ok', NULL)"
+    };
+}
 
-/// The three writes. PostgreSQL takes them as one statement (data-modifying CTEs): one
-/// round trip. SQLite has no data-modifying CTEs, and a statement there is no round trip
-/// in the process, so it runs them one by one. Every statement takes the same six
-/// arguments.
+/// The writes of a started redemption per engine, each statement taking the same six
+/// arguments: PostgreSQL takes them as one statement (data-modifying CTEs), one round
+/// trip; SQLite has no data-modifying CTEs, and a statement there is no round trip in
+/// the process, so it runs them one by one.
+const START_POSTGRES: &[&str] = &[concat!(
+    "WITH s AS (",
+    insert_session!(),
+    "), c AS (",
+    mark_redeemed!(),
+    ") ",
+    audit_redeemed!()
+)];
+const START_SQLITE: &[&str] = &[insert_session!(), mark_redeemed!(), audit_redeemed!()];
+
+/// Starts the session, marks the code redeemed and writes the audit entry.
 async fn write_start(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -250,16 +278,11 @@ async fn write_start(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let statements = match backend {
-        Backend::Postgres => vec![format!(
-            "WITH s AS ({INSERT_SESSION}), c AS ({MARK_REDEEMED}) {AUDIT_REDEEMED}"
-        )],
-        Backend::Sqlite => [INSERT_SESSION, MARK_REDEEMED, AUDIT_REDEEMED]
-            .map(str::to_owned)
-            .to_vec(),
+        Backend::Postgres => START_POSTGRES,
+        Backend::Sqlite => START_SQLITE,
     };
     for sql in statements {
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        bind_start(query, state, session_id, viewer, now)
+        bind_start(sqlx::query(*sql), state, session_id, viewer, now)
             .execute(&mut *conn)
             .await?;
     }
