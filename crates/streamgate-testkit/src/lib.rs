@@ -6,6 +6,7 @@
 //! STREAMGATE_TEST_POSTGRES_URL). Under `CI=true` an unreachable PostgreSQL fails the
 //! run; elsewhere its half of each test is skipped with a printed reason.
 
+mod backends;
 mod db;
 pub mod harness;
 mod wait;
