@@ -62,7 +62,7 @@ pub enum PlaylistError {
     #[error("must not be empty (leave it out for the default `index.m3u8`)")]
     Empty,
     /// Longer than [`MAX_PLAYLIST_LEN`].
-    #[error("is {0} characters long; at most 200 are allowed")]
+    #[error("is {0} characters long; at most {MAX_PLAYLIST_LEN} are allowed")]
     TooLong(usize),
     /// Not an HLS playlist: the HLS server only treats `.m3u8` files as playlists.
     #[error("must end in `.m3u8` (an HLS playlist), e.g. `master.m3u8`")]
