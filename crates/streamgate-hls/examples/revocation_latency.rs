@@ -10,7 +10,7 @@
 //! (polling the edge every millisecond). Prints p50, p99 and max per mode. Everything
 //! runs on 127.0.0.1 against a temporary SQLite database.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! earlier runs left behind (killed processes never run `Drop`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::{Connection, Executor};
@@ -16,6 +17,15 @@ const STALE_AFTER: Duration = Duration::from_secs(6 * 3600);
 
 /// Whether this process has reaped already (once per test binary is enough).
 static REAPED: AtomicBool = AtomicBool::new(false);
+
+/// The PostgreSQL server, shared by the test databases of this process and held alone by
+/// a test that stops it ([`TestDb::postgres_exclusive`]): the tests of a crate run in one
+/// binary, in parallel, and a server stopped under them would fail them.
+static SERVER: LazyLock<Arc<tokio::sync::RwLock<()>>> = LazyLock::new(Arc::default);
+
+/// A test database's hold on the server, for as long as the database lives: shared, or
+/// alone (the field's type says which; it is only ever dropped).
+type ServerHold = Box<dyn std::any::Any + Send + Sync>;
 
 /// Server-wide URL used to create and drop test databases.
 pub fn postgres_admin_url() -> String {
@@ -31,6 +41,8 @@ pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_database: Option<DropDatabase>,
+    /// Declared after the database: it is dropped while the hold lasts.
+    _server: Option<ServerHold>,
 }
 
 impl TestDb {
@@ -43,12 +55,28 @@ impl TestDb {
             url,
             _dir: Some(dir),
             pg_database: None,
+            _server: None,
         }
     }
 
     /// A fresh database on the PostgreSQL server, or `None` (with a printed reason)
-    /// when the server cannot be reached outside CI.
+    /// when the server cannot be reached outside CI. It holds the server shared until
+    /// dropped, so a test should not hold two at once: a stopping test waiting between
+    /// the two would wait for the first forever.
     pub async fn postgres() -> Option<Self> {
+        let hold: ServerHold = Box::new(SERVER.clone().read_owned().await);
+        Self::postgres_held(hold).await
+    }
+
+    /// As [`TestDb::postgres`], for a test that stops and starts the server: it waits
+    /// until no other test of this process has a PostgreSQL database, and none gets one
+    /// until it is dropped.
+    pub async fn postgres_exclusive() -> Option<Self> {
+        let hold: ServerHold = Box::new(SERVER.clone().write_owned().await);
+        Self::postgres_held(hold).await
+    }
+
+    async fn postgres_held(hold: ServerHold) -> Option<Self> {
         sqlx::any::install_default_drivers();
         let admin = postgres_admin_url();
         let mut conn = match sqlx::AnyConnection::connect(&admin).await {
@@ -83,6 +111,7 @@ impl TestDb {
             url,
             _dir: None,
             pg_database: Some(DropDatabase { name }),
+            _server: Some(hold),
         })
     }
 
