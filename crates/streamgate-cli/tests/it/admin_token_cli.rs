@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-
 use crate::common;
 
 fn cli(dir: &Path, url: &str, args: &[&str]) -> Output {
