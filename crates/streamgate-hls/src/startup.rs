@@ -286,14 +286,7 @@ impl HlsServer {
             self.sync.platform_url
         );
         let until = tasks.until_stopped(shutdown);
-        let served = server::serve(
-            self.listener,
-            app,
-            until,
-            Duration::from_secs(10),
-            serving_threads(),
-        )
-        .await;
+        let served = server::serve(self.listener, app, until, Duration::from_secs(10)).await;
         let finished = tasks.finish().await;
         tracing::info!("HLS server stopped");
         served.map_err(|source| HlsError::Listen {
@@ -373,9 +366,4 @@ async fn sweep_cache(cache: Arc<SegmentCache>, stop: CancellationToken) {
             tracing::info!("segment cache: removed {removed} files past their age");
         }
     }
-}
-
-/// One serving thread per core the process may use ([`server`]'s module comment).
-fn serving_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }

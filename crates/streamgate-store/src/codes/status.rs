@@ -2,7 +2,7 @@
 //!
 //! The rule lives twice, in [`CodeStatus::derive`] for rows already read and in
 //! `status_sql` for filters and counts done by the database; the table-driven test in
-//! `tests/it/common/code_status.rs` pins the two together on both engines.
+//! `tests/it/code_status.rs` pins the two together on both engines.
 
 use streamgate_core::EventId;
 

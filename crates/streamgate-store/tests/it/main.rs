@@ -3,6 +3,7 @@
 //! used to be a test file of its own.
 
 mod analytics;
+mod code_status;
 mod common;
 mod destroy_guard;
 mod large_apply;

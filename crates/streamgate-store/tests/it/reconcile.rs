@@ -1,8 +1,6 @@
 //! The reconcile contract (DESIGN.md section 3), asserted on the rows, on SQLite and on
 //! a fresh PostgreSQL database.
 
-#[path = "common/code_status.rs"]
-mod code_status;
 use crate::common;
 
 use common::{config, count, snapshot};

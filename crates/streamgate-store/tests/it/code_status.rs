@@ -3,8 +3,6 @@
 //! per-event counts). This table of rows, one for every combination of the inputs the
 //! rule reads, pins the two together on SQLite and on PostgreSQL: for every row the
 //! status the Rust rule derives is the one the SQL gives, filters by and counts.
-//!
-//! Included by `tests/reconcile.rs` only (`#[path]`), so it runs once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +11,7 @@ use streamgate_store::codes::{self, CodeQuery, CodeStatus, StatusCounts};
 use streamgate_store::testing::pool;
 use streamgate_store::{Store, now_ms, reads};
 
-use super::common::store;
+use crate::common::store;
 
 /// How long a session may go without a heartbeat and still be live.
 const TIMEOUT_MS: i64 = 60_000;
