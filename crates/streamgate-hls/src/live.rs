@@ -247,10 +247,12 @@ impl Directives {
     }
 
     /// Whether a playlist with these facts answers the blocking reload: it has ended,
-    /// or it holds segment `msn` (with `part`, that part of it, or a later segment).
+    /// it is a master playlist (no segments ever appear in one, so a reload held for
+    /// one would be held for the whole bound), or it holds segment `msn` (with `part`,
+    /// that part of it, or a later segment).
     pub fn satisfied_by(&self, f: &MediaFacts) -> bool {
         let Some(msn) = self.msn else { return true };
-        if f.ended {
+        if f.ended || f.master {
             return true;
         }
         let last = f.last_msn.map_or(-1, |n| n as i128);
@@ -291,6 +293,9 @@ mod tests {
         assert!(d("_HLS_msn=14&_HLS_part=1").satisfied_by(&f));
         assert!(!d("_HLS_msn=14&_HLS_part=2").satisfied_by(&f));
         assert_eq!(facts(&live(0, &[])).last_msn, None);
+        // A master playlist never gains the segment: nothing to hold the reload for.
+        let master = facts("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8\n");
+        assert!(d("_HLS_msn=1").satisfied_by(&master));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `.ci/run` installs both. Missing tools skip the test with a reason, except under
 //! `CI=true`, where they fail it.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -157,10 +158,65 @@ fn cases() -> Vec<(&'static str, String, bool, Judges)> {
     ]
 }
 
-/// Runs a validator; `None` when it is not installed.
-fn judge(program: &Path, args: &[&str], file: &Path) -> Option<bool> {
-    let out = Command::new(program).args(args).arg(file).output().ok()?;
-    Some(out.status.success())
+/// The files of `files` that check-jsonschema refuses, from one run over all of them:
+/// each run is a Python start, and one per case made this the slowest test of the crate.
+fn refused_by_check_jsonschema(cjs: &Path, schema: &str, files: &[&Path]) -> HashSet<PathBuf> {
+    let out = Command::new(cjs)
+        .args(["--schemafile", schema, "--output-format", "json"])
+        .args(files)
+        .output()
+        .expect("check-jsonschema runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check-jsonschema's JSON report: {e}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let refused: HashSet<PathBuf> = ["errors", "parse_errors"]
+        .iter()
+        .filter_map(|key| report[key].as_array())
+        .flatten()
+        .filter_map(|e| e["filename"].as_str().map(PathBuf::from))
+        .collect();
+    // A failed run that names no file would count every case as valid.
+    assert_eq!(
+        out.status.success(),
+        refused.is_empty(),
+        "check-jsonschema's status and report disagree: {report}"
+    );
+    refused
+}
+
+/// The files of `files` that `taplo lint` refuses, from one run over all of them (each
+/// run is a Node start): taplo names each refused file in an `invalid file` line.
+fn refused_by_taplo(taplo: &Path, schema_url: &str, files: &[&Path]) -> HashSet<PathBuf> {
+    let out = Command::new(taplo)
+        .args(["lint", "--schema", schema_url])
+        .args(files)
+        .output()
+        .expect("taplo runs");
+    let log =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        log.contains(&format!("found files total={}", files.len())),
+        "taplo did not read every case:\n{log}"
+    );
+    let refused: HashSet<PathBuf> = log
+        .lines()
+        .filter(|l| l.contains("invalid file"))
+        .filter_map(|l| {
+            l.split_once("path=\"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+        })
+        .map(|(path, _)| PathBuf::from(path))
+        .collect();
+    assert_eq!(
+        out.status.success(),
+        refused.is_empty(),
+        "taplo's status and log disagree:\n{log}"
+    );
+    refused
 }
 
 fn tools() -> Option<(PathBuf, PathBuf)> {
@@ -198,43 +254,39 @@ fn schema_validators_and_the_binary_agree_on_edge_cases() {
         let binary = load_text(&file, Some(&text), &Env::default(), None).is_ok();
         runs.push((name, text, valid, judges, file, binary));
     }
-    // Each outside validator is a process start (Python, Node): run a few at a time.
+    // One run per validator over the cases it judges.
+    let judged_by = |judge: fn(Judges) -> bool| -> Vec<&Path> {
+        runs.iter()
+            .filter(|run| judge(run.3))
+            .map(|run| run.4.as_path())
+            .collect()
+    };
+    let cjs_files = judged_by(|j| !matches!(j, Judges::TaploOnly));
+    let taplo_files = judged_by(|j| !matches!(j, Judges::CheckJsonschemaOnly));
+    let (by_cjs, by_taplo) = std::thread::scope(|scope| {
+        let cjs = scope.spawn(|| refused_by_check_jsonschema(&cjs, &schema_arg, &cjs_files));
+        let taplo = scope.spawn(|| refused_by_taplo(&taplo, &schema_url, &taplo_files));
+        (
+            cjs.join().expect("check-jsonschema"),
+            taplo.join().expect("taplo"),
+        )
+    });
     let mut disagreements = Vec::new();
-    for chunk in runs.chunks(6) {
-        let verdicts: Vec<Vec<(&str, bool)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|(_, _, _, judges, file, binary)| {
-                    let (cjs, taplo, schema_arg, schema_url) =
-                        (&cjs, &taplo, &schema_arg, &schema_url);
-                    scope.spawn(move || {
-                        let mut out = vec![("streamgate", *binary)];
-                        if !matches!(judges, Judges::TaploOnly) {
-                            let v = judge(cjs, &["--schemafile", schema_arg], file);
-                            out.push(("check-jsonschema", v.expect("check-jsonschema runs")));
-                        }
-                        if !matches!(judges, Judges::CheckJsonschemaOnly) {
-                            let v = judge(taplo, &["lint", "--schema", schema_url], file);
-                            out.push(("taplo", v.expect("taplo runs")));
-                        }
-                        out
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("judge"))
-                .collect()
-        });
-        for ((name, text, valid, ..), verdicts) in chunk.iter().zip(verdicts) {
-            for (who, verdict) in verdicts {
-                if verdict != *valid {
-                    disagreements.push(format!(
-                        "{name}: {who} says {}, expected {}\n{text}",
-                        if verdict { "valid" } else { "invalid" },
-                        if *valid { "valid" } else { "invalid" }
-                    ));
-                }
+    for (name, text, valid, judges, file, binary) in &runs {
+        let mut verdicts = vec![("streamgate", *binary)];
+        if !matches!(judges, Judges::TaploOnly) {
+            verdicts.push(("check-jsonschema", !by_cjs.contains(file)));
+        }
+        if !matches!(judges, Judges::CheckJsonschemaOnly) {
+            verdicts.push(("taplo", !by_taplo.contains(file)));
+        }
+        for (who, verdict) in verdicts {
+            if verdict != *valid {
+                disagreements.push(format!(
+                    "{name}: {who} says {}, expected {}\n{text}",
+                    if verdict { "valid" } else { "invalid" },
+                    if *valid { "valid" } else { "invalid" }
+                ));
             }
         }
     }

@@ -2,7 +2,8 @@
 //! `_HLS_skip` (and nothing else the viewer sent, never `__token`) reach the origin;
 //! they are no part of a segment's cache key; a blocking reload held by the origin for
 //! 20 s passes although `upstream_timeout_seconds` is 1 (the bound is separate); and in
-//! local mode a blocking reload is answered when the requested segment appears.
+//! local mode a blocking reload is answered when the requested segment appears (and at
+//! once for a master playlist, which never gains one).
 
 use crate::common;
 
@@ -110,6 +111,34 @@ async fn a_blocking_reload_held_twenty_seconds_passes_under_its_own_bound() {
     );
     hls.stop().await;
     slow.stop().await;
+}
+
+/// A master playlist lists variants, never segments: a `_HLS_msn` on it has nothing to
+/// wait for and is answered at once, not after the whole bound (ten minutes here, so a held
+/// request fails the test by its timeout rather than by a measured time).
+#[tokio::test]
+async fn a_blocking_reload_of_a_local_master_playlist_is_answered_at_once() {
+    let root = ll_origin_dir();
+    std::fs::write(
+        root.path().join("ll/master.m3u8"),
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000\nindex.m3u8\n",
+    )
+    .expect("write");
+    let section = format!(
+        "{}blocking_reload_timeout_seconds = 600\n",
+        local_section(root.path())
+    );
+    let hls = hls(&section, "", None).await;
+    let token = sign(&claims("ll"));
+    let answered = tokio::time::timeout(
+        Duration::from_secs(60),
+        fetch(&hls.url("/streams/ll/master.m3u8?_HLS_msn=1"), &token),
+    )
+    .await;
+    let (status, body) = answered.expect("the reload of a master playlist was held");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("#EXT-X-STREAM-INF"));
+    hls.stop().await;
 }
 
 #[tokio::test]
