@@ -108,7 +108,8 @@ streamgate_testkit::backend_tests! {
                 let _ = stop_rx.await;
             },
         ));
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // No wait for the watch to begin: an edit saved before it does is still seen
+        // (the first check always reads the file), and the loop waits on each refusal.
 
         let mut rng = StdRng::seed_from_u64(2026);
         for n in 0..100 {
