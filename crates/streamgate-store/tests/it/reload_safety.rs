@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{
-    TWO_EVENTS, TestDb, Watching, config, count, redeem_one, save, snapshot, wait_for,
-    without_audit,
+    TWO_EVENTS, TestDb, Watching, config, count, redeem_one, save, settled_count, snapshot,
+    wait_for, without_audit,
 };
 use streamgate_store::Store;
 use streamgate_store::reconcile::{self, ApplyOptions};
@@ -75,9 +75,10 @@ streamgate_testkit::backend_tests! {
         }
         assert_eq!(without_audit(snapshot(&store).await), before, "{}", db.name);
         assert_eq!(
-            count(
+            settled_count(
                 &store,
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'config.refused'"
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'config.refused'",
+                4,
             )
             .await,
             4,

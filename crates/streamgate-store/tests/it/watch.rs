@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{config, count, save, snapshot, wait_for, without_audit};
+use common::{config, count, save, settled_count, snapshot, wait_for, without_audit};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use streamgate_core::env::Env;
@@ -145,10 +145,13 @@ streamgate_testkit::backend_tests! {
             "{}: bad edits changed the database",
             db.name
         );
+        // The status counts a refusal before its audit entry is written (the console
+        // hears of it without waiting on the database).
         assert_eq!(
-            count(
+            settled_count(
                 &store,
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'config.refused' AND outcome = 'refused'"
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'config.refused' AND outcome = 'refused'",
+                100,
             )
             .await,
             100,
