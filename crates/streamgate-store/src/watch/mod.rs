@@ -108,6 +108,9 @@ pub async fn run(
     .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
     let mut watched = Route::default();
     follow(&mut watcher, &mut watched, &route, &options.path);
+    if let Ok(mut s) = status.lock() {
+        s.watching = true;
+    }
     tracing::info!(path = %options.path.display(), "watching the config file for changes");
 
     // What the caller applied was read before the watch began: the first check always

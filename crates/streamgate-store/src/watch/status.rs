@@ -56,6 +56,9 @@ pub struct ReloadStatus {
     pub last_error: Option<ReloadError>,
     /// Settings edited in the file that keep their old value until a restart.
     pub restart_required: Vec<String>,
+    /// The watcher's file-system watches are in place: from now on an edit is seen when
+    /// it is saved, where before only the periodic check would find it.
+    pub watching: bool,
 }
 
 impl ReloadStatus {

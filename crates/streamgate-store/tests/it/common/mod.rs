@@ -123,8 +123,9 @@ impl Watching {
                 let _ = stopped.await;
             },
         ));
-        // Let the watches be set up before the test edits anything.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The tests that set no periodic check prove that edits are seen by event:
+        // none may be saved before the watches are in place.
+        wait_for(&status, "the watches to be in place", |s| s.watching).await;
         Self {
             status,
             config: config_rx,
