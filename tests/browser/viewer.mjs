@@ -260,11 +260,11 @@ async function main() {
     });
 
     // The future event's start moves early in the run: the portal notices at its next
-    // status poll (every 30 s), and the steps between run while that page waits, each
-    // on an event of its own. The last of them checks that it started by itself.
-    // Its page has a browser window of its own (a context): a second tab in the desktop
-    // window would push the other steps' players into a background tab, where Chromium
-    // holds video back.
+    // status poll (every 30 s), and the steps after this one run while that page waits,
+    // each on an event of its own; the last of them checks that it started by itself.
+    // The page has a browser window of its own (a context): as a second tab of the
+    // desktop window it would push the other steps' players into a background tab,
+    // where Chromium holds video back.
     let preEvent = null;
     await step('a future event shows the countdown; its start moves in the config file', async () => {
       const soon = await browser.newContext({ viewport: DESKTOP });
