@@ -48,14 +48,11 @@ pub async fn count(store: &Store, sql: &'static str) -> i64 {
 /// after what the test waited on (a refusal is on the status before it is in the audit
 /// log), so that the caller's assertion compares the settled number.
 pub async fn settled_count(store: &Store, sql: &'static str, want: i64) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n = count(store, sql).await;
-        if n >= want || Instant::now() >= deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    streamgate_testkit::eventually(Duration::from_secs(20), || async {
+        count(store, sql).await >= want
+    })
+    .await;
+    count(store, sql).await
 }
 
 /// Writes like an editor (new file renamed over the old) or in place.
